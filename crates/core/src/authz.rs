@@ -1,0 +1,187 @@
+//! Authorisation in one place: which role grants which permission, and the capability
+//! handle ([`Actor`]) that every state-changing storage call requires. Code that has not
+//! passed a permission check holds no `Actor` for a user and so cannot write as one.
+
+use crate::account::{Email, Role, Roles};
+use crate::ids::{DepartmentId, UserId};
+use serde::Serialize;
+
+/// What a caller may do. Routes and pages declare one each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Own profile, own tokens, own sessions, own MFA: every signed-in user.
+    SelfService,
+    /// List and read user accounts.
+    ReadUsers,
+    /// Create users, change roles, disable accounts, revoke anyone's tokens.
+    ManageUsers,
+    /// List and read departments and their security profiles.
+    ReadDepartments,
+    /// Create and change departments and their security profiles.
+    ManageDepartments,
+    /// Read the audit log.
+    ReadAudit,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 6] = [
+        Permission::SelfService,
+        Permission::ReadUsers,
+        Permission::ManageUsers,
+        Permission::ReadDepartments,
+        Permission::ManageDepartments,
+        Permission::ReadAudit,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::SelfService => "self_service",
+            Permission::ReadUsers => "read_users",
+            Permission::ManageUsers => "manage_users",
+            Permission::ReadDepartments => "read_departments",
+            Permission::ManageDepartments => "manage_departments",
+            Permission::ReadAudit => "read_audit",
+        }
+    }
+}
+
+/// The role → permission table. Least privilege: an admin manages accounts and
+/// configuration; reading the audit log is for auditors (and admins, per the foundation
+/// issue); security managers read users and departments to judge access.
+pub fn role_grants(role: Role, p: Permission) -> bool {
+    use Permission::*;
+    use Role::*;
+    match p {
+        SelfService => true,
+        ReadUsers | ReadDepartments => matches!(role, Admin | Auditor | SecurityManager),
+        ManageUsers | ManageDepartments => matches!(role, Admin),
+        ReadAudit => matches!(role, Admin | Auditor),
+    }
+}
+
+/// How the principal authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    Session,
+    ApiToken,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, Serialize)]
+pub struct Principal {
+    pub user_id: UserId,
+    pub email: Email,
+    pub display_name: String,
+    pub roles: Roles,
+    pub department_id: Option<DepartmentId>,
+    pub method: AuthMethod,
+}
+
+/// Refusal of a permission check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("permission {} required", .0.as_str())]
+pub struct Forbidden(pub Permission);
+
+impl Principal {
+    pub fn has(&self, p: Permission) -> bool {
+        self.roles.iter().any(|r| role_grants(r, p))
+    }
+
+    /// The permission check. On success hands back the [`Actor`] that storage writes need.
+    pub fn require(&self, p: Permission) -> Result<Actor, Forbidden> {
+        if self.has(p) {
+            Ok(Actor::User {
+                id: self.user_id,
+                email: self.email.clone(),
+            })
+        } else {
+            Err(Forbidden(p))
+        }
+    }
+}
+
+/// Who performs a state change; recorded in the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// A signed-in user who passed a permission check.
+    User { id: UserId, email: Email },
+    /// An operator at the command line or a background job, named.
+    System(&'static str),
+    /// Someone not (yet) authenticated: login attempts.
+    Anonymous,
+}
+
+impl Actor {
+    /// The actor for a user acting on their own account during sign-in (MFA step, login
+    /// success), before a full principal exists.
+    pub fn authenticating(id: UserId, email: Email) -> Self {
+        Actor::User { id, email }
+    }
+
+    pub fn user_id(&self) -> Option<UserId> {
+        match self {
+            Actor::User { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// The label stored in the audit log.
+    pub fn label(&self) -> String {
+        match self {
+            Actor::User { email, .. } => email.to_string(),
+            Actor::System(name) => format!("system:{name}"),
+            Actor::Anonymous => "anonymous".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(roles: &[Role]) -> Principal {
+        Principal {
+            user_id: UserId::new(),
+            email: Email::parse("p@example.org").unwrap(),
+            display_name: "P".into(),
+            roles: Roles::new(roles.to_vec()).unwrap(),
+            department_id: None,
+            method: AuthMethod::ApiToken,
+        }
+    }
+
+    #[test]
+    fn admin_does_not_imply_everything_but_manages_users() {
+        let admin = principal(&[Role::Admin]);
+        assert!(admin.require(Permission::ManageUsers).is_ok());
+        let agent = principal(&[Role::Agent]);
+        assert_eq!(
+            agent.require(Permission::ManageUsers).unwrap_err(),
+            Forbidden(Permission::ManageUsers)
+        );
+        assert!(agent.has(Permission::SelfService));
+    }
+
+    #[test]
+    fn auditor_reads_audit_but_cannot_change_accounts() {
+        let a = principal(&[Role::Auditor]);
+        assert!(a.has(Permission::ReadAudit));
+        assert!(a.has(Permission::ReadUsers));
+        assert!(!a.has(Permission::ManageUsers));
+        assert!(!a.has(Permission::ManageDepartments));
+    }
+
+    #[test]
+    fn permissions_union_over_roles() {
+        let p = principal(&[Role::Agent, Role::Auditor]);
+        assert!(p.has(Permission::ReadAudit));
+        let p = principal(&[
+            Role::Agent,
+            Role::ServiceOwner,
+            Role::Requester,
+            Role::CustomerRepresentative,
+        ]);
+        assert!(!p.has(Permission::ReadAudit));
+    }
+}

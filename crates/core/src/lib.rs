@@ -1,0 +1,19 @@
+//! Custos domain: the types, rules and storage contract that every other crate builds on.
+//!
+//! Architecture invariant: this crate depends on neither the web framework nor the database
+//! driver. Rules here are pure functions of their inputs — time is passed in, never read.
+
+pub mod account;
+pub mod audit;
+pub mod authz;
+pub mod error;
+pub mod ids;
+pub mod mfa;
+pub mod page;
+pub mod secret;
+pub mod store;
+pub mod time;
+
+pub use error::{DomainError, StoreError};
+pub use ids::*;
+pub use time::Timestamp;

@@ -1,0 +1,151 @@
+//! The audit log: appending (inside the caller's transaction), sealing, listing, reading
+//! the chain. See `custos_core::audit` for the design.
+
+/// Appends an unsealed audit entry inside the open transaction `$tx`.
+macro_rules! append_audit {
+    ($tx:expr, $actor:expr, $rec:expr, $now:expr) => {{
+        let rec: custos_core::audit::AuditRecord = $rec;
+        let actor: &custos_core::authz::Actor = $actor;
+        sqlx::query(
+            "INSERT INTO audit_log (id, at, actor, actor_id, action, entity_type, entity_id, changes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(custos_core::AuditId::new().0)
+        .bind($now.0)
+        .bind(actor.label())
+        .bind(actor.user_id().map(|u| u.0))
+        .bind(rec.action)
+        .bind(rec.entity_type)
+        .bind(rec.entity_id)
+        .bind(custos_core::audit::canonical_json(&rec.changes))
+        .execute(&mut *$tx)
+        .await
+        .map_err(crate::error::map("audit entry"))?;
+    }};
+}
+pub(crate) use append_audit;
+
+macro_rules! impl_audit_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl custos_core::store::AuditStore for $store {
+            async fn list_audit(
+                &self,
+                f: &custos_core::store::AuditFilter,
+                page: custos_core::page::PageRequest,
+            ) -> custos_core::error::StoreResult<
+                custos_core::page::Page<custos_core::audit::AuditEntry>,
+            > {
+                let sql = format!(
+                    "SELECT {} FROM audit_log WHERE ($1 IS NULL OR entity_type = $1) \
+                     AND ($2 IS NULL OR entity_id = $2) AND ($3 IS NULL OR actor = $3) \
+                     AND ($4 IS NULL OR action = $4) AND ($5 IS NULL OR at >= $5) \
+                     AND ($6 IS NULL OR at < $6) AND ($7 IS NULL OR id < $7) \
+                     ORDER BY id DESC LIMIT $8",
+                    crate::rows::AUDIT_COLS
+                );
+                let rows: Vec<crate::rows::AuditRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(f.entity_type.as_deref())
+                    .bind(f.entity_id.as_deref())
+                    .bind(f.actor.as_deref())
+                    .bind(f.action.as_deref())
+                    .bind(f.from.map(|t| t.0))
+                    .bind(f.to.map(|t| t.0))
+                    .bind(page.after)
+                    .bind(page.fetch())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::error::map("audit entry"))?;
+                let entries = rows
+                    .into_iter()
+                    .map(custos_core::audit::AuditEntry::from)
+                    .collect();
+                Ok(custos_core::page::Page::from_rows(entries, page, |e| {
+                    e.id.0
+                }))
+            }
+
+            async fn seal_audit(&self, max: u32) -> custos_core::error::StoreResult<u64> {
+                let map = crate::error::map("audit chain");
+                let mut tx = self.begin_write().await?;
+                // Only sealers take this lock; writers never touch the head row.
+                let (mut seq, mut prev): (i64, String) = sqlx::query_as(Self::LOCK_AUDIT_HEAD)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(&map)?;
+                let sql = format!(
+                    "SELECT {} FROM audit_log WHERE seq IS NULL ORDER BY id LIMIT $1",
+                    crate::rows::AUDIT_COLS
+                );
+                let rows: Vec<crate::rows::AuditRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(i64::from(max))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(&map)?;
+                if rows.is_empty() {
+                    return Ok(0);
+                }
+                let n = rows.len() as u64;
+                for row in rows {
+                    let entry = custos_core::audit::AuditEntry::from(row);
+                    seq += 1;
+                    let hash = custos_core::audit::entry_hash(&entry, seq, &prev);
+                    sqlx::query(
+                        "UPDATE audit_log SET seq = $1, prev_hash = $2, hash = $3 WHERE id = $4",
+                    )
+                    .bind(seq)
+                    .bind(&prev)
+                    .bind(&hash)
+                    .bind(entry.id.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(&map)?;
+                    prev = hash;
+                }
+                sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE singleton = 1")
+                    .bind(seq)
+                    .bind(&prev)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(&map)?;
+                tx.commit().await.map_err(&map)?;
+                Ok(n)
+            }
+
+            async fn audit_chain(
+                &self,
+                after_seq: i64,
+                limit: u32,
+            ) -> custos_core::error::StoreResult<Vec<custos_core::audit::AuditEntry>> {
+                let sql = format!(
+                    "SELECT {} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+                    crate::rows::AUDIT_COLS
+                );
+                let rows: Vec<crate::rows::AuditRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(after_seq)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::error::map("audit chain"))?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn audit_head(&self) -> custos_core::error::StoreResult<Option<(i64, String)>> {
+                sqlx::query_as("SELECT seq, hash FROM audit_head WHERE singleton = 1")
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(crate::error::map("audit chain head"))
+            }
+
+            async fn unsealed_audit_count(&self) -> custos_core::error::StoreResult<i64> {
+                let (n,): (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE seq IS NULL")
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(crate::error::map("audit entry"))?;
+                Ok(n)
+            }
+        }
+    };
+}
+pub(crate) use impl_audit_store;

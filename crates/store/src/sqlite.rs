@@ -1,0 +1,110 @@
+//! SQLite backend: one file in WAL mode, foreign keys on, write transactions started
+//! `IMMEDIATE` so that concurrent writers queue on the busy timeout instead of failing on
+//! a lock upgrade.
+
+use crate::ConnectOptions;
+use async_trait::async_trait;
+use custos_core::StoreError;
+use custos_core::store::{PoolStats, Store};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::path::Path;
+use std::time::Duration;
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl crate::Backend for SqliteStore {
+    type Db = sqlx::Sqlite;
+}
+
+impl SqliteStore {
+    /// SQLite has no row locks; the `IMMEDIATE` write transaction already excludes other
+    /// sealers.
+    const LOCK_AUDIT_HEAD: &'static str = "SELECT seq, hash FROM audit_head WHERE singleton = 1";
+
+    /// Opens (creating if needed) the database file at `path`.
+    pub async fn open(path: &Path, opts: &ConnectOptions) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Internal(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(opts.max_connections.max(1))
+            .min_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|e| {
+                StoreError::Internal(format!(
+                    "cannot open SQLite database {}: {e}",
+                    path.display()
+                ))
+            })?;
+        let store = Self { pool };
+        if opts.migrate {
+            store.migrate().await?;
+        }
+        Ok(store)
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))
+    }
+
+    /// The pool, for tests that tamper with the database behind the store's back.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(crate::error::map("transaction"))
+    }
+}
+
+crate::departments::impl_department_store!(SqliteStore);
+crate::users::impl_user_store!(SqliteStore);
+crate::auth::impl_auth_store!(SqliteStore);
+crate::audit::impl_audit_store!(SqliteStore);
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(crate::error::map("database"))
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            size: self.pool.size(),
+            idle: self.pool.num_idle() as u32,
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

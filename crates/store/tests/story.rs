@@ -1,0 +1,434 @@
+//! The storage story: one sequence of use cases run against every backend. SQLite always;
+//! PostgreSQL when `CUSTOS_TEST_POSTGRES_URL` is set (each run in a fresh schema).
+
+use custos_core::account::{
+    Email, NewDepartment, NewUser, Role, Roles, SecurityProfile, UserPatch,
+};
+use custos_core::audit::ChainVerifier;
+use custos_core::authz::Actor;
+use custos_core::page::PageRequest;
+use custos_core::secret::{PasswordHash, token_hash};
+use custos_core::store::{AuditFilter, NewSession, NewToken, SessionStage, Store};
+use custos_core::{SessionId, StoreError, Timestamp};
+use custos_store::ConnectOptions;
+use std::sync::Arc;
+
+async fn backends() -> Vec<(Arc<dyn Store>, Option<tempfile_dir::Dir>)> {
+    let mut out: Vec<(Arc<dyn Store>, Option<tempfile_dir::Dir>)> = Vec::new();
+    let dir = tempfile_dir::Dir::new();
+    let sqlite = custos_store::sqlite::SqliteStore::open(
+        &dir.path.join("story.db"),
+        &ConnectOptions::default(),
+    )
+    .await
+    .expect("open sqlite");
+    out.push((Arc::new(sqlite), Some(dir)));
+    if let Ok(url) = std::env::var("CUSTOS_TEST_POSTGRES_URL") {
+        out.push((pg_in_fresh_schema(&url).await, None));
+    }
+    out
+}
+
+async fn pg_in_fresh_schema(url: &str) -> Arc<dyn Store> {
+    use sqlx::postgres::PgConnectOptions;
+    use std::str::FromStr;
+    let schema = format!("story_{}", uuid::Uuid::now_v7().simple());
+    let admin = sqlx::PgPool::connect(url).await.expect("connect postgres");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let opts = PgConnectOptions::from_str(url)
+        .unwrap()
+        .options([("search_path", schema.as_str())]);
+    Arc::new(
+        custos_store::postgres::PgStore::connect_with(opts, &ConnectOptions::default())
+            .await
+            .unwrap(),
+    )
+}
+
+/// A temporary directory removed on drop (kept tiny to avoid a dependency).
+mod tempfile_dir {
+    pub struct Dir {
+        pub path: std::path::PathBuf,
+    }
+    impl Dir {
+        pub fn new() -> Self {
+            let path = std::env::temp_dir().join(format!("custos-story-{}", uuid::Uuid::now_v7()));
+            std::fs::create_dir_all(&path).unwrap();
+            Self { path }
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+fn admin() -> Actor {
+    Actor::System("story")
+}
+
+#[tokio::test]
+async fn storage_story() {
+    for (store, _dir) in backends().await {
+        story(store.as_ref()).await;
+        store.close().await;
+    }
+}
+
+async fn story(s: &dyn Store) {
+    let backend = s.backend();
+    // Departments: create, unique name, update, list.
+    let profile = SecurityProfile {
+        mfa_required: true,
+        ..SecurityProfile::default()
+    };
+    let fin = s
+        .create_department(
+            &admin(),
+            NewDepartment::new("Finance", "Money", profile.clone()).unwrap(),
+        )
+        .await
+        .unwrap();
+    let dup = s
+        .create_department(
+            &admin(),
+            NewDepartment::new("Finance", "", profile.clone()).unwrap(),
+        )
+        .await;
+    assert!(
+        matches!(dup, Err(StoreError::Conflict { ref constraint }) if constraint == "departments_name_key"),
+        "{backend}: {dup:?}"
+    );
+    let it = s
+        .create_department(
+            &admin(),
+            NewDepartment::new("IT", "", SecurityProfile::default()).unwrap(),
+        )
+        .await
+        .unwrap();
+    let fin2 = s
+        .update_department(
+            &admin(),
+            fin.id,
+            NewDepartment::new("Finance", "Money and payroll", profile.clone()).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fin2.description, "Money and payroll");
+    assert_eq!(s.department_by_name("Finance").await.unwrap().id, fin.id);
+    let page = s.list_departments(PageRequest::first(1)).await.unwrap();
+    assert_eq!(page.items.len(), 1);
+    let page2 = s
+        .list_departments(PageRequest::new(Some(1), page.next_cursor))
+        .await
+        .unwrap();
+    assert_eq!(page2.items.len(), 1);
+    assert!(
+        page2.next_cursor.is_none(),
+        "{backend}: two departments make two pages of one"
+    );
+
+    // Users: create, duplicate e-mail conflict, unknown department conflict, patch roles.
+    let hash = PasswordHash::create("correct horse battery");
+    let new_user = |email: &str, dept| NewUser {
+        email: Email::parse(email).unwrap(),
+        display_name: "Ann Example".into(),
+        roles: Roles::new(vec![Role::Agent]).unwrap(),
+        department_id: dept,
+        password_hash: hash.clone(),
+    };
+    let ann = s
+        .create_user(&admin(), new_user("ann@example.org", Some(fin.id)))
+        .await
+        .unwrap();
+    let dup = s
+        .create_user(&admin(), new_user("ANN@example.org", None))
+        .await;
+    assert!(
+        matches!(dup, Err(StoreError::Conflict { ref constraint }) if constraint == "users_email_key"),
+        "{backend}: {dup:?}"
+    );
+    let bad_dept = s
+        .create_user(
+            &admin(),
+            new_user("bob@example.org", Some(custos_core::DepartmentId::new())),
+        )
+        .await;
+    assert!(
+        matches!(bad_dept, Err(StoreError::Conflict { .. })),
+        "{backend}: {bad_dept:?}"
+    );
+    let ann = s
+        .update_user(
+            &admin(),
+            ann.id,
+            UserPatch {
+                roles: Some(Roles::new(vec![Role::Agent, Role::Auditor]).unwrap()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(ann.roles.contains(Role::Auditor));
+    let creds = s.credentials_by_email("ann@example.org").await.unwrap();
+    assert!(creds.password_hash.verify("correct horse battery"));
+    assert!(
+        creds.profile.mfa_required,
+        "{backend}: profile comes from the department"
+    );
+    assert!(matches!(
+        s.credentials_by_email("nobody@example.org").await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // A department with users cannot be deleted; an empty one can.
+    assert!(matches!(
+        s.delete_department(&admin(), fin.id).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    s.delete_department(&admin(), it.id).await.unwrap();
+
+    // Login failures are counted per e-mail within the window and cleared on success.
+    let now = Timestamp::now();
+    for _ in 0..3 {
+        s.record_login_failure("ann@example.org", Some(ann.id), "bad password", now)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        s.login_failures_since("ann@example.org", now.minus_secs(60))
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        s.login_failures_since("ann@example.org", now.plus_secs(1))
+            .await
+            .unwrap(),
+        0
+    );
+    s.record_login_success(&ann, "password", now).await.unwrap();
+    assert_eq!(
+        s.login_failures_since("ann@example.org", now.minus_secs(60))
+            .await
+            .unwrap(),
+        0
+    );
+
+    // TOTP: a step is accepted once; recovery codes work once.
+    let secret = custos_core::mfa::new_totp_secret();
+    s.set_pending_totp(ann.id, &secret).await.unwrap();
+    assert_eq!(s.pending_totp(ann.id).await.unwrap(), Some(secret.clone()));
+    s.confirm_totp(
+        &admin(),
+        ann.id,
+        100,
+        vec![token_hash("code-1"), token_hash("code-2")],
+    )
+    .await
+    .unwrap();
+    assert!(s.user(ann.id).await.unwrap().mfa_enabled);
+    assert!(
+        !s.accept_totp_step(ann.id, 100).await.unwrap(),
+        "{backend}: replayed step"
+    );
+    assert!(s.accept_totp_step(ann.id, 101).await.unwrap());
+    assert!(
+        s.use_recovery_code(ann.id, &token_hash("code-1"), now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.use_recovery_code(ann.id, &token_hash("code-1"), now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.remaining_recovery_codes(ann.id).await.unwrap(), 1);
+
+    // Sessions carry the user and the department profile; ending one removes it.
+    let sid = SessionId::new();
+    s.create_session(NewSession {
+        id: sid,
+        token_hash: token_hash("cookie"),
+        user_id: ann.id,
+        stage: SessionStage::Full,
+        csrf_token: "csrf".into(),
+        user_agent: "test".into(),
+        now,
+    })
+    .await
+    .unwrap();
+    let rec = s.session_by_hash(&token_hash("cookie")).await.unwrap();
+    assert_eq!(rec.user.id, ann.id);
+    assert!(rec.is_live(now.plus_secs(60)));
+    assert!(
+        !rec.is_live(now.plus_secs(profile.idle_timeout_minutes * 60 + 1)),
+        "{backend}: idle timeout"
+    );
+    s.touch_session(sid, now.plus_secs(120)).await.unwrap();
+    assert_eq!(s.list_sessions(ann.id).await.unwrap().len(), 1);
+    s.delete_session(&admin(), ann.id, sid).await.unwrap();
+    assert!(matches!(
+        s.session_by_hash(&token_hash("cookie")).await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // Tokens: found by hash while live; expired and revoked ones are not.
+    let t = s
+        .create_token(
+            &admin(),
+            NewToken {
+                user_id: ann.id,
+                name: "ci".into(),
+                token_hash: token_hash("tok"),
+                expires_at: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        s.token_owner(&token_hash("tok"), now)
+            .await
+            .unwrap()
+            .user
+            .id,
+        ann.id
+    );
+    s.create_token(
+        &admin(),
+        NewToken {
+            user_id: ann.id,
+            name: "old".into(),
+            token_hash: token_hash("old"),
+            expires_at: Some(now),
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    assert!(
+        s.token_owner(&token_hash("old"), now.plus_secs(1))
+            .await
+            .is_err(),
+        "{backend}: expired token"
+    );
+    assert_eq!(
+        s.list_tokens(ann.id, PageRequest::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
+    s.revoke_token(&admin(), ann.id, t.id, now).await.unwrap();
+    assert!(s.token_owner(&token_hash("tok"), now).await.is_err());
+    assert!(matches!(
+        s.revoke_token(&admin(), ann.id, t.id, now).await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // Disabling a user ends their sessions and their tokens stop working.
+    s.create_token(
+        &admin(),
+        NewToken {
+            user_id: ann.id,
+            name: "x".into(),
+            token_hash: token_hash("x"),
+            expires_at: None,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    s.update_user(
+        &admin(),
+        ann.id,
+        UserPatch {
+            disabled: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(s.token_owner(&token_hash("x"), now).await.is_err());
+
+    // Audit: every change above left an entry; sealing chains them all; the chain verifies.
+    assert!(s.unsealed_audit_count().await.unwrap() > 10);
+    let sealed = s.seal_audit(1000).await.unwrap();
+    assert!(sealed > 10);
+    assert_eq!(s.unsealed_audit_count().await.unwrap(), 0);
+    assert_eq!(s.seal_audit(1000).await.unwrap(), 0);
+    let mut v = ChainVerifier::default();
+    let mut after = 0;
+    loop {
+        let chunk = s.audit_chain(after, 7).await.unwrap();
+        if chunk.is_empty() {
+            break;
+        }
+        for e in &chunk {
+            v.push(e).unwrap_or_else(|b| panic!("{backend}: {b}"));
+        }
+        after = chunk.last().unwrap().seq.unwrap();
+    }
+    v.finish(s.audit_head().await.unwrap()).unwrap();
+    assert_eq!(v.checked(), sealed);
+
+    let f = AuditFilter {
+        entity_type: Some("department".into()),
+        ..Default::default()
+    };
+    let deps = s.list_audit(&f, PageRequest::default()).await.unwrap();
+    let actions: Vec<&str> = deps.items.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "department.delete",
+            "department.update",
+            "department.create",
+            "department.create"
+        ],
+        "{backend}"
+    );
+    let f = AuditFilter {
+        action: Some("auth.login_failed".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        s.list_audit(&f, PageRequest::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        3
+    );
+    let roles = AuditFilter {
+        action: Some("user.roles_change".into()),
+        ..Default::default()
+    };
+    let change = &s
+        .list_audit(&roles, PageRequest::default())
+        .await
+        .unwrap()
+        .items[0];
+    assert!(
+        change
+            .changes
+            .contains(r#""roles":{"after":"agent,auditor","before":"agent"}"#),
+        "{}",
+        change.changes
+    );
+    let secrets = s
+        .list_audit(&AuditFilter::default(), PageRequest::new(Some(500), None))
+        .await
+        .unwrap();
+    assert!(
+        secrets.items.iter().all(|e| !e.changes.contains("argon2")),
+        "{backend}: no password hash in the log"
+    );
+}
