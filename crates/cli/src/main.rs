@@ -1,1 +1,382 @@
-fn main() {}
+//! `custos`: the one binary. Serves the API and web UI, runs the demo, and offers the
+//! operator commands (migrations, accounts, tokens, audit verification).
+
+mod config;
+mod demo;
+
+use anyhow::{Context, anyhow};
+use clap::{Args, Parser, Subcommand};
+use config::{Config, Overrides};
+use custos_core::account::Roles;
+use custos_core::authz::Actor;
+use custos_core::store::Store;
+use custos_server::api::audit::verify_chain;
+use custos_server::{AppState, ServerSettings};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "custos",
+    version,
+    about = "IT service management with information security in every process"
+)]
+struct Cli {
+    /// Configuration file (TOML). Default: ./custos.toml if it exists.
+    #[arg(long, global = true, env = "CUSTOS_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory of the embedded SQLite database.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Database URL: sqlite:PATH or postgres://… (overrides --data-dir).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Log format: text or json.
+    #[arg(long, global = true)]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the REST API and web UI.
+    Serve(ServeArgs),
+    /// Serve a demo organisation with sample users (fresh data unless --data-dir is given).
+    Demo(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage accounts and tokens.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Work with the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Print the OpenAPI 3.1 document.
+    Openapi,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long)]
+    listen: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a user; the password is read from standard input.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        /// A role (repeat or comma-separate for several): requester, agent, security_manager,
+        /// service_owner, customer_representative, auditor, admin.
+        #[arg(long = "role", required = true, value_delimiter = ',')]
+        roles: Vec<String>,
+        /// Department name or id.
+        #[arg(long)]
+        department: Option<String>,
+        /// Display name (default: the part of the e-mail before @).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Issue an API token for a user and print it (once; only its hash is stored).
+    IssueToken {
+        #[arg(long)]
+        email: String,
+        /// What the token is for.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Days until the token expires (default: never).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify the hash chain; exit 0 if intact, 2 naming the first broken entry otherwise.
+    Verify,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let overrides = Overrides {
+        listen: match &cli.command {
+            Command::Serve(a) | Command::Demo(a) => a.listen.clone(),
+            _ => None,
+        },
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+        log_format: cli.log_format.clone(),
+    };
+    let (config, warnings) = match config::load(cli.config.as_deref(), &overrides) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(1);
+        }
+    };
+    init_logging(&config);
+    for w in warnings {
+        tracing::warn!("{w}");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let opts = custos_store::ConnectOptions {
+        max_connections: config.max_connections,
+        migrate: true,
+    };
+    custos_store::connect(&config.database_url(), &opts)
+        .await
+        .map_err(|e| anyhow!("{e}"))
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                config::redact_url(&config.database_url())
+            )
+        })
+}
+
+fn settings(config: &Config) -> ServerSettings {
+    ServerSettings {
+        cookie_secure: config.cookie_secure,
+        body_limit: config.body_limit_bytes,
+        ..ServerSettings::default()
+    }
+}
+
+async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve(_) => {
+            let store = open_store(&config).await?;
+            serve(store, &config, None).await?;
+        }
+        Command::Demo(_) => {
+            if config.database_url.is_none()
+                && !std::env::args().any(|a| a.starts_with("--data-dir"))
+            {
+                config.data_dir =
+                    std::env::temp_dir().join(format!("custos-demo-{}", std::process::id()));
+            }
+            let store = open_store(&config).await?;
+            let banner = demo::seed(store.as_ref(), &config.listen).await?;
+            serve(store, &config, Some(banner)).await?;
+        }
+        Command::Migrate => {
+            let store = open_store(&config).await?;
+            println!("database {} is up to date", store.backend());
+        }
+        Command::Admin(AdminCommand::CreateUser {
+            email,
+            roles,
+            department,
+            name,
+        }) => {
+            let store = open_store(&config).await?;
+            let password = read_password()?;
+            let roles = Roles::new(
+                roles
+                    .iter()
+                    .map(|r| r.parse())
+                    .collect::<Result<Vec<_>, _>>()?,
+            )?;
+            let dept = match department {
+                Some(d) => Some(find_department(store.as_ref(), &d).await?),
+                None => None,
+            };
+            let new = custos_server::api::users::new_user(
+                &email,
+                name.as_deref(),
+                roles,
+                dept,
+                &password,
+            )
+            .map_err(|e| anyhow!("{}", e.problem().detail))?;
+            let user = store
+                .create_user(&Actor::System("cli"), new)
+                .await
+                .map_err(|e| {
+                    anyhow!(
+                        "{}",
+                        custos_server::error::ApiError::from(e).problem().detail
+                    )
+                })?;
+            seal(store.as_ref()).await;
+            println!(
+                "created user {} ({}) with roles {}",
+                user.email,
+                user.id,
+                user.roles.to_list()
+            );
+        }
+        Command::Admin(AdminCommand::IssueToken {
+            email,
+            name,
+            expires_in_days,
+        }) => {
+            let store = open_store(&config).await?;
+            let creds = store
+                .credentials_by_email(&email)
+                .await
+                .map_err(|_| anyhow!("no user with e-mail {email}"))?;
+            let (secret, token) = custos_server::api::tokens::issue(
+                store.as_ref(),
+                &Actor::System("cli"),
+                creds.user.id,
+                &name,
+                expires_in_days,
+            )
+            .await
+            .map_err(|e| anyhow!("{}", e.problem().detail))?;
+            seal(store.as_ref()).await;
+            eprintln!(
+                "token {} for {} (shown once; only its hash is stored):",
+                token.id, creds.user.email
+            );
+            println!("{}", secret.expose());
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let store = open_store(&config).await?;
+            let (checked, result) = verify_chain(store.as_ref())
+                .await
+                .map_err(|e| anyhow!("{}", e.problem().detail))?;
+            let unsealed = store
+                .unsealed_audit_count()
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            match result {
+                Ok(()) => {
+                    println!(
+                        "audit chain intact: {checked} entries verified, {unsealed} not yet sealed"
+                    );
+                }
+                Err(b) => {
+                    println!("audit chain BROKEN at {b} ({checked} entries verified before it)");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        Command::Openapi => {
+            println!("{}", custos_server::api::openapi_json());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn find_department(store: &dyn Store, d: &str) -> anyhow::Result<custos_core::DepartmentId> {
+    if let Ok(id) = d.parse::<custos_core::DepartmentId>() {
+        if let Ok(dep) = store.department(id).await {
+            return Ok(dep.id);
+        }
+    }
+    store
+        .department_by_name(d)
+        .await
+        .map(|dep| dep.id)
+        .map_err(|_| anyhow!("no department named {d:?}"))
+}
+
+/// One line from standard input (prompting when it is a terminal).
+fn read_password() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password for the new user: ");
+        std::io::stderr().flush().ok();
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let pw = line.trim_end_matches(['\n', '\r']).to_string();
+    if pw.is_empty() {
+        anyhow::bail!(
+            "no password on standard input (pipe it in, e.g. `echo \"$PW\" | custos admin create-user …`)"
+        );
+    }
+    Ok(pw)
+}
+
+async fn seal(store: &dyn Store) {
+    while let Ok(n) = store.seal_audit(1000).await {
+        if n < 1000 {
+            break;
+        }
+    }
+}
+
+async fn serve(
+    store: Arc<dyn Store>,
+    config: &Config,
+    banner: Option<String>,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = store.backend(), "custos listening on http://{addr}");
+    if let Some(b) = banner {
+        println!("{b}");
+    }
+    let state = AppState::new(store.clone(), settings(config));
+    custos_server::serve(listener, state, shutdown_signal()).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,195 @@
+//! Configuration: defaults → optional TOML file → `CUSTOS_*` environment → command-line
+//! flags, in one struct. Unknown keys in the file or environment are warned about.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// Where the embedded SQLite database lives when no database URL is given.
+    pub data_dir: PathBuf,
+    /// `sqlite:PATH` or `postgres://user:password@host/db`. Secret: never logged.
+    pub database_url: Option<String>,
+    /// Database connections per instance.
+    pub max_connections: u32,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// A tracing filter such as `info` or `custos_server=debug`.
+    pub log_level: String,
+    /// Mark cookies Secure (leave on; browsers accept them on http://localhost).
+    pub cookie_secure: bool,
+    /// Largest accepted request body in bytes.
+    pub body_limit_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./custos-data"),
+            database_url: None,
+            max_connections: 8,
+            log_format: "text".into(),
+            log_level: "info".into(),
+            cookie_secure: true,
+            body_limit_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// The configuration printed for people: the database password is replaced.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("max_connections", &self.max_connections)
+            .field("log_format", &self.log_format)
+            .field("log_level", &self.log_level)
+            .field("cookie_secure", &self.cookie_secure)
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:[redacted]@host/db`; also hides a
+/// `password=` query parameter.
+pub fn redact_url(url: &str) -> String {
+    let mut out = url.to_string();
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((creds, host)) = rest.split_once('@') {
+            if let Some((user, _)) = creds.split_once(':') {
+                out = format!("{scheme}://{user}:[redacted]@{host}");
+            }
+        }
+    }
+    if let Some(i) = out.find("password=") {
+        let end = out[i..].find('&').map(|e| i + e).unwrap_or(out.len());
+        out.replace_range(i..end, "password=[redacted]");
+    }
+    out
+}
+
+impl Config {
+    /// The database URL in effect.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) if !u.is_empty() => u.clone(),
+            _ => format!("sqlite:{}", self.data_dir.join("custos.db").display()),
+        }
+    }
+}
+
+/// Flags that override everything else (absent flags override nothing).
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
+}
+
+const KNOWN: [&str; 8] = [
+    "listen",
+    "data_dir",
+    "database_url",
+    "max_connections",
+    "log_format",
+    "log_level",
+    "cookie_secure",
+    "body_limit_bytes",
+];
+
+/// Loads the configuration. `file` defaults to `./custos.toml` when that exists.
+/// Returns the configuration and warnings about unknown keys.
+pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<(Config, Vec<String>)> {
+    let default_file = Path::new("custos.toml");
+    let file = file.or_else(|| default_file.exists().then_some(default_file));
+    let mut warnings = Vec::new();
+    let mut fig = Figment::from(Serialized::defaults(Config::default()));
+    if let Some(f) = file {
+        if !f.exists() {
+            anyhow::bail!("configuration file {} does not exist", f.display());
+        }
+        let raw: toml_keys::Table = Figment::from(Toml::file(f))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
+        for k in raw.keys().filter(|k| !KNOWN.contains(&k.as_str())) {
+            warnings.push(format!("unknown key `{k}` in {} (ignored)", f.display()));
+        }
+        fig = fig.merge(Toml::file(f));
+    }
+    for (k, _) in std::env::vars() {
+        if let Some(key) = k.strip_prefix("CUSTOS_") {
+            let key = key.to_ascii_lowercase();
+            if !KNOWN.contains(&key.as_str()) && key != "config" && !key.starts_with("test_") {
+                warnings.push(format!("unknown environment variable {k} (ignored)"));
+            }
+        }
+    }
+    fig = fig
+        .merge(Env::prefixed("CUSTOS_").only(&KNOWN))
+        .merge(Serialized::globals(overrides));
+    let config: Config = fig
+        .extract()
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    Ok((config, warnings))
+}
+
+mod toml_keys {
+    pub type Table = std::collections::BTreeMap<String, figment::value::Value>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_database_password() {
+        let c = Config {
+            database_url: Some("postgres://custos:s3cret@db/custos".into()),
+            ..Config::default()
+        };
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("s3cret"), "{dbg}");
+        assert!(dbg.contains("postgres://custos:[redacted]@db/custos"));
+        assert_eq!(
+            redact_url("postgres://h/db?user=a&password=x&sslmode=require"),
+            "postgres://h/db?user=a&password=[redacted]&sslmode=require"
+        );
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "c.toml",
+                "listen = \"0.0.0.0:9000\"\nmax_connections = 3\nbogus = 1\n",
+            )?;
+            jail.set_env("CUSTOS_MAX_CONNECTIONS", "5");
+            let o = Overrides {
+                data_dir: Some("/tmp/x".into()),
+                ..Default::default()
+            };
+            let (c, warnings) = load(Some(Path::new("c.toml")), &o).unwrap();
+            assert_eq!(c.listen, "0.0.0.0:9000", "file beats default");
+            assert_eq!(c.max_connections, 5, "environment beats file");
+            assert_eq!(c.data_dir, PathBuf::from("/tmp/x"), "flag beats all");
+            assert_eq!(c.database_url(), "sqlite:/tmp/x/custos.db");
+            assert!(warnings.iter().any(|w| w.contains("bogus")), "{warnings:?}");
+            Ok(())
+        });
+    }
+}

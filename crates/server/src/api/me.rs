@@ -1,0 +1,40 @@
+//! `GET /me`: the caller.
+
+use crate::api::users::UserOut;
+use crate::auth::ApiAuth;
+use crate::error::{ApiResult, Problem};
+use crate::state::AppState;
+use axum::Json;
+use custos_core::authz::Permission;
+use serde::Serialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(me))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MeOut {
+    #[serde(flatten)]
+    pub user: UserOut,
+    /// Permissions the caller's roles grant.
+    pub permissions: Vec<&'static str>,
+    /// `api_token` or `session`.
+    pub authenticated_by: &'static str,
+}
+
+/// The authenticated user, their roles and permissions.
+#[utoipa::path(get, path = "/me", tag = "account",
+    responses((status = 200, body = MeOut), (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn me(ApiAuth(p, user): ApiAuth) -> ApiResult<Json<MeOut>> {
+    p.require(Permission::SelfService)?;
+    Ok(Json(MeOut {
+        user: UserOut::from(&user),
+        permissions: Permission::ALL
+            .into_iter()
+            .filter(|x| p.has(*x))
+            .map(Permission::as_str)
+            .collect(),
+        authenticated_by: "api_token",
+    }))
+}

@@ -1,0 +1,82 @@
+//! The REST API under `/api/v1/`. Each resource module exposes `router()`; the OpenAPI
+//! document is generated from the handlers' annotations.
+
+use crate::error::Problem;
+use crate::state::AppState;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+pub mod audit;
+pub mod departments;
+pub mod me;
+pub mod tokens;
+pub mod users;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Custos API",
+        description = "IT service management with information security in every process. \
+                       Authenticate with `Authorization: Bearer <token>`; errors are \
+                       application/problem+json (RFC 9457); lists are paginated with \
+                       `limit` and `cursor` (pass back `next_cursor`).",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    servers((url = "/api/v1")),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(Problem))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(c) = openapi.components.as_mut() {
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
+        }
+    }
+}
+
+/// Every API route with its OpenAPI description, paths relative to `/api/v1`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(me::router())
+        .merge(users::router())
+        .merge(departments::router())
+        .merge(tokens::router())
+        .merge(audit::router())
+}
+
+/// The OpenAPI document as served and committed (`docs/openapi.json`).
+pub fn openapi_json() -> String {
+    let (_, doc) = router().split_for_parts();
+    doc.to_pretty_json().unwrap_or_default()
+}
+
+/// Pagination parameters accepted by every list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Items per page, 1–500 (default 50).
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<uuid::Uuid>,
+}
+
+impl PageParams {
+    pub fn request(&self) -> custos_core::page::PageRequest {
+        custos_core::page::PageRequest::new(self.limit, self.cursor)
+    }
+}
+
+/// Error responses common to authenticated routes, for the OpenAPI document.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ProblemDoc(Problem);

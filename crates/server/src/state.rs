@@ -1,0 +1,44 @@
+//! The one state struct every handler receives.
+
+use custos_core::store::Store;
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::sync::Arc;
+
+/// Server settings that handlers need (the CLI builds them from the configuration).
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Mark cookies `Secure`. Browsers accept secure cookies from http://localhost and
+    /// 127.0.0.1, so this stays on even for the demo.
+    pub cookie_secure: bool,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// How often the audit sealer runs, in milliseconds.
+    pub seal_interval_ms: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            cookie_secure: true,
+            body_limit: 1024 * 1024,
+            seal_interval_ms: 500,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub settings: Arc<ServerSettings>,
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, settings: ServerSettings) -> Self {
+        Self {
+            store,
+            settings: Arc::new(settings),
+            metrics: crate::metrics::handle(),
+        }
+    }
+}

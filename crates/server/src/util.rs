@@ -1,0 +1,42 @@
+//! Small helpers shared by the API and the web UI.
+
+use custos_core::Timestamp;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// RFC 3339 in UTC with millisecond precision.
+pub fn rfc3339(ts: Timestamp) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ts.0) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+    let t = OffsetDateTime::parse(s.trim(), &Rfc3339).ok()?;
+    Some(Timestamp((t.unix_timestamp_nanos() / 1_000_000) as i64))
+}
+
+/// "2026-11-23 14:05 UTC" for people.
+pub fn human(ts: Timestamp) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ts.0) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&f).ok())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let ts = Timestamp(1_795_000_000_123);
+        let s = rfc3339(ts);
+        assert_eq!(s, "2026-11-19T08:26:40.123Z");
+        assert_eq!(parse_rfc3339(&s), Some(ts));
+        assert_eq!(human(ts), "2026-11-19 08:26 UTC");
+        assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+}
