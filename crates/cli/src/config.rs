@@ -64,12 +64,11 @@ impl std::fmt::Debug for Config {
 /// `password=` query parameter.
 pub fn redact_url(url: &str) -> String {
     let mut out = url.to_string();
-    if let Some((scheme, rest)) = url.split_once("://") {
-        if let Some((creds, host)) = rest.split_once('@') {
-            if let Some((user, _)) = creds.split_once(':') {
-                out = format!("{scheme}://{user}:[redacted]@{host}");
-            }
-        }
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((creds, host)) = rest.split_once('@')
+        && let Some((user, _)) = creds.split_once(':')
+    {
+        out = format!("{scheme}://{user}:[redacted]@{host}");
     }
     if let Some(i) = out.find("password=") {
         let end = out[i..].find('&').map(|e| i + e).unwrap_or(out.len());
@@ -172,6 +171,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)]
     fn layers_apply_in_order() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(

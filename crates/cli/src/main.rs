@@ -298,10 +298,10 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
 }
 
 async fn find_department(store: &dyn Store, d: &str) -> anyhow::Result<custos_core::DepartmentId> {
-    if let Ok(id) = d.parse::<custos_core::DepartmentId>() {
-        if let Ok(dep) = store.department(id).await {
-            return Ok(dep.id);
-        }
+    if let Ok(id) = d.parse::<custos_core::DepartmentId>()
+        && let Ok(dep) = store.department(id).await
+    {
+        return Ok(dep.id);
     }
     store
         .department_by_name(d)

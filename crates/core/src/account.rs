@@ -186,9 +186,11 @@ pub fn check_password_policy(password: &str, email: &Email) -> Result<(), Domain
         "admin123",
         "changeme",
     ];
+    // A common password with only digits or punctuation around it is still common.
+    let letters = lower.chars().filter(|c| c.is_alphabetic()).count();
     if COMMON
         .iter()
-        .any(|c| lower.starts_with(c) && lower.len() < c.len() + 4)
+        .any(|c| lower.contains(c) && letters <= c.chars().filter(|x| x.is_alphabetic()).count())
     {
         return Err(err("is too common"));
     }
@@ -280,6 +282,16 @@ pub struct Department {
     pub updated_at: Timestamp,
 }
 
+/// Free text with control characters (other than line breaks and tabs) removed, trimmed
+/// and cut to `max` characters.
+pub fn clean_text(s: &str, max: usize) -> String {
+    s.trim()
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .take(max)
+        .collect()
+}
+
 /// A validated department name: 1–100 characters, trimmed.
 pub fn check_name(field: &str, name: &str, max: usize) -> Result<String, DomainError> {
     let name = name.trim();
@@ -317,7 +329,7 @@ impl NewDepartment {
         profile.validate()?;
         Ok(Self {
             name: check_name("name", name, 100)?,
-            description: description.trim().chars().take(2000).collect(),
+            description: clean_text(description, 2000),
             profile,
         })
     }

@@ -146,7 +146,7 @@ pub async fn check_password(
     now: Timestamp,
 ) -> Result<PasswordOutcome, ApiError> {
     let email = email.trim().to_lowercase();
-    if email.is_empty() || email.len() > 254 {
+    if email.is_empty() || email.len() > 254 || email.chars().any(char::is_control) {
         return Ok(PasswordOutcome::Rejected);
     }
     let creds = match store.credentials_by_email(&email).await {
@@ -200,4 +200,58 @@ pub async fn throttled(
         .login_failures_since(email, now.minus_secs(THROTTLE_WINDOW_SECS))
         .await?;
     Ok((failures >= THROTTLE_LIMIT).then_some(THROTTLE_WINDOW_SECS as u64))
+}
+
+/// Permission markers for [`Need`]: a handler's signature declares what it needs.
+pub mod perm {
+    use custos_core::authz::Permission;
+
+    pub trait Perm: Send + Sync + 'static {
+        const P: Permission;
+    }
+
+    macro_rules! perms {
+        ($($name:ident),*) => {$(
+            pub struct $name;
+            impl Perm for $name {
+                const P: Permission = Permission::$name;
+            }
+        )*};
+    }
+    perms!(
+        SelfService,
+        ReadUsers,
+        ManageUsers,
+        ReadDepartments,
+        ManageDepartments,
+        ReadAudit
+    );
+}
+
+/// An API caller who holds permission `P`: 401 without a valid token, 403 without the
+/// permission — both decided before the request body is read. Carries the [`Actor`]
+/// capability that storage writes require.
+pub struct Need<P: perm::Perm> {
+    pub principal: Principal,
+    pub user: custos_core::account::User,
+    pub actor: custos_core::authz::Actor,
+    _p: std::marker::PhantomData<P>,
+}
+
+impl<P: perm::Perm> FromRequestParts<AppState> for Need<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ApiAuth(principal, user) = ApiAuth::from_request_parts(parts, state).await?;
+        let actor = principal.require(P::P)?;
+        Ok(Need {
+            principal,
+            user,
+            actor,
+            _p: std::marker::PhantomData,
+        })
+    }
 }

@@ -32,7 +32,7 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
 pub async fn seal_all(state: &AppState) {
     loop {
         match state.store.seal_audit(1000).await {
-            Ok(n) if n == 1000 => continue,
+            Ok(1000) => continue,
             Ok(_) => break,
             Err(e) => {
                 tracing::warn!(error = %e, "audit sealing failed; will retry");

@@ -34,9 +34,9 @@ mod tests {
     fn round_trip() {
         let ts = Timestamp(1_795_000_000_123);
         let s = rfc3339(ts);
-        assert_eq!(s, "2026-11-19T08:26:40.123Z");
+        assert_eq!(s, "2026-11-18T11:06:40.123Z");
         assert_eq!(parse_rfc3339(&s), Some(ts));
-        assert_eq!(human(ts), "2026-11-19 08:26 UTC");
+        assert_eq!(human(ts), "2026-11-18 11:06 UTC");
         assert_eq!(parse_rfc3339("yesterday"), None);
     }
 }

@@ -1,14 +1,13 @@
 //! `/audit`: the tamper-evident log, for auditors and administrators.
 
 use crate::api::PageParams;
-use crate::auth::ApiAuth;
+use crate::auth::{Need, perm};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Query;
 use crate::state::AppState;
 use crate::util::{parse_rfc3339, rfc3339};
 use axum::extract::State;
 use custos_core::audit::{AuditEntry, ChainBreak, ChainVerifier};
-use custos_core::authz::Permission;
 use custos_core::store::{AuditFilter, Store};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -96,17 +95,19 @@ impl AuditParams {
                 })
                 .transpose()
         };
-        let text = |v: &Option<String>| {
-            v.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
+        let text = |field: &str, v: &Option<String>| -> Result<Option<String>, ApiError> {
+            match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                Some(s) if s.len() > 300 || s.chars().any(char::is_control) => Err(
+                    ApiError::validation(field, "must be at most 300 printable characters"),
+                ),
+                other => Ok(other.map(str::to_string)),
+            }
         };
         Ok(AuditFilter {
-            entity_type: text(&self.entity_type),
-            entity_id: text(&self.entity_id),
-            actor: text(&self.actor),
-            action: text(&self.action),
+            entity_type: text("entity_type", &self.entity_type)?,
+            entity_id: text("entity_id", &self.entity_id)?,
+            actor: text("actor", &self.actor)?,
+            action: text("action", &self.action)?,
             from: time("from", &self.from)?,
             to: time("to", &self.to)?,
         })
@@ -126,10 +127,9 @@ impl AuditParams {
     responses((status = 200, body = AuditList), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn list_audit(
     State(state): State<AppState>,
-    ApiAuth(p, _): ApiAuth,
+    _: Need<perm::ReadAudit>,
     Query(q): Query<AuditParams>,
 ) -> ApiResult<axum::Json<AuditList>> {
-    p.require(Permission::ReadAudit)?;
     let page = state.store.list_audit(&q.filter()?, q.page()).await?;
     Ok(axum::Json(AuditList {
         items: page.items.iter().map(AuditOut::from).collect(),
@@ -171,9 +171,8 @@ pub async fn verify_chain(store: &dyn Store) -> Result<(u64, Result<(), ChainBre
     responses((status = 200, body = VerifyOut), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn verify_audit(
     State(state): State<AppState>,
-    ApiAuth(p, _): ApiAuth,
+    _: Need<perm::ReadAudit>,
 ) -> ApiResult<axum::Json<VerifyOut>> {
-    p.require(Permission::ReadAudit)?;
     let (checked, result) = verify_chain(state.store.as_ref()).await?;
     Ok(axum::Json(VerifyOut {
         intact: result.is_ok(),

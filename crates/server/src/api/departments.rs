@@ -2,7 +2,7 @@
 
 use crate::api::PageParams;
 use crate::api::users::parse_id;
-use crate::auth::ApiAuth;
+use crate::auth::{Need, perm};
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Query};
 use crate::state::AppState;
@@ -11,7 +11,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use custos_core::DepartmentId;
 use custos_core::account::{Department, MonitoringLevel, NewDepartment, SecurityProfile};
-use custos_core::authz::Permission;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -121,10 +120,9 @@ impl DepartmentIn {
     responses((status = 200, body = DepartmentList), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn list_departments(
     State(state): State<AppState>,
-    ApiAuth(p, _): ApiAuth,
+    _: Need<perm::ReadDepartments>,
     Query(q): Query<PageParams>,
 ) -> ApiResult<axum::Json<DepartmentList>> {
-    p.require(Permission::ReadDepartments)?;
     let page = state.store.list_departments(q.request()).await?;
     Ok(axum::Json(DepartmentList {
         items: page.items.iter().map(DepartmentOut::from).collect(),
@@ -138,10 +136,9 @@ async fn list_departments(
               (status = 403, body = Problem), (status = 409, body = Problem)))]
 async fn create_department(
     State(state): State<AppState>,
-    ApiAuth(p, _): ApiAuth,
+    Need { actor, .. }: Need<perm::ManageDepartments>,
     Json(body): Json<DepartmentIn>,
 ) -> ApiResult<(StatusCode, axum::Json<DepartmentOut>)> {
-    let actor = p.require(Permission::ManageDepartments)?;
     let d = state
         .store
         .create_department(&actor, body.validate()?)
@@ -154,10 +151,9 @@ async fn create_department(
     responses((status = 200, body = DepartmentOut), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn get_department(
     State(state): State<AppState>,
-    ApiAuth(p, _): ApiAuth,
+    _: Need<perm::ReadDepartments>,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<DepartmentOut>> {
-    p.require(Permission::ReadDepartments)?;
     let d = state.store.department(DepartmentId(parse_id(&id)?)).await?;
     Ok(axum::Json(DepartmentOut::from(&d)))
 }
@@ -169,11 +165,10 @@ async fn get_department(
               (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn put_department(
     State(state): State<AppState>,
-    ApiAuth(p, _): ApiAuth,
+    Need { actor, .. }: Need<perm::ManageDepartments>,
     Path(id): Path<String>,
     Json(body): Json<DepartmentIn>,
 ) -> ApiResult<axum::Json<DepartmentOut>> {
-    let actor = p.require(Permission::ManageDepartments)?;
     let id = DepartmentId(parse_id(&id)?);
     let d = state
         .store
@@ -188,10 +183,9 @@ async fn put_department(
               (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn delete_department(
     State(state): State<AppState>,
-    ApiAuth(p, _): ApiAuth,
+    Need { actor, .. }: Need<perm::ManageDepartments>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let actor = p.require(Permission::ManageDepartments)?;
     state
         .store
         .delete_department(&actor, DepartmentId(parse_id(&id)?))

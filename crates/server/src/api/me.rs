@@ -1,7 +1,7 @@
 //! `GET /me`: the caller.
 
 use crate::api::users::UserOut;
-use crate::auth::ApiAuth;
+use crate::auth::{Need, perm};
 use crate::error::{ApiResult, Problem};
 use crate::state::AppState;
 use axum::Json;
@@ -26,8 +26,11 @@ pub struct MeOut {
 /// The authenticated user, their roles and permissions.
 #[utoipa::path(get, path = "/me", tag = "account",
     responses((status = 200, body = MeOut), (status = 401, body = Problem, content_type = "application/problem+json")))]
-async fn me(ApiAuth(p, user): ApiAuth) -> ApiResult<Json<MeOut>> {
-    p.require(Permission::SelfService)?;
+async fn me(
+    Need {
+        principal: p, user, ..
+    }: Need<perm::SelfService>,
+) -> ApiResult<Json<MeOut>> {
     Ok(Json(MeOut {
         user: UserOut::from(&user),
         permissions: Permission::ALL

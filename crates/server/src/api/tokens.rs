@@ -3,7 +3,7 @@
 
 use crate::api::PageParams;
 use crate::api::users::parse_id;
-use crate::auth::ApiAuth;
+use crate::auth::{Need, perm};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Query};
 use crate::state::AppState;
@@ -11,7 +11,7 @@ use crate::util::rfc3339;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use custos_core::account::check_name;
-use custos_core::authz::{Actor, Permission};
+use custos_core::authz::Actor;
 use custos_core::secret::{Secret, new_api_token, token_hash};
 use custos_core::store::{ApiToken, NewToken, Store};
 use custos_core::{StoreError, Timestamp, TokenId, UserId};
@@ -85,13 +85,11 @@ pub async fn issue(
     expires_in_days: Option<u32>,
 ) -> Result<(Secret, ApiToken), ApiError> {
     let name = check_name("name", name, 100)?;
-    if let Some(d) = expires_in_days {
-        if !(1..=3650).contains(&d) {
-            return Err(ApiError::validation(
-                "expires_in_days",
-                "must be between 1 and 3650",
-            ));
-        }
+    if expires_in_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+        return Err(ApiError::validation(
+            "expires_in_days",
+            "must be between 1 and 3650",
+        ));
     }
     let now = Timestamp::now();
     let secret = new_api_token();
@@ -110,10 +108,9 @@ pub async fn issue(
     responses((status = 200, body = TokenList), (status = 401, body = Problem)))]
 async fn list_tokens(
     State(state): State<AppState>,
-    ApiAuth(p, _): ApiAuth,
+    Need { principal: p, .. }: Need<perm::SelfService>,
     Query(q): Query<PageParams>,
 ) -> ApiResult<axum::Json<TokenList>> {
-    p.require(Permission::SelfService)?;
     let page = state.store.list_tokens(p.user_id, q.request()).await?;
     Ok(axum::Json(TokenList {
         items: page.items.iter().map(TokenOut::from).collect(),
@@ -126,10 +123,13 @@ async fn list_tokens(
     responses((status = 201, body = TokenCreated), (status = 400, body = Problem), (status = 401, body = Problem)))]
 async fn create_token(
     State(state): State<AppState>,
-    ApiAuth(p, _): ApiAuth,
+    Need {
+        principal: p,
+        actor,
+        ..
+    }: Need<perm::SelfService>,
     Json(body): Json<CreateToken>,
 ) -> ApiResult<(StatusCode, axum::Json<TokenCreated>)> {
-    let actor = p.require(Permission::SelfService)?;
     let (secret, token) = issue(
         state.store.as_ref(),
         &actor,
@@ -152,10 +152,13 @@ async fn create_token(
     responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
 async fn revoke_token(
     State(state): State<AppState>,
-    ApiAuth(p, _): ApiAuth,
+    Need {
+        principal: p,
+        actor,
+        ..
+    }: Need<perm::SelfService>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let actor = p.require(Permission::SelfService)?;
     revoke(
         state.store.as_ref(),
         &actor,
@@ -170,11 +173,10 @@ async fn revoke_token(
     responses((status = 200, body = TokenList), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn list_user_tokens(
     State(state): State<AppState>,
-    ApiAuth(p, _): ApiAuth,
+    _: Need<perm::ManageUsers>,
     Path(id): Path<String>,
     Query(q): Query<PageParams>,
 ) -> ApiResult<axum::Json<TokenList>> {
-    p.require(Permission::ManageUsers)?;
     let page = state
         .store
         .list_tokens(UserId(parse_id(&id)?), q.request())
@@ -191,10 +193,9 @@ async fn list_user_tokens(
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn revoke_user_token(
     State(state): State<AppState>,
-    ApiAuth(p, _): ApiAuth,
+    Need { actor, .. }: Need<perm::ManageUsers>,
     Path((id, token_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let actor = p.require(Permission::ManageUsers)?;
     revoke(
         state.store.as_ref(),
         &actor,

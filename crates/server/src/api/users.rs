@@ -1,7 +1,7 @@
 //! `/users`: accounts, for administrators (read: also auditors and security managers).
 
 use crate::api::PageParams;
-use crate::auth::ApiAuth;
+use crate::auth::{Need, perm};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Query};
 use crate::state::AppState;
@@ -11,7 +11,6 @@ use axum::http::StatusCode;
 use custos_core::account::{
     Email, NewUser, Role, Roles, User, UserPatch, check_name, check_password_policy,
 };
-use custos_core::authz::Permission;
 use custos_core::secret::PasswordHash;
 use custos_core::{DepartmentId, UserId};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -134,10 +133,9 @@ pub fn new_user(
     responses((status = 200, body = UserList), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn list_users(
     State(state): State<AppState>,
-    ApiAuth(p, _): ApiAuth,
+    _: Need<perm::ReadUsers>,
     Query(q): Query<PageParams>,
 ) -> ApiResult<axum::Json<UserList>> {
-    p.require(Permission::ReadUsers)?;
     let page = state.store.list_users(q.request()).await?;
     Ok(axum::Json(UserList {
         items: page.items.iter().map(UserOut::from).collect(),
@@ -151,10 +149,9 @@ async fn list_users(
               (status = 403, body = Problem), (status = 409, body = Problem)))]
 async fn create_user(
     State(state): State<AppState>,
-    ApiAuth(p, _): ApiAuth,
+    Need { actor, .. }: Need<perm::ManageUsers>,
     Json(body): Json<CreateUser>,
 ) -> ApiResult<(StatusCode, axum::Json<UserOut>)> {
-    let actor = p.require(Permission::ManageUsers)?;
     let roles = parse_roles(&body.roles)?;
     let new = new_user(
         &body.email,
@@ -172,10 +169,9 @@ async fn create_user(
     responses((status = 200, body = UserOut), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn get_user(
     State(state): State<AppState>,
-    ApiAuth(p, _): ApiAuth,
+    _: Need<perm::ReadUsers>,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<UserOut>> {
-    p.require(Permission::ReadUsers)?;
     let id = parse_id(&id)?;
     Ok(axum::Json(UserOut::from(
         &state.store.user(UserId(id)).await?,
@@ -189,11 +185,14 @@ async fn get_user(
               (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn patch_user(
     State(state): State<AppState>,
-    ApiAuth(p, _): ApiAuth,
+    Need {
+        principal: p,
+        actor,
+        ..
+    }: Need<perm::ManageUsers>,
     Path(id): Path<String>,
     Json(body): Json<PatchUser>,
 ) -> ApiResult<axum::Json<UserOut>> {
-    let actor = p.require(Permission::ManageUsers)?;
     let id = UserId(parse_id(&id)?);
     let patch = UserPatch {
         display_name: body

@@ -1,0 +1,253 @@
+//! No request to any route with any body returns 5xx or kills the server: random and
+//! hostile bodies, query strings and path segments against every route and every form.
+
+use crate::helpers::*;
+use custos_core::account::Role;
+use reqwest::{Method, StatusCode};
+
+/// A small deterministic generator (xorshift), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[(self.next() % xs.len() as u64) as usize]
+    }
+    fn string(&mut self) -> String {
+        let atoms = [
+            "",
+            "a",
+            "\u{0}",
+            "é",
+            "💥",
+            "'; DROP TABLE users; --",
+            "<script>",
+            "%00",
+            "\\",
+            "\"",
+            "9999999999999999999999",
+            "-1",
+            " ",
+            "\n",
+            "null",
+        ];
+        (0..(self.next() % 4)).map(|_| *self.pick(&atoms)).collect()
+    }
+    fn json(&mut self, depth: u32) -> serde_json::Value {
+        use serde_json::json;
+        match if depth > 3 {
+            self.next() % 5
+        } else {
+            self.next() % 7
+        } {
+            0 => json!(null),
+            1 => json!(self.next().is_multiple_of(2)),
+            2 => json!(self.next() as i64),
+            3 => json!(-1.5e300),
+            4 => json!(self.string()),
+            5 => (0..self.next() % 4).map(|_| self.json(depth + 1)).collect(),
+            _ => {
+                let keys = [
+                    "name",
+                    "email",
+                    "roles",
+                    "password",
+                    "profile",
+                    "mfa_required",
+                    "session_lifetime_minutes",
+                    "idle_timeout_minutes",
+                    "monitoring_level",
+                    "department_id",
+                    "display_name",
+                    "disabled",
+                    "expires_in_days",
+                    "description",
+                    "x",
+                ];
+                let mut m = serde_json::Map::new();
+                for _ in 0..self.next() % 6 {
+                    m.insert((*self.pick(&keys)).into(), self.json(depth + 1));
+                }
+                serde_json::Value::Object(m)
+            }
+        }
+    }
+}
+
+const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/users"),
+    ("POST", "/api/v1/users"),
+    ("GET", "/api/v1/users/{id}"),
+    ("PATCH", "/api/v1/users/{id}"),
+    ("GET", "/api/v1/users/{id}/tokens"),
+    ("DELETE", "/api/v1/users/{id}/tokens/{id}"),
+    ("GET", "/api/v1/departments"),
+    ("POST", "/api/v1/departments"),
+    ("GET", "/api/v1/departments/{id}"),
+    ("PUT", "/api/v1/departments/{id}"),
+    ("DELETE", "/api/v1/departments/{id}"),
+    ("GET", "/api/v1/tokens"),
+    ("POST", "/api/v1/tokens"),
+    ("DELETE", "/api/v1/tokens/{id}"),
+    ("GET", "/api/v1/audit"),
+    ("GET", "/api/v1/audit/verify"),
+];
+
+#[tokio::test]
+async fn no_body_query_or_path_yields_a_server_error() {
+    for app in spawn_apps().await {
+        let admin = app.token_for(&[Role::Admin, Role::Auditor]).await;
+        let user = app.user("fuzz@example.org", &[Role::Requester], None).await;
+        let dept = app.department("Fuzz", false).await;
+        let mut rng = Rng(0x5eed_1234_abcd_9876);
+        let ids = [
+            user.id.to_string(),
+            dept.to_string(),
+            "not-a-uuid".into(),
+            "%00".into(),
+            "..%2F..".into(),
+            uuid::Uuid::nil().to_string(),
+        ];
+        let queries = [
+            "",
+            "?limit=0",
+            "?limit=-1",
+            "?limit=99999999999",
+            "?cursor=zzz",
+            "?entity_type=%00",
+            "?from=%FF",
+            "?actor=a&actor=b",
+            "?limit=1&cursor=00000000-0000-0000-0000-000000000000",
+        ];
+        let mut requests = 0;
+        for _round in 0..12 {
+            for (method, template) in ROUTES {
+                let path = template.replace("{id}", rng.pick(&ids).as_str());
+                let url = format!("{path}{}", rng.pick(&queries));
+                let method = Method::from_bytes(method.as_bytes()).unwrap();
+                let req = app
+                    .client
+                    .request(method.clone(), app.url(&url))
+                    .bearer_auth(&admin);
+                let req = match rng.next() % 4 {
+                    0 => req.json(&rng.json(0)),
+                    1 => req
+                        .header("content-type", "application/json")
+                        .body(rng.string().into_bytes()),
+                    2 => req
+                        .header("content-type", "application/json")
+                        .body(vec![0xff, 0xfe, b'{', 0x00]),
+                    _ => req
+                        .header("content-type", "application/json")
+                        .body("[".repeat(5000)),
+                };
+                let r = req.send().await.unwrap();
+                assert!(
+                    r.status().as_u16() < 500,
+                    "{} {method} {url} -> {}: {}",
+                    app.backend,
+                    r.status(),
+                    r.text().await.unwrap()
+                );
+                requests += 1;
+            }
+        }
+        // Web forms, signed in as an administrator, with random fields.
+        let mut b = app.browser();
+        app.user("web-fuzz@example.org", &[Role::Admin], None).await;
+        let (_, _, page) = b.get("/login").await;
+        let csrf = Browser::csrf(&page);
+        let (status, _, _) = b
+            .post(
+                "/login",
+                &[
+                    ("csrf", &csrf),
+                    ("email", "\u{0}x@example.org"),
+                    ("password", "\u{0}"),
+                ],
+            )
+            .await;
+        assert!(status.as_u16() < 500);
+        b.login("web-fuzz@example.org", PASSWORD).await;
+        let (_, _, home) = b.get("/").await;
+        let csrf = Browser::csrf(&home);
+        let posts = [
+            "/admin/users",
+            "/admin/users/{id}",
+            "/admin/departments",
+            "/admin/departments/{id}",
+            "/admin/departments/{id}/delete",
+            "/account/tokens",
+            "/account/password",
+            "/account/mfa",
+            "/account/mfa/disable",
+            "/account/tokens/{id}/revoke",
+            "/account/sessions/{id}/end",
+            "/login/totp",
+        ];
+        let fields = [
+            "name",
+            "email",
+            "roles",
+            "password",
+            "department_id",
+            "display_name",
+            "disabled",
+            "session_lifetime_minutes",
+            "idle_timeout_minutes",
+            "monitoring_level",
+            "description",
+            "expires_in_days",
+            "code",
+            "new_password",
+            "current_password",
+            "confirm_password",
+        ];
+        for _round in 0..6 {
+            for p in posts {
+                let path = p.replace("{id}", rng.pick(&ids).as_str());
+                let mut form: Vec<(String, String)> = vec![("csrf".into(), csrf.clone())];
+                for _ in 0..rng.next() % 8 {
+                    form.push(((*rng.pick(&fields)).into(), rng.string()));
+                }
+                let pairs: Vec<(&str, &str)> =
+                    form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let (status, _, body) = b.post(&path, &pairs).await;
+                assert!(
+                    status.as_u16() < 500,
+                    "{} POST {path} {form:?} -> {status}: {body}",
+                    app.backend
+                );
+                requests += 1;
+            }
+            for g in [
+                "/audit?from=%FF",
+                "/audit?entity_type=%00&cursor=x",
+                "/admin/users?cursor=%00",
+                "/admin/users/%00",
+                "/admin/departments/zzz",
+                "/audit?verify=1",
+            ] {
+                let (status, _, _) = b.get(g).await;
+                assert!(status.as_u16() < 500, "GET {g} -> {status}");
+            }
+        }
+        assert!(requests > 250);
+        assert_eq!(
+            app.client
+                .get(app.url("/healthz"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK,
+            "still serving"
+        );
+    }
+}

@@ -1,0 +1,317 @@
+//! Test harness: `spawn_apps()` starts the real application on port 0 against a fresh
+//! SQLite database and, when `CUSTOS_TEST_POSTGRES_URL` is set, a fresh PostgreSQL schema.
+
+use custos_core::account::{Email, NewDepartment, NewUser, Role, Roles, SecurityProfile};
+use custos_core::authz::Actor;
+use custos_core::secret::PasswordHash;
+use custos_core::store::Store;
+use custos_server::{AppState, ServerSettings};
+use reqwest::header::{COOKIE, HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::{Client, Response, StatusCode};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub base: String,
+    pub store: Arc<dyn Store>,
+    pub backend: &'static str,
+    pub client: Client,
+    _dir: Option<TempDir>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+pub struct TempDir(pub std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub async fn spawn_apps() -> Vec<TestApp> {
+    let mut apps = vec![];
+    let dir = TempDir(std::env::temp_dir().join(format!("custos-api-{}", uuid::Uuid::now_v7())));
+    let store = custos_store::connect(
+        &format!("sqlite:{}", dir.0.join("t.db").display()),
+        &custos_store::ConnectOptions::default(),
+    )
+    .await
+    .expect("sqlite");
+    apps.push(spawn(store, Some(dir)).await);
+    if let Ok(url) = std::env::var("CUSTOS_TEST_POSTGRES_URL") {
+        apps.push(spawn(pg_store(&url).await, None).await);
+    }
+    apps
+}
+
+async fn pg_store(url: &str) -> Arc<dyn Store> {
+    use sqlx::postgres::PgConnectOptions;
+    use std::str::FromStr;
+    let schema = format!("api_{}", uuid::Uuid::now_v7().simple());
+    let admin = sqlx::PgPool::connect(url).await.expect("postgres");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let opts = PgConnectOptions::from_str(url)
+        .unwrap()
+        .options([("search_path", schema.as_str())]);
+    let opts2 = custos_store::ConnectOptions {
+        max_connections: 4,
+        migrate: true,
+    };
+    Arc::new(
+        custos_store::postgres::PgStore::connect_with(opts, &opts2)
+            .await
+            .unwrap(),
+    )
+}
+
+async fn spawn(store: Arc<dyn Store>, dir: Option<TempDir>) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let settings = ServerSettings {
+        cookie_secure: false,
+        body_limit: 64 * 1024,
+        seal_interval_ms: 100,
+    };
+    let state = AppState::new(store.clone(), settings);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(custos_server::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    let client = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        base: format!("http://{addr}"),
+        backend: store.backend(),
+        store,
+        client,
+        _dir: dir,
+        _shutdown: tx,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn department(&self, name: &str, mfa_required: bool) -> custos_core::DepartmentId {
+        let p = SecurityProfile {
+            mfa_required,
+            ..SecurityProfile::default()
+        };
+        self.store
+            .create_department(
+                &Actor::System("test"),
+                NewDepartment::new(name, "", p).unwrap(),
+            )
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// Creates a user with `roles` and returns it.
+    pub async fn user(
+        &self,
+        email: &str,
+        roles: &[Role],
+        dept: Option<custos_core::DepartmentId>,
+    ) -> custos_core::account::User {
+        self.store
+            .create_user(
+                &Actor::System("test"),
+                NewUser {
+                    email: Email::parse(email).unwrap(),
+                    display_name: email.split('@').next().unwrap().into(),
+                    roles: Roles::new(roles.to_vec()).unwrap(),
+                    department_id: dept,
+                    password_hash: PasswordHash::create(PASSWORD),
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    /// A fresh user with `roles` and an API token for them.
+    pub async fn token_for(&self, roles: &[Role]) -> String {
+        let email = format!("u{}@example.org", uuid::Uuid::now_v7().simple());
+        let u = self.user(&email, roles, None).await;
+        let (secret, _) = custos_server::api::tokens::issue(
+            self.store.as_ref(),
+            &Actor::System("test"),
+            u.id,
+            "test",
+            None,
+        )
+        .await
+        .unwrap();
+        secret.expose().to_string()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> Response {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn seal(&self) {
+        while self.store.seal_audit(1000).await.unwrap() == 1000 {}
+    }
+
+    pub fn browser(&self) -> Browser<'_> {
+        Browser {
+            app: self,
+            cookies: BTreeMap::new(),
+        }
+    }
+}
+
+/// Asserts a problem+json response and returns its body.
+pub async fn problem(resp: Response, status: StatusCode) -> serde_json::Value {
+    assert_eq!(resp.status(), status, "unexpected status");
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(ct, "application/problem+json");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], status.as_u16());
+    assert!(
+        body["type"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://custos.dev/problems/")
+    );
+    body
+}
+
+/// A cookie-keeping client for web flows (no redirects followed).
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub cookies: BTreeMap<String, String>,
+}
+
+impl Browser<'_> {
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, headers: &HeaderMap) {
+        for v in headers.get_all(SET_COOKIE) {
+            let s = v.to_str().unwrap();
+            let (kv, attrs) = s.split_once(';').unwrap_or((s, ""));
+            let (k, val) = kv.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), val.to_string());
+            }
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> (StatusCode, Option<String>, String) {
+        let r = self
+            .app
+            .client
+            .get(self.app.url(path))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.finish(r).await
+    }
+
+    pub async fn post(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, Option<String>, String) {
+        let r = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .header(COOKIE, self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.finish(r).await
+    }
+
+    async fn finish(&mut self, r: Response) -> (StatusCode, Option<String>, String) {
+        self.keep(r.headers());
+        let status = r.status();
+        let loc = r
+            .headers()
+            .get(LOCATION)
+            .map(|l| l.to_str().unwrap().to_string());
+        (status, loc, r.text().await.unwrap())
+    }
+
+    /// The CSRF token of the first form on a page.
+    pub fn csrf(page: &str) -> String {
+        let i = page
+            .find("name=\"csrf\" value=\"")
+            .expect("page has a CSRF field")
+            + 19;
+        page[i..].split('"').next().unwrap().to_string()
+    }
+
+    /// Signs in with a password; returns where the login redirected.
+    pub async fn login(
+        &mut self,
+        email: &str,
+        password: &str,
+    ) -> (StatusCode, Option<String>, String) {
+        let (_, _, page) = self.get("/login").await;
+        let csrf = Self::csrf(&page);
+        self.post(
+            "/login",
+            &[("csrf", &csrf), ("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    /// Text between `id="ID">` and the next `<`.
+    pub fn element_text(page: &str, id: &str) -> String {
+        let marker = format!("id=\"{id}\">");
+        let i = page
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no #{id} in page"))
+            + marker.len();
+        page[i..].split('<').next().unwrap().to_string()
+    }
+}

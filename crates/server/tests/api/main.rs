@@ -1,0 +1,9 @@
+//! API, web and authorisation tests against the real application, on every backend.
+
+mod helpers;
+
+mod accounts;
+mod fuzz;
+mod matrix;
+mod openapi;
+mod web;

@@ -1,0 +1,208 @@
+//! Every route × every role: the expected allow/deny matrix, derived from the one
+//! role → permission table in `custos_core::authz`.
+
+use crate::helpers::*;
+use custos_core::account::Role;
+use custos_core::authz::{Permission, role_grants};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+/// (method, path template, permission) for every API operation.
+const API: &[(&str, &str, Permission)] = &[
+    ("GET", "/me", Permission::SelfService),
+    ("GET", "/users", Permission::ReadUsers),
+    ("POST", "/users", Permission::ManageUsers),
+    ("GET", "/users/{id}", Permission::ReadUsers),
+    ("PATCH", "/users/{id}", Permission::ManageUsers),
+    ("GET", "/users/{id}/tokens", Permission::ManageUsers),
+    (
+        "DELETE",
+        "/users/{id}/tokens/{token_id}",
+        Permission::ManageUsers,
+    ),
+    ("GET", "/departments", Permission::ReadDepartments),
+    ("POST", "/departments", Permission::ManageDepartments),
+    ("GET", "/departments/{id}", Permission::ReadDepartments),
+    ("PUT", "/departments/{id}", Permission::ManageDepartments),
+    ("DELETE", "/departments/{id}", Permission::ManageDepartments),
+    ("GET", "/tokens", Permission::SelfService),
+    ("POST", "/tokens", Permission::SelfService),
+    ("DELETE", "/tokens/{id}", Permission::SelfService),
+    ("GET", "/audit", Permission::ReadAudit),
+    ("GET", "/audit/verify", Permission::ReadAudit),
+];
+
+#[tokio::test]
+async fn the_matrix_covers_every_documented_operation() {
+    let doc: serde_json::Value = serde_json::from_str(&custos_server::api::openapi_json()).unwrap();
+    let mut documented = vec![];
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            documented.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    documented.sort();
+    let mut tested: Vec<(String, String)> = API
+        .iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .collect();
+    tested.sort();
+    assert_eq!(documented, tested, "every API route must be in the matrix");
+}
+
+#[tokio::test]
+async fn api_routes_by_role() {
+    for app in spawn_apps().await {
+        let target = app
+            .user("target@example.org", &[Role::Requester], None)
+            .await;
+        let tok_owner = app.token_for(&[Role::Requester]).await;
+        let tokens: serde_json::Value = app
+            .get("/api/v1/tokens", &tok_owner)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let token_id = tokens["items"][0]["id"].as_str().unwrap().to_string();
+        let owner_id = tokens["items"][0]["user_id"].as_str().unwrap().to_string();
+        for role in Role::ALL {
+            let token = app.token_for(&[role]).await;
+            let dept = app.department(&format!("Dept {role}"), false).await;
+            for (method, template, perm) in API {
+                let path = template
+                    .replace(
+                        "/users/{id}/tokens/{token_id}",
+                        &format!("/users/{owner_id}/tokens/{token_id}"),
+                    )
+                    .replace("/users/{id}", &format!("/users/{}", target.id))
+                    .replace("/departments/{id}", &format!("/departments/{dept}"))
+                    .replace("/tokens/{id}", &format!("/tokens/{token_id}"));
+                let body = match (*method, *template) {
+                    ("POST", "/users") => {
+                        json!({"email": format!("new-{role}@example.org"), "roles": ["requester"], "password": PASSWORD})
+                    }
+                    ("PATCH", _) => json!({"display_name": "Target"}),
+                    ("POST", "/departments") => {
+                        json!({"name": format!("New {role}"), "profile": {"mfa_required": false, "session_lifetime_minutes": 60, "idle_timeout_minutes": 10, "access_two_approvals": false, "monitoring_level": "standard"}})
+                    }
+                    ("PUT", _) => {
+                        json!({"name": format!("Dept {role}"), "profile": {"mfa_required": true, "session_lifetime_minutes": 60, "idle_timeout_minutes": 10, "access_two_approvals": false, "monitoring_level": "standard"}})
+                    }
+                    ("POST", "/tokens") => json!({"name": "matrix"}),
+                    _ => json!({}),
+                };
+                let method = Method::from_bytes(method.as_bytes()).unwrap();
+                let url = format!("/api/v1{path}");
+                let anon = app
+                    .client
+                    .request(method.clone(), app.url(&url))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    anon.status(),
+                    StatusCode::UNAUTHORIZED,
+                    "{method} {url} without a token"
+                );
+                let r = app.send_json(method.clone(), &url, &token, &body).await;
+                let status = r.status();
+                if role_grants(role, *perm) {
+                    assert!(
+                        status.is_success() || status == StatusCode::NOT_FOUND,
+                        "{} {role} {method} {url}: expected allowed, got {status}: {}",
+                        app.backend,
+                        r.text().await.unwrap()
+                    );
+                } else {
+                    assert_eq!(
+                        status,
+                        StatusCode::FORBIDDEN,
+                        "{} {role} {method} {url}",
+                        app.backend
+                    );
+                    problem(r, StatusCode::FORBIDDEN).await;
+                }
+            }
+        }
+    }
+}
+
+/// Pages (GET) and the permission each needs.
+const PAGES: &[(&str, Permission)] = &[
+    ("/", Permission::SelfService),
+    ("/account", Permission::SelfService),
+    ("/admin/users", Permission::ReadUsers),
+    ("/admin/users/new", Permission::ManageUsers),
+    ("/admin/users/{user}", Permission::ReadUsers),
+    ("/admin/departments", Permission::ReadDepartments),
+    ("/admin/departments/new", Permission::ManageDepartments),
+    ("/admin/departments/{dept}", Permission::ReadDepartments),
+    ("/audit", Permission::ReadAudit),
+];
+
+/// Form posts and the permission each needs (sent with a valid CSRF token and no fields).
+const POSTS: &[(&str, Permission)] = &[
+    ("/admin/users", Permission::ManageUsers),
+    ("/admin/users/{user}", Permission::ManageUsers),
+    ("/admin/departments", Permission::ManageDepartments),
+    ("/admin/departments/{dept}", Permission::ManageDepartments),
+    ("/account/tokens", Permission::SelfService),
+];
+
+#[tokio::test]
+async fn pages_by_role() {
+    for app in spawn_apps().await {
+        let target = app
+            .user("target@example.org", &[Role::Requester], None)
+            .await;
+        let dept = app.department("Sales", false).await;
+        let fill = |p: &str| {
+            p.replace("{user}", &target.id.to_string())
+                .replace("{dept}", &dept.to_string())
+        };
+        let mut anon = app.browser();
+        for (page, _) in PAGES {
+            let (status, loc, _) = anon.get(&fill(page)).await;
+            assert_eq!(
+                (status, loc.as_deref()),
+                (StatusCode::SEE_OTHER, Some("/login")),
+                "{page} without a session"
+            );
+        }
+        for role in Role::ALL {
+            let email = format!("{role}@example.org");
+            app.user(&email, &[role], None).await;
+            let mut b = app.browser();
+            let (status, loc, _) = b.login(&email, PASSWORD).await;
+            assert_eq!(
+                (status, loc.as_deref()),
+                (StatusCode::SEE_OTHER, Some("/")),
+                "{role} signs in"
+            );
+            let (_, _, home) = b.get("/").await;
+            let csrf = crate::helpers::Browser::csrf(&home);
+            for (page, perm) in PAGES {
+                let (status, _, body) = b.get(&fill(page)).await;
+                let expected = if role_grants(role, *perm) {
+                    StatusCode::OK
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                assert_eq!(
+                    status, expected,
+                    "{} {role} GET {page}: {body}",
+                    app.backend
+                );
+            }
+            for (page, perm) in POSTS {
+                let (status, _, _) = b.post(&fill(page), &[("csrf", &csrf)]).await;
+                if role_grants(role, *perm) {
+                    assert_ne!(status, StatusCode::FORBIDDEN, "{role} POST {page}");
+                } else {
+                    assert_eq!(status, StatusCode::FORBIDDEN, "{role} POST {page}");
+                }
+            }
+        }
+    }
+}
