@@ -118,9 +118,8 @@ fn departments() -> Vec<NewDepartment> {
     ]
 }
 
-/// Seeds the demo organisation (once: an already seeded database is left as it is) and
-/// returns the banner to print.
-pub async fn seed(store: &dyn Store, listen: &str) -> anyhow::Result<String> {
+/// Seeds the demo organisation (once: an already seeded database is left as it is).
+pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
     let actor = Actor::System("demo");
     let err = |e: custos_core::StoreError| anyhow!("seeding the demo failed: {e}");
     if store.department_by_name("Finance").await.is_err() {
@@ -162,10 +161,11 @@ pub async fn seed(store: &dyn Store, listen: &str) -> anyhow::Result<String> {
             .map_err(|e| anyhow!("{}", e.problem().detail))?;
         while store.seal_audit(1000).await.map_err(err)? == 1000 {}
     }
-    Ok(banner(listen))
+    Ok(())
 }
 
-fn banner(listen: &str) -> String {
+/// What `custos demo` prints once it listens on `listen`.
+pub fn banner(listen: std::net::SocketAddr) -> String {
     let mut b = format!(
         "\nCustos demo is running: http://{listen}/\n\nSign in with any of these accounts (password: {DEMO_PASSWORD}):\n\n"
     );

@@ -193,8 +193,8 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                     std::env::temp_dir().join(format!("custos-demo-{}", std::process::id()));
             }
             let store = open_store(&config).await?;
-            let banner = demo::seed(store.as_ref(), &config.listen).await?;
-            serve(store, &config, Some(banner)).await?;
+            demo::seed(store.as_ref()).await?;
+            serve(store, &config, Some(demo::banner)).await?;
         }
         Command::Migrate => {
             let store = open_store(&config).await?;
@@ -342,7 +342,7 @@ async fn seal(store: &dyn Store) {
 async fn serve(
     store: Arc<dyn Store>,
     config: &Config,
-    banner: Option<String>,
+    banner: Option<fn(std::net::SocketAddr) -> String>,
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
@@ -350,7 +350,7 @@ async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = store.backend(), "custos listening on http://{addr}");
     if let Some(b) = banner {
-        println!("{b}");
+        println!("{}", b(addr));
     }
     let state = AppState::new(store.clone(), settings(config));
     custos_server::serve(listener, state, shutdown_signal()).await?;

@@ -124,7 +124,7 @@ impl AuditParams {
 
 /// Audit entries, newest first, filtered by entity, actor, action and time range.
 #[utoipa::path(get, path = "/audit", tag = "audit", params(AuditParams),
-    responses((status = 200, body = AuditList), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, description = "OK", body = AuditList), (status = 400, description = "Invalid request; `field` names the offending field", body = Problem, content_type = "application/problem+json"), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json")))]
 async fn list_audit(
     State(state): State<AppState>,
     _: Need<perm::ReadAudit>,
@@ -168,7 +168,7 @@ pub async fn verify_chain(store: &dyn Store) -> Result<(u64, Result<(), ChainBre
 
 /// Verifies the hash chain of the audit log.
 #[utoipa::path(get, path = "/audit/verify", tag = "audit",
-    responses((status = 200, body = VerifyOut), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, description = "OK", body = VerifyOut), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json")))]
 async fn verify_audit(
     State(state): State<AppState>,
     _: Need<perm::ReadAudit>,

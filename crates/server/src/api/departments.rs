@@ -117,7 +117,7 @@ impl DepartmentIn {
 
 /// Lists departments.
 #[utoipa::path(get, path = "/departments", tag = "departments", params(PageParams),
-    responses((status = 200, body = DepartmentList), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, description = "OK", body = DepartmentList), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json")))]
 async fn list_departments(
     State(state): State<AppState>,
     _: Need<perm::ReadDepartments>,
@@ -132,8 +132,8 @@ async fn list_departments(
 
 /// Creates a department.
 #[utoipa::path(post, path = "/departments", tag = "departments", request_body = DepartmentIn,
-    responses((status = 201, body = DepartmentOut), (status = 400, body = Problem), (status = 401, body = Problem),
-              (status = 403, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 201, description = "Created", body = DepartmentOut), (status = 400, description = "Invalid request; `field` names the offending field", body = Problem, content_type = "application/problem+json"), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with existing data", body = Problem, content_type = "application/problem+json")))]
 async fn create_department(
     State(state): State<AppState>,
     Need { actor, .. }: Need<perm::ManageDepartments>,
@@ -148,7 +148,7 @@ async fn create_department(
 
 /// One department.
 #[utoipa::path(get, path = "/departments/{id}", tag = "departments", params(("id" = Uuid, Path)),
-    responses((status = 200, body = DepartmentOut), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, description = "OK", body = DepartmentOut), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json")))]
 async fn get_department(
     State(state): State<AppState>,
     _: Need<perm::ReadDepartments>,
@@ -161,8 +161,8 @@ async fn get_department(
 /// Replaces a department's name, description and security profile. A stricter profile
 /// applies to existing sessions at once.
 #[utoipa::path(put, path = "/departments/{id}", tag = "departments", params(("id" = Uuid, Path)), request_body = DepartmentIn,
-    responses((status = 200, body = DepartmentOut), (status = 400, body = Problem), (status = 401, body = Problem),
-              (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, description = "OK", body = DepartmentOut), (status = 400, description = "Invalid request; `field` names the offending field", body = Problem, content_type = "application/problem+json"), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with existing data", body = Problem, content_type = "application/problem+json")))]
 async fn put_department(
     State(state): State<AppState>,
     Need { actor, .. }: Need<perm::ManageDepartments>,
@@ -179,8 +179,8 @@ async fn put_department(
 
 /// Deletes a department that has no members (409 otherwise).
 #[utoipa::path(delete, path = "/departments/{id}", tag = "departments", params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
-              (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 204, description = "No content"), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with existing data", body = Problem, content_type = "application/problem+json")))]
 async fn delete_department(
     State(state): State<AppState>,
     Need { actor, .. }: Need<perm::ManageDepartments>,

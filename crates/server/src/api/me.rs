@@ -25,7 +25,7 @@ pub struct MeOut {
 
 /// The authenticated user, their roles and permissions.
 #[utoipa::path(get, path = "/me", tag = "account",
-    responses((status = 200, body = MeOut), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "OK", body = MeOut), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json")))]
 async fn me(
     Need {
         principal: p, user, ..

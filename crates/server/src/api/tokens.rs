@@ -105,7 +105,7 @@ pub async fn issue(
 
 /// The caller's tokens (revoked ones included, marked).
 #[utoipa::path(get, path = "/tokens", tag = "account", params(PageParams),
-    responses((status = 200, body = TokenList), (status = 401, body = Problem)))]
+    responses((status = 200, description = "OK", body = TokenList), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json")))]
 async fn list_tokens(
     State(state): State<AppState>,
     Need { principal: p, .. }: Need<perm::SelfService>,
@@ -120,7 +120,7 @@ async fn list_tokens(
 
 /// Issues a token for the caller, with the caller's roles.
 #[utoipa::path(post, path = "/tokens", tag = "account", request_body = CreateToken,
-    responses((status = 201, body = TokenCreated), (status = 400, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 201, description = "Created", body = TokenCreated), (status = 400, description = "Invalid request; `field` names the offending field", body = Problem, content_type = "application/problem+json"), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json")))]
 async fn create_token(
     State(state): State<AppState>,
     Need {
@@ -149,7 +149,7 @@ async fn create_token(
 
 /// Revokes one of the caller's tokens.
 #[utoipa::path(delete, path = "/tokens/{id}", tag = "account", params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 204, description = "No content"), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json")))]
 async fn revoke_token(
     State(state): State<AppState>,
     Need {
@@ -170,7 +170,7 @@ async fn revoke_token(
 
 /// Any user's tokens (administrators).
 #[utoipa::path(get, path = "/users/{id}/tokens", tag = "users", params(("id" = Uuid, Path), PageParams),
-    responses((status = 200, body = TokenList), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, description = "OK", body = TokenList), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json")))]
 async fn list_user_tokens(
     State(state): State<AppState>,
     _: Need<perm::ManageUsers>,
@@ -190,7 +190,7 @@ async fn list_user_tokens(
 /// Revokes any user's token (administrators).
 #[utoipa::path(delete, path = "/users/{id}/tokens/{token_id}", tag = "users",
     params(("id" = Uuid, Path), ("token_id" = Uuid, Path)),
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 204, description = "No content"), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json")))]
 async fn revoke_user_token(
     State(state): State<AppState>,
     Need { actor, .. }: Need<perm::ManageUsers>,

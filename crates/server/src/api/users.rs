@@ -130,7 +130,7 @@ pub fn new_user(
 
 /// Lists accounts.
 #[utoipa::path(get, path = "/users", tag = "users", params(PageParams),
-    responses((status = 200, body = UserList), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, description = "OK", body = UserList), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json")))]
 async fn list_users(
     State(state): State<AppState>,
     _: Need<perm::ReadUsers>,
@@ -145,8 +145,8 @@ async fn list_users(
 
 /// Creates an account.
 #[utoipa::path(post, path = "/users", tag = "users", request_body = CreateUser,
-    responses((status = 201, body = UserOut), (status = 400, body = Problem), (status = 401, body = Problem),
-              (status = 403, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 201, description = "Created", body = UserOut), (status = 400, description = "Invalid request; `field` names the offending field", body = Problem, content_type = "application/problem+json"), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with existing data", body = Problem, content_type = "application/problem+json")))]
 async fn create_user(
     State(state): State<AppState>,
     Need { actor, .. }: Need<perm::ManageUsers>,
@@ -166,7 +166,7 @@ async fn create_user(
 
 /// One account.
 #[utoipa::path(get, path = "/users/{id}", tag = "users", params(("id" = Uuid, Path)),
-    responses((status = 200, body = UserOut), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, description = "OK", body = UserOut), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json")))]
 async fn get_user(
     State(state): State<AppState>,
     _: Need<perm::ReadUsers>,
@@ -181,8 +181,8 @@ async fn get_user(
 /// Changes display name, roles, department or disabled state. Administrators cannot remove
 /// their own admin role or disable themselves.
 #[utoipa::path(patch, path = "/users/{id}", tag = "users", params(("id" = Uuid, Path)), request_body = PatchUser,
-    responses((status = 200, body = UserOut), (status = 400, body = Problem), (status = 401, body = Problem),
-              (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, description = "OK", body = UserOut), (status = 400, description = "Invalid request; `field` names the offending field", body = Problem, content_type = "application/problem+json"), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with existing data", body = Problem, content_type = "application/problem+json")))]
 async fn patch_user(
     State(state): State<AppState>,
     Need {

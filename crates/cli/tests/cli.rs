@@ -1,0 +1,312 @@
+//! The `custos` binary as an operator uses it.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+
+fn create_user(dir: &std::path::Path, email: &str, role: &str) {
+    let out = custos(
+        dir,
+        &["admin", "create-user", "--email", email, "--role", role],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+fn token(dir: &std::path::Path, email: &str) -> String {
+    let out = custos(dir, &["admin", "issue-token", "--email", email], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout).trim().to_string()
+}
+
+#[tokio::test]
+async fn serve_create_user_issue_token_and_call_the_api() {
+    let dir = TempDir::new("cli");
+    let server = Server::start(&dir.0, "serve");
+    create_user(&dir.0, "root@example.org", "admin");
+    create_user(&dir.0, "agent@example.org", "agent");
+    let admin = token(&dir.0, "root@example.org");
+    let agent = token(&dir.0, "agent@example.org");
+    assert!(admin.starts_with("cst_"));
+    let c = reqwest::Client::new();
+    let me: serde_json::Value = c
+        .get(format!("{}/api/v1/me", server.base))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "root@example.org");
+    let r = c
+        .get(format!("{}/api/v1/me", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let r = c
+        .get(format!("{}/api/v1/users", server.base))
+        .bearer_auth(&agent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "graceful shutdown on SIGTERM exits 0: {status:?}"
+    );
+}
+
+#[test]
+fn bad_input_gets_one_line_errors_and_nonzero_exit() {
+    let dir = TempDir::new("cli-bad");
+    create_user(&dir.0, "ann@example.org", "agent");
+    for (args, stdin, expect) in [
+        (
+            vec![
+                "admin",
+                "create-user",
+                "--email",
+                "x@example.org",
+                "--role",
+                "root",
+            ],
+            format!("{PASSWORD}\n"),
+            "unknown role",
+        ),
+        (
+            vec![
+                "admin",
+                "create-user",
+                "--email",
+                "x@example.org",
+                "--role",
+                "agent",
+            ],
+            String::new(),
+            "no password",
+        ),
+        (
+            vec![
+                "admin",
+                "create-user",
+                "--email",
+                "x@example.org",
+                "--role",
+                "agent",
+            ],
+            "short\n".into(),
+            "at least 12",
+        ),
+        (
+            vec![
+                "admin",
+                "create-user",
+                "--email",
+                "ann@example.org",
+                "--role",
+                "agent",
+            ],
+            format!("{PASSWORD}\n"),
+            "already exists",
+        ),
+        (
+            vec![
+                "admin",
+                "create-user",
+                "--email",
+                "y@example.org",
+                "--role",
+                "agent",
+                "--department",
+                "Nowhere",
+            ],
+            format!("{PASSWORD}\n"),
+            "no department",
+        ),
+        (
+            vec!["admin", "issue-token", "--email", "nobody@example.org"],
+            String::new(),
+            "no user",
+        ),
+        (
+            vec![
+                "admin",
+                "issue-token",
+                "--email",
+                "ann@example.org",
+                "--expires-in-days",
+                "0",
+            ],
+            String::new(),
+            "between 1 and 3650",
+        ),
+    ] {
+        let out = custos(&dir.0, &args, &stdin);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        let last = err.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("error: ") && last.contains(expect),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let out = Command::new(bin())
+        .args(["migrate", "--database-url", "mysql://x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("sqlite: or postgres://"));
+    // Nothing already stored was lost.
+    let out = custos(
+        &dir.0,
+        &["admin", "issue-token", "--email", "ann@example.org"],
+        "",
+    );
+    assert!(out.status.success());
+}
+
+/// Editing or deleting an audit row behind the server's back is found and named.
+#[tokio::test]
+async fn audit_verify_detects_edits_and_deletions() {
+    let dir = TempDir::new("cli-audit");
+    for i in 0..4 {
+        create_user(&dir.0, &format!("u{i}@example.org"), "agent");
+    }
+    let out = custos(&dir.0, &["audit", "verify"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("intact: 4 entries verified"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let db = format!("sqlite:{}", dir.0.join("custos.db").display());
+    let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+    sqlx::query("UPDATE audit_log SET actor = 'mallory@example.org' WHERE seq = 2")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let out = custos(&dir.0, &["audit", "verify"], "");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("BROKEN at entry seq 2") && stdout.contains("edited"),
+        "{stdout}"
+    );
+    sqlx::query("UPDATE audit_log SET actor = 'system:cli' WHERE seq = 2")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        custos(&dir.0, &["audit", "verify"], "").status.code(),
+        Some(0),
+        "restoring the row restores the chain"
+    );
+
+    sqlx::query("DELETE FROM audit_log WHERE seq = 3")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let out = custos(&dir.0, &["audit", "verify"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stdout).contains("seq 3") && text(&out.stdout).contains("missing"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    sqlx::query("DELETE FROM audit_log WHERE seq >= 3")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let out = custos(&dir.0, &["audit", "verify"], "");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "truncating the end is caught by the head: {}",
+        text(&out.stdout)
+    );
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn demo_serves_a_seeded_organisation_with_working_logins() {
+    let dir = TempDir::new("cli-demo");
+    let mut server = Server::start(&dir.0, "demo");
+    // The banner lists the logins on stdout.
+    let mut stdout = server.child.stdout.take().unwrap();
+    let mut banner = String::new();
+    let mut buf = [0u8; 4096];
+    while !banner.contains("Stop with Ctrl+C") {
+        use std::io::Read;
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "banner ended early: {banner}");
+        banner.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    for role in [
+        "Administrator",
+        "Security manager",
+        "Agent",
+        "Service owner",
+        "Requester",
+        "Customer representative",
+        "Auditor",
+    ] {
+        assert!(banner.contains(role), "{role} missing from {banner}");
+    }
+    assert!(banner.contains(&server.base));
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = c
+        .get(format!("{}/login", server.base))
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = login.text().await.unwrap();
+    let i = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = page[i..].split('"').next().unwrap();
+    let r = c
+        .post(format!("{}/login", server.base))
+        .header("cookie", cookie)
+        .form(&[
+            ("csrf", csrf),
+            ("email", "adam.agent@demo.custos.dev"),
+            ("password", "custos-demo-2026"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/");
+    let session = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("custos_session="))
+        .unwrap();
+    let home = c
+        .get(format!("{}/", server.base))
+        .header("cookie", session.split(';').next().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(home.status(), 200);
+    assert!(home.text().await.unwrap().contains("Welcome, Adam Agent"));
+}
