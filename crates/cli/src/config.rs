@@ -24,6 +24,9 @@ pub struct Config {
     pub cookie_secure: bool,
     /// Largest accepted request body in bytes.
     pub body_limit_bytes: usize,
+    /// How long an API-token lookup is reused, in ms (0: look up every request). Bounds how
+    /// long a token revoked on another instance keeps working.
+    pub auth_cache_ttl_ms: u64,
 }
 
 impl Default for Config {
@@ -37,6 +40,7 @@ impl Default for Config {
             log_level: "info".into(),
             cookie_secure: true,
             body_limit_bytes: 1024 * 1024,
+            auth_cache_ttl_ms: 1000,
         }
     }
 }
@@ -56,6 +60,7 @@ impl std::fmt::Debug for Config {
             .field("log_level", &self.log_level)
             .field("cookie_secure", &self.cookie_secure)
             .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("auth_cache_ttl_ms", &self.auth_cache_ttl_ms)
             .finish()
     }
 }
@@ -100,7 +105,8 @@ pub struct Overrides {
     pub log_format: Option<String>,
 }
 
-const KNOWN: [&str; 8] = [
+const KNOWN: [&str; 9] = [
+    "auth_cache_ttl_ms",
     "listen",
     "data_dir",
     "database_url",

@@ -175,6 +175,7 @@ fn settings(config: &Config) -> ServerSettings {
     ServerSettings {
         cookie_secure: config.cookie_secure,
         body_limit: config.body_limit_bytes,
+        auth_cache_ttl_ms: config.auth_cache_ttl_ms,
         ..ServerSettings::default()
     }
 }

@@ -329,5 +329,15 @@ async fn password_totp_sign_in_reaches_the_dashboard() {
     d.wait_text("main h1", "Welcome, Fiona Finance").await;
     assert!(d.url().await.ends_with('/'));
     d.screenshot("dashboard").await;
+    // Phone width: the layout must not need sideways scrolling.
+    d.cmd(
+        reqwest::Method::POST,
+        "/window/rect",
+        json!({"width": 390, "height": 844}),
+    )
+    .await;
+    d.goto(&format!("{}/account", server.base)).await;
+    d.wait_text("main h1", "My account").await;
+    d.screenshot("account-phone").await;
     d.quit().await;
 }

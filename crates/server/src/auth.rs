@@ -42,19 +42,28 @@ impl FromRequestParts<AppState> for ApiAuth {
             .filter(|t| !t.is_empty() && t.len() <= 200)
             .ok_or(ApiError::Unauthorized)?;
         let now = Timestamp::now();
-        let owner = match state.store.token_owner(&token_hash(token), now).await {
-            Ok(o) => o,
-            Err(StoreError::NotFound { .. }) => return Err(ApiError::Unauthorized),
-            Err(e) => return Err(e.into()),
+        let hash = token_hash(token);
+        let owner = match state.auth_cache.get(&hash, now) {
+            Some(o) => o,
+            None => {
+                let mut owner = match state.store.token_owner(&hash, now).await {
+                    Ok(o) => o,
+                    Err(StoreError::NotFound { .. }) => return Err(ApiError::Unauthorized),
+                    Err(e) => return Err(e.into()),
+                };
+                // Record use at most once a minute, so the hot path stays read-only.
+                if owner
+                    .token
+                    .last_used_at
+                    .is_none_or(|t| t < now.minus_secs(60))
+                {
+                    state.store.touch_token(owner.token.id, now).await?;
+                    owner.token.last_used_at = Some(now);
+                }
+                state.auth_cache.put(hash, owner.clone());
+                owner
+            }
         };
-        // Record use at most once a minute, so the hot path stays read-only.
-        if owner
-            .token
-            .last_used_at
-            .is_none_or(|t| t < now.minus_secs(60))
-        {
-            state.store.touch_token(owner.token.id, now).await?;
-        }
         let u = owner.user;
         let principal = Principal {
             user_id: u.id,

@@ -14,6 +14,8 @@ pub struct ServerSettings {
     pub body_limit: usize,
     /// How often the audit sealer runs, in milliseconds.
     pub seal_interval_ms: u64,
+    /// How long an API-token lookup may be reused, in milliseconds (0: never).
+    pub auth_cache_ttl_ms: u64,
 }
 
 impl Default for ServerSettings {
@@ -22,6 +24,7 @@ impl Default for ServerSettings {
             cookie_secure: true,
             body_limit: 1024 * 1024,
             seal_interval_ms: 500,
+            auth_cache_ttl_ms: 1000,
         }
     }
 }
@@ -31,14 +34,17 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub settings: Arc<ServerSettings>,
     pub metrics: PrometheusHandle,
+    pub auth_cache: Arc<crate::auth_cache::AuthCache>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, settings: ServerSettings) -> Self {
+        let ttl = std::time::Duration::from_millis(settings.auth_cache_ttl_ms);
         Self {
             store,
             settings: Arc::new(settings),
             metrics: crate::metrics::handle(),
+            auth_cache: Arc::new(crate::auth_cache::AuthCache::new(ttl)),
         }
     }
 }

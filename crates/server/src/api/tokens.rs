@@ -159,13 +159,7 @@ async fn revoke_token(
     }: Need<perm::SelfService>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    revoke(
-        state.store.as_ref(),
-        &actor,
-        p.user_id,
-        TokenId(parse_id(&id)?),
-    )
-    .await
+    revoke(&state, &actor, p.user_id, TokenId(parse_id(&id)?)).await
 }
 
 /// Any user's tokens (administrators).
@@ -197,7 +191,7 @@ async fn revoke_user_token(
     Path((id, token_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     revoke(
-        state.store.as_ref(),
+        &state,
         &actor,
         UserId(parse_id(&id)?),
         TokenId(parse_id(&token_id)?),
@@ -206,12 +200,17 @@ async fn revoke_user_token(
 }
 
 async fn revoke(
-    store: &dyn Store,
+    state: &AppState,
     actor: &Actor,
     owner: UserId,
     id: TokenId,
 ) -> ApiResult<StatusCode> {
-    match store.revoke_token(actor, owner, id, Timestamp::now()).await {
+    let result = state
+        .store
+        .revoke_token(actor, owner, id, Timestamp::now())
+        .await;
+    state.auth_cache.forget_user(owner);
+    match result {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(StoreError::NotFound { .. }) => Err(ApiError::NotFound("api token".into())),
         Err(e) => Err(e.into()),

@@ -205,9 +205,9 @@ async fn patch_user(
         disabled: body.disabled,
     };
     guard_self_lockout(&p, id, &patch)?;
-    Ok(axum::Json(UserOut::from(
-        &state.store.update_user(&actor, id, patch).await?,
-    )))
+    let user = state.store.update_user(&actor, id, patch).await?;
+    state.auth_cache.forget_user(id);
+    Ok(axum::Json(UserOut::from(&user)))
 }
 
 /// An administrator may not lock themselves out.

@@ -389,6 +389,7 @@ async fn revoke_token(
         .store
         .revoke_token(&actor, w.principal.user_id, id, Timestamp::now())
         .await?;
+    state.auth_cache.forget_user(w.principal.user_id);
     Ok(see_other("/account"))
 }
 

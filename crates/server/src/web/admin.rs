@@ -339,7 +339,9 @@ async fn update_user(
             disabled: Some(form.checked("disabled")),
         };
         guard_self_lockout(&w.principal, id, &patch)?;
-        Ok::<User, ApiError>(state.store.update_user(&actor, id, patch).await?)
+        let user = state.store.update_user(&actor, id, patch).await?;
+        state.auth_cache.forget_user(id);
+        Ok::<User, ApiError>(user)
     }
     .await;
     match result {
@@ -370,6 +372,7 @@ async fn revoke_user_token(
         .store
         .revoke_token(&actor, uid, tid, Timestamp::now())
         .await?;
+    state.auth_cache.forget_user(uid);
     Ok(see_other(&format!("/admin/users/{uid}")))
 }
 

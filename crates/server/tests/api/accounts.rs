@@ -533,3 +533,36 @@ async fn health_and_metrics_need_no_token() {
         assert!(m.contains("db_pool_connections{"), "pool statistics");
     }
 }
+
+/// A token revoked behind this instance's back (another instance, or the CLI) stops working
+/// once the auth cache's TTL (300 ms in tests) has passed; revoking through this instance
+/// takes effect at once (tested above).
+#[tokio::test]
+async fn revocation_elsewhere_is_bounded_by_the_auth_cache_ttl() {
+    for app in spawn_apps().await {
+        let token = app.token_for(&[Role::Agent]).await;
+        let me: serde_json::Value = app.get("/api/v1/me", &token).await.json().await.unwrap();
+        let owner = custos_core::UserId(me["id"].as_str().unwrap().parse().unwrap());
+        let tokens = app
+            .store
+            .list_tokens(owner, Default::default())
+            .await
+            .unwrap();
+        let actor = custos_core::authz::Actor::System("elsewhere");
+        app.store
+            .revoke_token(
+                &actor,
+                owner,
+                tokens.items[0].id,
+                custos_core::Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+        problem(
+            app.get("/api/v1/me", &token).await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    }
+}

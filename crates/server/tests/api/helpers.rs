@@ -46,9 +46,7 @@ pub async fn spawn_apps() -> Vec<TestApp> {
     apps
 }
 
-async fn pg_store(url: &str) -> Arc<dyn Store> {
-    use sqlx::postgres::PgConnectOptions;
-    use std::str::FromStr;
+async fn new_schema(url: &str) -> String {
     let schema = format!("api_{}", uuid::Uuid::now_v7().simple());
     let admin = sqlx::PgPool::connect(url).await.expect("postgres");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
@@ -56,9 +54,19 @@ async fn pg_store(url: &str) -> Arc<dyn Store> {
         .await
         .unwrap();
     admin.close().await;
+    schema
+}
+
+async fn pg_store(url: &str) -> Arc<dyn Store> {
+    pg_store_in(url, &new_schema(url).await).await
+}
+
+async fn pg_store_in(url: &str, schema: &str) -> Arc<dyn Store> {
+    use sqlx::postgres::PgConnectOptions;
+    use std::str::FromStr;
     let opts = PgConnectOptions::from_str(url)
         .unwrap()
-        .options([("search_path", schema.as_str())]);
+        .options([("search_path", schema)]);
     let opts2 = custos_store::ConnectOptions {
         max_connections: 4,
         migrate: true,
@@ -70,6 +78,14 @@ async fn pg_store(url: &str) -> Arc<dyn Store> {
     )
 }
 
+/// Two servers, each with its own pool and jobs, on one PostgreSQL schema.
+pub async fn two_instances(url: &str) -> (TestApp, TestApp) {
+    let schema = new_schema(url).await;
+    let a = spawn(pg_store_in(url, &schema).await, None).await;
+    let b = spawn(pg_store_in(url, &schema).await, None).await;
+    (a, b)
+}
+
 async fn spawn(store: Arc<dyn Store>, dir: Option<TempDir>) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -77,6 +93,7 @@ async fn spawn(store: Arc<dyn Store>, dir: Option<TempDir>) -> TestApp {
         cookie_secure: false,
         body_limit: 64 * 1024,
         seal_interval_ms: 100,
+        auth_cache_ttl_ms: 300,
     };
     let state = AppState::new(store.clone(), settings);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -4,6 +4,7 @@ mod helpers;
 
 mod accounts;
 mod fuzz;
+mod instances;
 mod matrix;
 mod openapi;
 mod web;
