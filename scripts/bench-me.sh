@@ -27,7 +27,7 @@ now_ms() { date +%s%3N; }
 run() {
   local name=$1; shift
   local db=("$@")
-  "$BIN" migrate "${db[@]}" >/dev/null 2>&1
+  "$BIN" migrate "${db[@]}" >/dev/null 2>&1 || true
   echo "$PW" | "$BIN" admin create-user "${db[@]}" --email bench-$name@example.org --role agent >/dev/null
   local token; token=$("$BIN" admin issue-token "${db[@]}" --email bench-$name@example.org 2>/dev/null)
   local t0; t0=$(now_ms)
@@ -44,5 +44,10 @@ run() {
 }
 
 echo "machine: $(nproc) cores, $(uname -r); wrk -t2 -c16 -d${DURATION}s"
+echo "### default settings (API-token lookups cached for 1 s)"
 run sqlite --data-dir "$WORK/sqlite"
 run postgres --database-url "$PG_URL"
+echo "### auth cache off (CUSTOS_AUTH_CACHE_TTL_MS=0): one database query per request"
+export CUSTOS_AUTH_CACHE_TTL_MS=0
+run sqlite-nocache --data-dir "$WORK/sqlite"
+run postgres-nocache --database-url "$PG_URL"
