@@ -339,5 +339,17 @@ async fn password_totp_sign_in_reaches_the_dashboard() {
     d.goto(&format!("{}/account", server.base)).await;
     d.wait_text("main h1", "My account").await;
     d.screenshot("account-phone").await;
+    let fits = d
+        .cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": "return document.documentElement.scrollWidth <= window.innerWidth;", "args": []}),
+        )
+        .await;
+    assert_eq!(
+        fits,
+        json!(true),
+        "the account page scrolls sideways at phone width"
+    );
     d.quit().await;
 }

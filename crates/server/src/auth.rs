@@ -238,7 +238,7 @@ pub mod perm {
 }
 
 /// An API caller who holds permission `P`: 401 without a valid token, 403 without the
-/// permission — both decided before the request body is read. Carries the [`Actor`]
+/// permission — both decided before the request body is read. Carries the [`Actor`](custos_core::authz::Actor)
 /// capability that storage writes require.
 pub struct Need<P: perm::Perm> {
     pub principal: Principal,

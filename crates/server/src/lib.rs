@@ -47,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         .merge(web::router())
         .fallback(fallback)
         .layer(middleware::from_fn(metrics::track))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(limit))
         .layer(CatchPanicLayer::custom(|_| {
