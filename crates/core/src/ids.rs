@@ -50,4 +50,8 @@ id_type!(
     SessionId,
     /// An audit log entry.
     AuditId,
+    /// A configuration item.
+    CiId,
+    /// A relationship between two configuration items.
+    RelationshipId,
 );

@@ -6,6 +6,8 @@
 pub mod account;
 pub mod audit;
 pub mod authz;
+pub mod classification;
+pub mod cmdb;
 pub mod error;
 pub mod ids;
 pub mod mfa;

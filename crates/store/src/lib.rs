@@ -7,6 +7,7 @@
 
 mod audit;
 mod auth;
+mod cmdb;
 mod departments;
 mod error;
 mod rows;

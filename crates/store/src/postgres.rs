@@ -22,6 +22,21 @@ impl PgStore {
     const LOCK_AUDIT_HEAD: &'static str =
         "SELECT seq, hash FROM audit_head WHERE singleton = 1 FOR UPDATE";
 
+    /// Serialises re-propagations of classification across instances (CMDB writers only).
+    const LOCK_CMDB: &'static str =
+        "SELECT singleton FROM cmdb_lock WHERE singleton = 1 FOR UPDATE";
+    /// Full-text match on the generated tsvector; `$5` is [`Self::fts_query`].
+    const CI_SEARCH: &'static str = "c.search @@ to_tsquery('simple', $5)";
+
+    /// Prefix terms, all required: `web:* & prod:*` (terms are alphanumeric only).
+    fn fts_query(terms: &[String]) -> String {
+        terms
+            .iter()
+            .map(|t| format!("{t}:*"))
+            .collect::<Vec<_>>()
+            .join(" & ")
+    }
+
     pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}")))?;
@@ -70,6 +85,7 @@ crate::departments::impl_department_store!(PgStore);
 crate::users::impl_user_store!(PgStore);
 crate::auth::impl_auth_store!(PgStore);
 crate::audit::impl_audit_store!(PgStore);
+crate::cmdb::impl_cmdb_store!(PgStore);
 
 #[async_trait]
 impl Store for PgStore {

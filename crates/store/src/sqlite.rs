@@ -25,6 +25,20 @@ impl SqliteStore {
     /// sealers.
     const LOCK_AUDIT_HEAD: &'static str = "SELECT seq, hash FROM audit_head WHERE singleton = 1";
 
+    /// The `IMMEDIATE` write transaction already serialises graph changes.
+    const LOCK_CMDB: &'static str = "SELECT singleton FROM cmdb_lock WHERE singleton = 1";
+    /// Full-text match through the FTS5 index; `$5` is [`Self::fts_query`].
+    const CI_SEARCH: &'static str = "c.rowid IN (SELECT rowid FROM cis_fts WHERE cis_fts MATCH $5)";
+
+    /// Quoted prefix terms, all required: `"web"* "prod"*`.
+    fn fts_query(terms: &[String]) -> String {
+        terms
+            .iter()
+            .map(|t| format!("\"{}\"*", t.replace('"', "")))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// Opens (creating if needed) the database file at `path`.
     pub async fn open(path: &Path, opts: &ConnectOptions) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -81,6 +95,7 @@ crate::departments::impl_department_store!(SqliteStore);
 crate::users::impl_user_store!(SqliteStore);
 crate::auth::impl_auth_store!(SqliteStore);
 crate::audit::impl_audit_store!(SqliteStore);
+crate::cmdb::impl_cmdb_store!(SqliteStore);
 
 #[async_trait]
 impl Store for SqliteStore {

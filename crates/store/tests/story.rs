@@ -432,3 +432,266 @@ async fn story(s: &dyn Store) {
         "{backend}: no password hash in the log"
     );
 }
+
+#[tokio::test]
+async fn cmdb_story() {
+    for (store, _dir) in backends().await {
+        cmdb(store.as_ref()).await;
+        store.close().await;
+    }
+}
+
+async fn cmdb(s: &dyn Store) {
+    use custos_core::classification::{Classification, Level};
+    use custos_core::cmdb::{CiInput, Lifecycle, RelType};
+    use custos_core::store::CiFilter;
+    let backend = s.backend();
+    let ci = |t: &str, n: &str, key: &str, attrs: serde_json::Value| {
+        CiInput::new(t, n, Some(key), Lifecycle::Active, attrs).unwrap()
+    };
+    let svc = s
+        .create_ci(
+            &admin(),
+            ci(
+                "business_service",
+                "Payroll",
+                "svc-payroll",
+                serde_json::json!({"tier": "gold"}),
+            ),
+        )
+        .await
+        .unwrap();
+    let app = s
+        .create_ci(
+            &admin(),
+            ci(
+                "application",
+                "Payroll app",
+                "app-payroll",
+                serde_json::json!({}),
+            ),
+        )
+        .await
+        .unwrap();
+    let vm = s
+        .create_ci(
+            &admin(),
+            ci(
+                "virtual_machine",
+                "vm-17",
+                "vm-17",
+                serde_json::json!({"os": "Debian 12"}),
+            ),
+        )
+        .await
+        .unwrap();
+    let srv = s
+        .create_ci(
+            &admin(),
+            ci(
+                "server",
+                "esx-03",
+                "esx-03",
+                serde_json::json!({"rack": "B4"}),
+            ),
+        )
+        .await
+        .unwrap();
+    let dup = s
+        .create_ci(
+            &admin(),
+            ci("server", "other", "esx-03", serde_json::json!({})),
+        )
+        .await;
+    assert!(
+        matches!(dup, Err(StoreError::Conflict { ref constraint }) if constraint == "cis_external_key_key"),
+        "{backend}: {dup:?}"
+    );
+    let bad_type = s
+        .create_ci(&admin(), ci("toaster", "t", "t-1", serde_json::json!({})))
+        .await;
+    assert!(
+        matches!(bad_type, Err(StoreError::Conflict { .. })),
+        "{backend}: unknown type refused: {bad_type:?}"
+    );
+
+    s.add_relationship(&admin(), svc.ci.id, app.ci.id, RelType::DependsOn)
+        .await
+        .unwrap();
+    let app_vm = s
+        .add_relationship(&admin(), app.ci.id, vm.ci.id, RelType::RunsOn)
+        .await
+        .unwrap();
+    s.add_relationship(&admin(), vm.ci.id, srv.ci.id, RelType::HostedBy)
+        .await
+        .unwrap();
+    let again = s
+        .add_relationship(&admin(), vm.ci.id, srv.ci.id, RelType::HostedBy)
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict { .. })),
+        "{backend}: no duplicate relationships"
+    );
+    // A cycle is tolerated.
+    s.add_relationship(&admin(), srv.ci.id, svc.ci.id, RelType::ConnectsTo)
+        .await
+        .unwrap();
+
+    s.set_classification(
+        &admin(),
+        srv.ci.id,
+        Classification {
+            confidentiality: Some(Level::Moderate),
+            ..Default::default()
+        },
+        "hosts HR data",
+    )
+    .await
+    .unwrap();
+    s.set_classification(
+        &admin(),
+        svc.ci.id,
+        Classification {
+            confidentiality: Some(Level::High),
+            ..Default::default()
+        },
+        "salary data",
+    )
+    .await
+    .unwrap();
+    for (id, via) in [
+        (svc.ci.id, None),
+        (app.ci.id, Some(svc.ci.id)),
+        (vm.ci.id, Some(app.ci.id)),
+        (srv.ci.id, Some(vm.ci.id)),
+    ] {
+        let r = s.ci(id).await.unwrap();
+        assert_eq!(
+            r.effective[0].level,
+            Level::High,
+            "{backend}: {}",
+            r.ci.name
+        );
+        assert_eq!(r.effective[0].source, Some(svc.ci.id));
+        assert_eq!(r.effective[0].via, via);
+        assert_eq!(r.effective[1].level, Level::Low);
+    }
+    // Removing application → VM lowers VM and server back to what they had before.
+    s.delete_relationship(&admin(), app_vm.id).await.unwrap();
+    assert_eq!(
+        s.ci(vm.ci.id).await.unwrap().effective[0].level,
+        Level::Low,
+        "{backend}"
+    );
+    let srv_now = s.ci(srv.ci.id).await.unwrap();
+    assert_eq!(srv_now.effective[0].level, Level::Moderate);
+    assert_eq!(srv_now.effective[0].source, Some(srv.ci.id));
+    assert_eq!(
+        s.ci(app.ci.id).await.unwrap().effective[0].level,
+        Level::High
+    );
+    // Full recompute agrees with the incremental result.
+    assert_eq!(
+        s.recompute_classification().await.unwrap(),
+        0,
+        "{backend}: incremental == full"
+    );
+
+    // Search: names and attribute values, prefix, all terms required; renames are indexed.
+    let found = |q: &str| CiFilter {
+        q: Some(q.into()),
+        ..Default::default()
+    };
+    let names = |p: custos_core::page::Page<custos_core::store::CiRecord>| {
+        p.items.into_iter().map(|r| r.ci.name).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(
+            s.list_cis(&found("payroll"), PageRequest::default())
+                .await
+                .unwrap()
+        )
+        .len(),
+        2,
+        "{backend}"
+    );
+    assert_eq!(
+        names(
+            s.list_cis(&found("debian"), PageRequest::default())
+                .await
+                .unwrap()
+        ),
+        ["vm-17"]
+    );
+    assert_eq!(
+        names(
+            s.list_cis(&found("payr app"), PageRequest::default())
+                .await
+                .unwrap()
+        ),
+        ["Payroll app"]
+    );
+    assert!(
+        s.list_cis(&found("\"'*) OR 1=1 --"), PageRequest::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let mut renamed = ci(
+        "server",
+        "esx-03-renamed",
+        "esx-03",
+        serde_json::json!({"rack": "C1"}),
+    );
+    renamed.status = Lifecycle::Retired;
+    s.update_ci(&admin(), srv.ci.id, renamed).await.unwrap();
+    assert_eq!(
+        names(
+            s.list_cis(&found("renamed"), PageRequest::default())
+                .await
+                .unwrap()
+        ),
+        ["esx-03-renamed"]
+    );
+    assert!(
+        s.list_cis(&found("B4"), PageRequest::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
+        "{backend}: old attributes unindexed"
+    );
+    let retired = CiFilter {
+        status: Some(Lifecycle::Retired),
+        ..Default::default()
+    };
+    assert_eq!(
+        s.list_cis(&retired, PageRequest::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+
+    // Deleting the service lowers what depended on it.
+    s.delete_ci(&admin(), svc.ci.id).await.unwrap();
+    assert_eq!(
+        s.ci(app.ci.id).await.unwrap().effective[0].level,
+        Level::Low,
+        "{backend}"
+    );
+    assert!(s.edges_touching(&[svc.ci.id]).await.unwrap().is_empty());
+    s.seal_audit(1000).await.unwrap();
+    let f = AuditFilter {
+        action: Some("ci.classify".into()),
+        ..Default::default()
+    };
+    let entry = &s
+        .list_audit(&f, PageRequest::default())
+        .await
+        .unwrap()
+        .items[0];
+    assert!(entry.changes.contains("salary data"), "{}", entry.changes);
+}

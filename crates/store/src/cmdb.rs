@@ -1,0 +1,600 @@
+//! The CMDB: CI types, CIs, relationships, and keeping effective classification right
+//! after every change (re-propagating the region downstream of it, in the same transaction).
+
+/// Ids per IN list.
+pub(crate) const CHUNK: usize = 500;
+
+/// Relationship types along which classification flows from source to target, and the one
+/// along which it flows from target to source.
+pub(crate) const FLOW_FORWARD: &str = "('depends_on', 'runs_on', 'hosted_by')";
+pub(crate) const FLOW_BACKWARD: &str = "('stores_data_of')";
+
+macro_rules! impl_cmdb_store {
+    ($store:ty) => {
+        impl $store {
+            /// CIs that inherit directly from any of `ids`.
+            async fn flow_children(
+                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                ids: &[uuid::Uuid],
+            ) -> custos_core::error::StoreResult<Vec<uuid::Uuid>> {
+                let mut out = vec![];
+                for chunk in ids.chunks(crate::cmdb::CHUNK) {
+                    let ph = crate::rows::placeholders(1, chunk.len());
+                    let sql = format!(
+                        "SELECT target_id FROM relationships WHERE source_id IN ({ph}) AND rel_type IN {} \
+                         UNION ALL SELECT source_id FROM relationships WHERE target_id IN ({ph}) AND rel_type IN {}",
+                        crate::cmdb::FLOW_FORWARD,
+                        crate::cmdb::FLOW_BACKWARD
+                    );
+                    let mut q = sqlx::query_as::<_, (uuid::Uuid,)>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    out.extend(q.fetch_all(&mut **tx).await.map_err(crate::error::map("relationship"))?.into_iter().map(|r| r.0));
+                }
+                Ok(out)
+            }
+
+            /// (parent, child) inheritance pairs for children in `ids`.
+            async fn flow_parents(
+                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                ids: &[uuid::Uuid],
+            ) -> custos_core::error::StoreResult<Vec<(uuid::Uuid, uuid::Uuid)>> {
+                let mut out = vec![];
+                for chunk in ids.chunks(crate::cmdb::CHUNK) {
+                    let ph = crate::rows::placeholders(1, chunk.len());
+                    let sql = format!(
+                        "SELECT source_id, target_id FROM relationships WHERE target_id IN ({ph}) AND rel_type IN {} \
+                         UNION ALL SELECT target_id, source_id FROM relationships WHERE source_id IN ({ph}) AND rel_type IN {}",
+                        crate::cmdb::FLOW_FORWARD,
+                        crate::cmdb::FLOW_BACKWARD
+                    );
+                    let mut q = sqlx::query_as::<_, (uuid::Uuid, uuid::Uuid)>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    out.extend(q.fetch_all(&mut **tx).await.map_err(crate::error::map("relationship"))?);
+                }
+                Ok(out)
+            }
+
+            async fn cls_rows(
+                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                ids: &[uuid::Uuid],
+            ) -> custos_core::error::StoreResult<Vec<crate::rows::ClsRow>> {
+                let mut out = vec![];
+                for chunk in ids.chunks(crate::cmdb::CHUNK) {
+                    let sql = format!(
+                        "SELECT id, cls_c, cls_i, cls_a, eff_c, eff_i, eff_a, eff_c_source, eff_c_via, eff_i_source, \
+                         eff_i_via, eff_a_source, eff_a_via FROM cis WHERE id IN ({})",
+                        crate::rows::placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, crate::rows::ClsRow>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    out.extend(q.fetch_all(&mut **tx).await.map_err(crate::error::map("configuration item"))?);
+                }
+                Ok(out)
+            }
+
+            async fn write_effective(
+                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                id: uuid::Uuid,
+                e: &custos_core::classification::Effective,
+            ) -> custos_core::error::StoreResult<()> {
+                sqlx::query(
+                    "UPDATE cis SET eff_c = $2, eff_c_source = $3, eff_c_via = $4, eff_i = $5, eff_i_source = $6, \
+                     eff_i_via = $7, eff_a = $8, eff_a_source = $9, eff_a_via = $10 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(e[0].level.as_i16())
+                .bind(e[0].source.map(|c| c.0))
+                .bind(e[0].via.map(|c| c.0))
+                .bind(e[1].level.as_i16())
+                .bind(e[1].source.map(|c| c.0))
+                .bind(e[1].via.map(|c| c.0))
+                .bind(e[2].level.as_i16())
+                .bind(e[2].source.map(|c| c.0))
+                .bind(e[2].via.map(|c| c.0))
+                .execute(&mut **tx)
+                .await
+                .map_err(crate::error::map("configuration item"))?;
+                Ok(())
+            }
+
+            /// Re-propagates classification to `seeds` and everything downstream of them.
+            /// Returns how many CIs changed.
+            async fn reclassify(
+                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                seeds: Vec<uuid::Uuid>,
+            ) -> custos_core::error::StoreResult<u64> {
+                use std::collections::{HashMap, HashSet};
+                let mut region: Vec<uuid::Uuid> = vec![];
+                let mut seen: HashSet<uuid::Uuid> = HashSet::new();
+                let mut frontier: Vec<uuid::Uuid> = seeds.into_iter().filter(|s| seen.insert(*s)).collect();
+                while !frontier.is_empty() {
+                    region.extend(&frontier);
+                    let next = Self::flow_children(tx, &frontier).await?;
+                    frontier = next.into_iter().filter(|c| seen.insert(*c)).collect();
+                }
+                if region.is_empty() {
+                    return Ok(0);
+                }
+                region.sort();
+                let pairs = Self::flow_parents(tx, &region).await?;
+                let mut parents: HashMap<custos_core::CiId, Vec<custos_core::CiId>> = HashMap::new();
+                let mut outside_ids: Vec<uuid::Uuid> = vec![];
+                for (p, c) in &pairs {
+                    parents.entry(custos_core::CiId(*c)).or_default().push(custos_core::CiId(*p));
+                    if !seen.contains(p) {
+                        outside_ids.push(*p);
+                    }
+                }
+                outside_ids.sort();
+                outside_ids.dedup();
+                let inside = Self::cls_rows(tx, &region).await?;
+                let mut explicit = HashMap::new();
+                let mut current = HashMap::new();
+                for r in &inside {
+                    explicit.insert(custos_core::CiId(r.id), r.explicit()?);
+                    current.insert(r.id, r.eff.effective()?);
+                }
+                let mut outside = HashMap::new();
+                for r in Self::cls_rows(tx, &outside_ids).await? {
+                    outside.insert(custos_core::CiId(r.id), r.eff.effective()?);
+                }
+                let nodes: Vec<custos_core::CiId> = inside.iter().map(|r| custos_core::CiId(r.id)).collect();
+                let result = custos_core::classification::propagate(&custos_core::classification::Region {
+                    nodes: &nodes,
+                    explicit: &explicit,
+                    parents: &parents,
+                    outside: &outside,
+                });
+                let mut changed = 0;
+                for n in &nodes {
+                    let e = &result[n];
+                    if current.get(&n.0) != Some(e) {
+                        Self::write_effective(tx, n.0, e).await?;
+                        changed += 1;
+                    }
+                }
+                Ok(changed)
+            }
+
+            async fn ci_in(
+                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                id: uuid::Uuid,
+            ) -> custos_core::error::StoreResult<custos_core::store::CiRecord> {
+                let sql = format!("SELECT {} FROM cis c WHERE c.id = $1", crate::rows::CI_COLS);
+                sqlx::query_as::<_, crate::rows::CiRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(id)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(crate::error::map("configuration item"))?
+                    .try_into()
+            }
+
+            fn map_ci_conflict(e: sqlx::Error) -> custos_core::StoreError {
+                match crate::error::map("configuration item")(e) {
+                    custos_core::StoreError::Conflict { constraint } if constraint == "foreign_key" => {
+                        custos_core::StoreError::Conflict { constraint: "cis_reference_fkey".into() }
+                    }
+                    other => other,
+                }
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl custos_core::store::CmdbStore for $store {
+            async fn list_ci_types(&self) -> custos_core::error::StoreResult<Vec<custos_core::store::CiType>> {
+                let rows: Vec<(String, String, bool)> =
+                    sqlx::query_as("SELECT name, label, builtin FROM ci_types ORDER BY builtin DESC, name")
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(crate::error::map("CI type"))?;
+                Ok(rows.into_iter().map(|(name, label, builtin)| custos_core::store::CiType { name, label, builtin }).collect())
+            }
+
+            async fn create_ci_type(
+                &self,
+                actor: &custos_core::authz::Actor,
+                name: &str,
+                label: &str,
+            ) -> custos_core::error::StoreResult<custos_core::store::CiType> {
+                let name = custos_core::cmdb::check_type_name(name)?;
+                let label = custos_core::account::check_name("label", label, 100)?;
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("CI type");
+                let mut tx = self.begin_write().await?;
+                sqlx::query("INSERT INTO ci_types (name, label, builtin, created_at) VALUES ($1, $2, FALSE, $3)")
+                    .bind(&name)
+                    .bind(&label)
+                    .bind(now.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(&map)?;
+                let rec = custos_core::audit::AuditRecord::new(
+                    "ci_type.create",
+                    "ci_type",
+                    &name,
+                    serde_json::json!({"label": {"after": label}}),
+                );
+                crate::audit::append_audit!(tx, actor, rec, now);
+                tx.commit().await.map_err(&map)?;
+                Ok(custos_core::store::CiType { name, label, builtin: false })
+            }
+
+            async fn create_ci(
+                &self,
+                actor: &custos_core::authz::Actor,
+                input: custos_core::cmdb::CiInput,
+            ) -> custos_core::error::StoreResult<custos_core::store::CiRecord> {
+                let now = custos_core::Timestamp::now();
+                let id = custos_core::CiId::new();
+                let map = crate::error::map("configuration item");
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO cis (id, ci_type, name, external_key, owner_id, department_id, status, attributes, \
+                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                )
+                .bind(id.0)
+                .bind(&input.ci_type)
+                .bind(&input.name)
+                .bind(input.external_key.as_deref())
+                .bind(input.owner_id.map(|u| u.0))
+                .bind(input.department_id.map(|d| d.0))
+                .bind(input.status.as_str())
+                .bind(custos_core::audit::canonical_json(&input.attributes))
+                .bind(now.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::map_ci_conflict)?;
+                let rec = Self::ci_in(&mut tx, id.0).await?;
+                let changes = custos_core::audit::diff(None, Some(&crate::rows::ci_view(&rec.ci)));
+                crate::audit::append_audit!(tx, actor, custos_core::audit::AuditRecord::new("ci.create", "ci", id, changes), now);
+                tx.commit().await.map_err(&map)?;
+                Ok(rec)
+            }
+
+            async fn update_ci(
+                &self,
+                actor: &custos_core::authz::Actor,
+                id: custos_core::CiId,
+                input: custos_core::cmdb::CiInput,
+            ) -> custos_core::error::StoreResult<custos_core::store::CiRecord> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("configuration item");
+                let mut tx = self.begin_write().await?;
+                let before = Self::ci_in(&mut tx, id.0).await?;
+                sqlx::query(
+                    "UPDATE cis SET ci_type = $2, name = $3, external_key = $4, owner_id = $5, department_id = $6, \
+                     status = $7, attributes = $8, updated_at = $9 WHERE id = $1",
+                )
+                .bind(id.0)
+                .bind(&input.ci_type)
+                .bind(&input.name)
+                .bind(input.external_key.as_deref())
+                .bind(input.owner_id.map(|u| u.0))
+                .bind(input.department_id.map(|d| d.0))
+                .bind(input.status.as_str())
+                .bind(custos_core::audit::canonical_json(&input.attributes))
+                .bind(now.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(Self::map_ci_conflict)?;
+                let after = Self::ci_in(&mut tx, id.0).await?;
+                let changes = custos_core::audit::diff(Some(&crate::rows::ci_view(&before.ci)), Some(&crate::rows::ci_view(&after.ci)));
+                crate::audit::append_audit!(tx, actor, custos_core::audit::AuditRecord::new("ci.update", "ci", id, changes), now);
+                tx.commit().await.map_err(&map)?;
+                Ok(after)
+            }
+
+            async fn delete_ci(&self, actor: &custos_core::authz::Actor, id: custos_core::CiId) -> custos_core::error::StoreResult<()> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("configuration item");
+                let mut tx = self.begin_write().await?;
+                sqlx::query(Self::LOCK_CMDB).execute(&mut *tx).await.map_err(&map)?;
+                let before = Self::ci_in(&mut tx, id.0).await?;
+                let children = Self::flow_children(&mut tx, &[id.0]).await?;
+                sqlx::query("DELETE FROM relationships WHERE source_id = $1 OR target_id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(&map)?;
+                sqlx::query("DELETE FROM cis WHERE id = $1").bind(id.0).execute(&mut *tx).await.map_err(&map)?;
+                let reclassified = Self::reclassify(&mut tx, children).await?;
+                let mut changes = custos_core::audit::diff(Some(&crate::rows::ci_view(&before.ci)), None);
+                changes["reclassified_cis"] = serde_json::json!(reclassified);
+                crate::audit::append_audit!(tx, actor, custos_core::audit::AuditRecord::new("ci.delete", "ci", id, changes), now);
+                tx.commit().await.map_err(&map)?;
+                Ok(())
+            }
+
+            async fn ci(&self, id: custos_core::CiId) -> custos_core::error::StoreResult<custos_core::store::CiRecord> {
+                let sql = format!("SELECT {} FROM cis c WHERE c.id = $1", crate::rows::CI_COLS);
+                sqlx::query_as::<_, crate::rows::CiRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(id.0)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(crate::error::map("configuration item"))?
+                    .try_into()
+            }
+
+            async fn ci_by_key(&self, key: &str) -> custos_core::error::StoreResult<custos_core::store::CiRecord> {
+                let sql = format!("SELECT {} FROM cis c WHERE c.external_key = $1", crate::rows::CI_COLS);
+                sqlx::query_as::<_, crate::rows::CiRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(key)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(crate::error::map("configuration item"))?
+                    .try_into()
+            }
+
+            async fn list_cis(
+                &self,
+                f: &custos_core::store::CiFilter,
+                page: custos_core::page::PageRequest,
+            ) -> custos_core::error::StoreResult<custos_core::page::Page<custos_core::store::CiRecord>> {
+                let terms = f.q.as_deref().map(custos_core::cmdb::search_terms).unwrap_or_default();
+                let search = if terms.is_empty() { "TRUE".to_string() } else { Self::CI_SEARCH.to_string() };
+                let sql = format!(
+                    "SELECT {} FROM cis c WHERE ($1 IS NULL OR c.ci_type = $1) AND ($2 IS NULL OR c.status = $2) \
+                     AND ($3 IS NULL OR c.id > $3) AND {search} ORDER BY c.id LIMIT $4",
+                    crate::rows::CI_COLS
+                );
+                let mut q = sqlx::query_as::<_, crate::rows::CiRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(f.ci_type.as_deref())
+                    .bind(f.status.map(|s| s.as_str()))
+                    .bind(page.after)
+                    .bind(page.fetch());
+                if !terms.is_empty() {
+                    q = q.bind(Self::fts_query(&terms));
+                }
+                let rows = q.fetch_all(&self.pool).await.map_err(crate::error::map("configuration item"))?;
+                let items = rows.into_iter().map(TryInto::try_into).collect::<Result<Vec<_>, _>>()?;
+                Ok(custos_core::page::Page::from_rows(items, page, |c: &custos_core::store::CiRecord| c.ci.id.0))
+            }
+
+            async fn ci_names(
+                &self,
+                ids: &[custos_core::CiId],
+            ) -> custos_core::error::StoreResult<Vec<(custos_core::CiId, String, String)>> {
+                let mut out = vec![];
+                for chunk in ids.chunks(crate::cmdb::CHUNK) {
+                    let sql = format!("SELECT id, name, ci_type FROM cis WHERE id IN ({})", crate::rows::placeholders(1, chunk.len()));
+                    let mut q = sqlx::query_as::<_, (uuid::Uuid, String, String)>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(id.0);
+                    }
+                    let rows = q.fetch_all(&self.pool).await.map_err(crate::error::map("configuration item"))?;
+                    out.extend(rows.into_iter().map(|(i, n, t)| (custos_core::CiId(i), n, t)));
+                }
+                Ok(out)
+            }
+
+            async fn set_classification(
+                &self,
+                actor: &custos_core::authz::Actor,
+                id: custos_core::CiId,
+                c: custos_core::classification::Classification,
+                justification: &str,
+            ) -> custos_core::error::StoreResult<custos_core::store::CiRecord> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("configuration item");
+                let mut tx = self.begin_write().await?;
+                sqlx::query(Self::LOCK_CMDB).execute(&mut *tx).await.map_err(&map)?;
+                let before = Self::ci_in(&mut tx, id.0).await?;
+                sqlx::query("UPDATE cis SET cls_c = $2, cls_i = $3, cls_a = $4, cls_justification = $5, updated_at = $6 WHERE id = $1")
+                    .bind(id.0)
+                    .bind(c.confidentiality.map(|l| l.as_i16()))
+                    .bind(c.integrity.map(|l| l.as_i16()))
+                    .bind(c.availability.map(|l| l.as_i16()))
+                    .bind(justification)
+                    .bind(now.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(&map)?;
+                let reclassified = Self::reclassify(&mut tx, vec![id.0]).await?;
+                let view = |x: &custos_core::classification::Classification, j: &str| {
+                    serde_json::json!({
+                        "confidentiality": x.confidentiality.map(|l| l.as_str()),
+                        "integrity": x.integrity.map(|l| l.as_str()),
+                        "availability": x.availability.map(|l| l.as_str()),
+                        "justification": j,
+                    })
+                };
+                let mut changes = custos_core::audit::diff(Some(&view(&before.ci.explicit, &before.ci.justification)), Some(&view(&c, justification)));
+                changes["reclassified_cis"] = serde_json::json!(reclassified);
+                crate::audit::append_audit!(tx, actor, custos_core::audit::AuditRecord::new("ci.classify", "ci", id, changes), now);
+                let after = Self::ci_in(&mut tx, id.0).await?;
+                tx.commit().await.map_err(&map)?;
+                Ok(after)
+            }
+
+            async fn add_relationship(
+                &self,
+                actor: &custos_core::authz::Actor,
+                source: custos_core::CiId,
+                target: custos_core::CiId,
+                rel_type: custos_core::cmdb::RelType,
+            ) -> custos_core::error::StoreResult<custos_core::cmdb::Relationship> {
+                if source == target {
+                    return Err(custos_core::DomainError::new("target_id", "a CI cannot relate to itself").into());
+                }
+                let now = custos_core::Timestamp::now();
+                let rel = custos_core::cmdb::Relationship { id: custos_core::RelationshipId::new(), source_id: source, target_id: target, rel_type, created_at: now };
+                let map = crate::error::map("relationship");
+                let mut tx = self.begin_write().await?;
+                sqlx::query(Self::LOCK_CMDB).execute(&mut *tx).await.map_err(&map)?;
+                sqlx::query("INSERT INTO relationships (id, source_id, target_id, rel_type, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(rel.id.0)
+                    .bind(source.0)
+                    .bind(target.0)
+                    .bind(rel_type.as_str())
+                    .bind(now.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match map(e) {
+                        custos_core::StoreError::Conflict { constraint } if constraint == "foreign_key" => {
+                            custos_core::StoreError::not_found("configuration item")
+                        }
+                        custos_core::StoreError::Conflict { constraint } if constraint.starts_with("relationships_") => {
+                            custos_core::StoreError::Conflict { constraint: "relationships_unique".into() }
+                        }
+                        other => other,
+                    })?;
+                let reclassified = match rel_type.classification_flow(source, target) {
+                    Some((_, to)) => Self::reclassify(&mut tx, vec![to.0]).await?,
+                    None => 0,
+                };
+                let changes = serde_json::json!({
+                    "source_id": {"after": source.to_string()},
+                    "target_id": {"after": target.to_string()},
+                    "rel_type": {"after": rel_type.as_str()},
+                    "reclassified_cis": reclassified,
+                });
+                crate::audit::append_audit!(tx, actor, custos_core::audit::AuditRecord::new("relationship.create", "relationship", rel.id, changes), now);
+                tx.commit().await.map_err(&map)?;
+                Ok(rel)
+            }
+
+            async fn delete_relationship(
+                &self,
+                actor: &custos_core::authz::Actor,
+                id: custos_core::RelationshipId,
+            ) -> custos_core::error::StoreResult<()> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("relationship");
+                let mut tx = self.begin_write().await?;
+                sqlx::query(Self::LOCK_CMDB).execute(&mut *tx).await.map_err(&map)?;
+                let rel: custos_core::cmdb::Relationship =
+                    sqlx::query_as::<_, crate::rows::RelRow>("SELECT id, source_id, target_id, rel_type, created_at FROM relationships WHERE id = $1")
+                        .bind(id.0)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(&map)?
+                        .try_into()?;
+                sqlx::query("DELETE FROM relationships WHERE id = $1").bind(id.0).execute(&mut *tx).await.map_err(&map)?;
+                let reclassified = match rel.rel_type.classification_flow(rel.source_id, rel.target_id) {
+                    Some((_, to)) => Self::reclassify(&mut tx, vec![to.0]).await?,
+                    None => 0,
+                };
+                let changes = serde_json::json!({
+                    "source_id": {"before": rel.source_id.to_string()},
+                    "target_id": {"before": rel.target_id.to_string()},
+                    "rel_type": {"before": rel.rel_type.as_str()},
+                    "reclassified_cis": reclassified,
+                });
+                crate::audit::append_audit!(tx, actor, custos_core::audit::AuditRecord::new("relationship.delete", "relationship", id, changes), now);
+                tx.commit().await.map_err(&map)?;
+                Ok(())
+            }
+
+            async fn relationship(
+                &self,
+                id: custos_core::RelationshipId,
+            ) -> custos_core::error::StoreResult<custos_core::store::RelationshipView> {
+                let sql = format!("{} WHERE r.id = $1", crate::rows::REL_VIEW_SQL);
+                sqlx::query_as::<_, crate::rows::RelViewRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(id.0)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(crate::error::map("relationship"))?
+                    .try_into()
+            }
+
+            async fn list_relationships(
+                &self,
+                ci: Option<custos_core::CiId>,
+                page: custos_core::page::PageRequest,
+            ) -> custos_core::error::StoreResult<custos_core::page::Page<custos_core::store::RelationshipView>> {
+                let sql = format!(
+                    "{} WHERE ($1 IS NULL OR r.source_id = $1 OR r.target_id = $1) AND ($2 IS NULL OR r.id > $2) ORDER BY r.id LIMIT $3",
+                    crate::rows::REL_VIEW_SQL
+                );
+                let rows: Vec<crate::rows::RelViewRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(ci.map(|c| c.0))
+                    .bind(page.after)
+                    .bind(page.fetch())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::error::map("relationship"))?;
+                let items = rows.into_iter().map(TryInto::try_into).collect::<Result<Vec<_>, _>>()?;
+                Ok(custos_core::page::Page::from_rows(items, page, |r: &custos_core::store::RelationshipView| r.rel.id.0))
+            }
+
+            async fn edges_touching(
+                &self,
+                ids: &[custos_core::CiId],
+            ) -> custos_core::error::StoreResult<Vec<custos_core::cmdb::Relationship>> {
+                let mut out = vec![];
+                for chunk in ids.chunks(crate::cmdb::CHUNK) {
+                    let ph = crate::rows::placeholders(1, chunk.len());
+                    let sql = format!(
+                        "SELECT id, source_id, target_id, rel_type, created_at FROM relationships WHERE source_id IN ({ph}) \
+                         UNION SELECT id, source_id, target_id, rel_type, created_at FROM relationships WHERE target_id IN ({ph})"
+                    );
+                    let mut q = sqlx::query_as::<_, crate::rows::RelRow>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(id.0);
+                    }
+                    let rows = q.fetch_all(&self.pool).await.map_err(crate::error::map("relationship"))?;
+                    for r in rows {
+                        out.push(r.try_into()?);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn recompute_classification(&self) -> custos_core::error::StoreResult<u64> {
+                use std::collections::HashMap;
+                let map = crate::error::map("configuration item");
+                let mut tx = self.begin_write().await?;
+                sqlx::query(Self::LOCK_CMDB).execute(&mut *tx).await.map_err(&map)?;
+                let rows: Vec<crate::rows::ClsRow> = sqlx::query_as(
+                    "SELECT id, cls_c, cls_i, cls_a, eff_c, eff_i, eff_a, eff_c_source, eff_c_via, eff_i_source, \
+                     eff_i_via, eff_a_source, eff_a_via FROM cis ORDER BY id",
+                )
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(&map)?;
+                let sql = format!(
+                    "SELECT source_id, target_id FROM relationships WHERE rel_type IN {} \
+                     UNION ALL SELECT target_id, source_id FROM relationships WHERE rel_type IN {}",
+                    crate::cmdb::FLOW_FORWARD,
+                    crate::cmdb::FLOW_BACKWARD
+                );
+                let pairs: Vec<(uuid::Uuid, uuid::Uuid)> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *tx).await.map_err(&map)?;
+                let mut parents: HashMap<custos_core::CiId, Vec<custos_core::CiId>> = HashMap::new();
+                for (p, c) in pairs {
+                    parents.entry(custos_core::CiId(c)).or_default().push(custos_core::CiId(p));
+                }
+                let mut explicit = HashMap::new();
+                let mut current = HashMap::new();
+                for r in &rows {
+                    explicit.insert(custos_core::CiId(r.id), r.explicit()?);
+                    current.insert(custos_core::CiId(r.id), r.eff.effective()?);
+                }
+                let nodes: Vec<custos_core::CiId> = rows.iter().map(|r| custos_core::CiId(r.id)).collect();
+                let result = custos_core::classification::propagate(&custos_core::classification::Region {
+                    nodes: &nodes,
+                    explicit: &explicit,
+                    parents: &parents,
+                    outside: &HashMap::new(),
+                });
+                let mut changed = 0;
+                for n in &nodes {
+                    if current.get(n) != result.get(n) {
+                        Self::write_effective(&mut tx, n.0, &result[n]).await?;
+                        changed += 1;
+                    }
+                }
+                tx.commit().await.map_err(&map)?;
+                Ok(changed)
+            }
+        }
+    };
+}
+pub(crate) use impl_cmdb_store;
