@@ -139,7 +139,7 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
             let user = store.create_user(&actor, new).await.map_err(err)?;
             if u.totp {
                 store
-                    .set_pending_totp(user.id, &Secret::new(DEMO_TOTP_SECRET))
+                    .set_pending_totp(&actor, user.id, &Secret::new(DEMO_TOTP_SECRET))
                     .await
                     .map_err(err)?;
                 let codes = new_recovery_codes()

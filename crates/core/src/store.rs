@@ -170,7 +170,18 @@ pub trait UserStore {
 
 #[async_trait]
 pub trait AuthStore {
-    /// Records a failed login for `email` (known account or not) and audits it.
+    /// Records that a sign-in attempt (password or second factor) for `email` starts, and
+    /// returns its id and the number of attempts in the window since `since`, this one
+    /// included. Inserting before counting means concurrent attempts see each other, so a
+    /// burst cannot slip past the limit. A successful attempt is cleared again.
+    async fn register_login_attempt(
+        &self,
+        email: &str,
+        now: Timestamp,
+        since: Timestamp,
+    ) -> StoreResult<(uuid::Uuid, i64)>;
+    async fn clear_login_attempt(&self, id: uuid::Uuid) -> StoreResult<()>;
+    /// Audits a failed login for `email` (known account or not).
     async fn record_login_failure(
         &self,
         email: &str,
@@ -195,7 +206,12 @@ pub trait AuthStore {
     ) -> StoreResult<()>;
 
     /// Stores a not-yet-confirmed TOTP secret for enrolment.
-    async fn set_pending_totp(&self, user: UserId, secret: &Secret) -> StoreResult<()>;
+    async fn set_pending_totp(
+        &self,
+        actor: &Actor,
+        user: UserId,
+        secret: &Secret,
+    ) -> StoreResult<()>;
     async fn pending_totp(&self, user: UserId) -> StoreResult<Option<Secret>>;
     /// Turns the pending secret on, records the accepted step and replaces recovery codes.
     async fn confirm_totp(
@@ -210,6 +226,7 @@ pub trait AuthStore {
     /// Marks a recovery code used; false if it is unknown or used. Audited.
     async fn use_recovery_code(
         &self,
+        actor: &Actor,
         user: UserId,
         code_hash: &str,
         now: Timestamp,

@@ -21,7 +21,12 @@ pub const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
 
 /// A caller authenticated by API token, with the account as loaded with the token.
 /// Rejects with 401 problem+json.
-pub struct ApiAuth(pub Principal, pub custos_core::account::User);
+pub struct ApiAuth(
+    pub Principal,
+    pub custos_core::account::User,
+    /// The token used for this request.
+    pub custos_core::store::ApiToken,
+);
 
 impl FromRequestParts<AppState> for ApiAuth {
     type Rejection = ApiError;
@@ -64,7 +69,7 @@ impl FromRequestParts<AppState> for ApiAuth {
                 owner
             }
         };
-        let u = owner.user;
+        let (u, token) = (owner.user, owner.token);
         let principal = Principal {
             user_id: u.id,
             email: u.email.clone(),
@@ -73,7 +78,7 @@ impl FromRequestParts<AppState> for ApiAuth {
             department_id: u.department_id,
             method: AuthMethod::ApiToken,
         };
-        Ok(ApiAuth(principal, u))
+        Ok(ApiAuth(principal, u, token))
     }
 }
 
@@ -164,12 +169,10 @@ pub async fn check_password(
         Err(e) => return Err(e.into()),
     };
     let user_id = creds.as_ref().map(|c| c.user.id);
-    if let Some(retry) = throttled(store, &email, now).await? {
-        store.record_login_throttled(&email, user_id, now).await?;
-        return Ok(PasswordOutcome::Throttled {
-            retry_after_secs: retry,
-        });
-    }
+    let attempt = match begin_attempt(store, &email, user_id, now).await? {
+        Ok(id) => id,
+        Err(retry_after_secs) => return Ok(PasswordOutcome::Throttled { retry_after_secs }),
+    };
     let Some(creds) = creds else {
         dummy_password_hash().verify(password);
         store
@@ -189,6 +192,7 @@ pub async fn check_password(
             .await?;
         return Ok(PasswordOutcome::Rejected);
     }
+    store.clear_login_attempt(attempt).await?;
     let stage = if creds.totp_secret.is_some() {
         SessionStage::NeedsTotp
     } else if creds.profile.mfa_required {
@@ -199,16 +203,23 @@ pub async fn check_password(
     Ok(PasswordOutcome::Accepted(Box::new(creds), stage))
 }
 
-/// Seconds until the account may try again, if it is in its cooling-off period.
-pub async fn throttled(
+/// Registers an attempt to prove an identity (password, TOTP code, recovery code) for
+/// `email`. `Err(retry_after)` when this attempt is beyond the limit: it is refused and the
+/// refusal audited. `Ok(id)`: go ahead; clear the attempt with
+/// `Store::clear_login_attempt` if it succeeds, audit it as a failure if not.
+pub async fn begin_attempt(
     store: &dyn Store,
     email: &str,
+    user: Option<custos_core::UserId>,
     now: Timestamp,
-) -> Result<Option<u64>, ApiError> {
-    let failures = store
-        .login_failures_since(email, now.minus_secs(THROTTLE_WINDOW_SECS))
-        .await?;
-    Ok((failures >= THROTTLE_LIMIT).then_some(THROTTLE_WINDOW_SECS as u64))
+) -> Result<Result<uuid::Uuid, u64>, ApiError> {
+    let since = now.minus_secs(THROTTLE_WINDOW_SECS);
+    let (id, count) = store.register_login_attempt(email, now, since).await?;
+    if count > THROTTLE_LIMIT {
+        store.record_login_throttled(email, user, now).await?;
+        return Ok(Err(THROTTLE_WINDOW_SECS as u64));
+    }
+    Ok(Ok(id))
 }
 
 /// Permission markers for [`Need`]: a handler's signature declares what it needs.
@@ -244,6 +255,8 @@ pub struct Need<P: perm::Perm> {
     pub principal: Principal,
     pub user: custos_core::account::User,
     pub actor: custos_core::authz::Actor,
+    /// The token used for this request.
+    pub token: custos_core::store::ApiToken,
     _p: std::marker::PhantomData<P>,
 }
 
@@ -254,12 +267,13 @@ impl<P: perm::Perm> FromRequestParts<AppState> for Need<P> {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let ApiAuth(principal, user) = ApiAuth::from_request_parts(parts, state).await?;
+        let ApiAuth(principal, user, token) = ApiAuth::from_request_parts(parts, state).await?;
         let actor = principal.require(P::P)?;
         Ok(Need {
             principal,
             user,
             actor,
+            token,
             _p: std::marker::PhantomData,
         })
     }

@@ -13,13 +13,6 @@ macro_rules! impl_auth_store {
             ) -> custos_core::error::StoreResult<()> {
                 let map = crate::error::map("login failure");
                 let mut tx = self.begin_write().await?;
-                sqlx::query("INSERT INTO login_failures (id, email, at) VALUES ($1, $2, $3)")
-                    .bind(uuid::Uuid::now_v7())
-                    .bind(email)
-                    .bind(now.0)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(&map)?;
                 let (etype, eid) = match user {
                     Some(u) => ("user", u.to_string()),
                     None => ("account", email.to_string()),
@@ -32,6 +25,40 @@ macro_rules! impl_auth_store {
                 };
                 crate::audit::append_audit!(tx, &custos_core::authz::Actor::Anonymous, rec, now);
                 tx.commit().await.map_err(&map)?;
+                Ok(())
+            }
+
+            async fn register_login_attempt(
+                &self,
+                email: &str,
+                now: custos_core::Timestamp,
+                since: custos_core::Timestamp,
+            ) -> custos_core::error::StoreResult<(uuid::Uuid, i64)> {
+                let map = crate::error::map("login attempt");
+                let id = uuid::Uuid::now_v7();
+                // Committed on its own before counting, so concurrent attempts count each other.
+                sqlx::query("INSERT INTO login_failures (id, email, at) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(email)
+                    .bind(now.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(&map)?;
+                let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at >= $2")
+                    .bind(email)
+                    .bind(since.0)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(&map)?;
+                Ok((id, n))
+            }
+
+            async fn clear_login_attempt(&self, id: uuid::Uuid) -> custos_core::error::StoreResult<()> {
+                sqlx::query("DELETE FROM login_failures WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::error::map("login attempt"))?;
                 Ok(())
             }
 
@@ -100,18 +127,25 @@ macro_rules! impl_auth_store {
 
             async fn set_pending_totp(
                 &self,
+                actor: &custos_core::authz::Actor,
                 user: custos_core::UserId,
                 secret: &custos_core::secret::Secret,
             ) -> custos_core::error::StoreResult<()> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("user");
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query("UPDATE users SET totp_pending_secret = $2 WHERE id = $1")
                     .bind(user.0)
                     .bind(secret.expose())
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
-                    .map_err(crate::error::map("user"))?;
+                    .map_err(&map)?;
                 if done.rows_affected() == 0 {
                     return Err(custos_core::StoreError::not_found("user"));
                 }
+                let rec = custos_core::audit::AuditRecord::new("mfa.enrolment_started", "user", user, serde_json::json!({}));
+                crate::audit::append_audit!(tx, actor, rec, now);
+                tx.commit().await.map_err(&map)?;
                 Ok(())
             }
 
@@ -189,6 +223,7 @@ macro_rules! impl_auth_store {
 
             async fn use_recovery_code(
                 &self,
+                actor: &custos_core::authz::Actor,
                 user: custos_core::UserId,
                 code_hash: &str,
                 now: custos_core::Timestamp,
@@ -208,7 +243,7 @@ macro_rules! impl_auth_store {
                     return Ok(false);
                 }
                 let rec = custos_core::audit::AuditRecord::new("mfa.recovery_code_used", "user", user, serde_json::json!({}));
-                crate::audit::append_audit!(tx, &custos_core::authz::Actor::Anonymous, rec, now);
+                crate::audit::append_audit!(tx, actor, rec, now);
                 tx.commit().await.map_err(&map)?;
                 Ok(true)
             }
@@ -231,6 +266,12 @@ macro_rules! impl_auth_store {
                 let now = custos_core::Timestamp::now();
                 let map = crate::error::map("user");
                 let mut tx = self.begin_write().await?;
+                let lock = format!("SELECT (totp_secret IS NOT NULL) FROM users WHERE id = $1{}", Self::FOR_UPDATE);
+                let (was_on,): (bool,) = sqlx::query_as(sqlx::AssertSqlSafe(lock))
+                    .bind(user.0)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(&map)?;
                 let done = sqlx::query(
                     "UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL, totp_last_step = NULL, \
                      updated_at = $2 WHERE id = $1",
@@ -252,7 +293,7 @@ macro_rules! impl_auth_store {
                     "mfa.disable",
                     "user",
                     user,
-                    serde_json::json!({"mfa_enabled": {"before": true, "after": false}}),
+                    serde_json::json!({"mfa_enabled": {"before": was_on, "after": false}}),
                 );
                 crate::audit::append_audit!(tx, actor, rec, now);
                 tx.commit().await.map_err(&map)?;

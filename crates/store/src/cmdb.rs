@@ -162,11 +162,12 @@ macro_rules! impl_cmdb_store {
                 Ok(changed)
             }
 
+            /// Reads a CI inside a write transaction, taking its row (PostgreSQL).
             async fn ci_in(
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 id: uuid::Uuid,
             ) -> custos_core::error::StoreResult<custos_core::store::CiRecord> {
-                let sql = format!("SELECT {} FROM cis c WHERE c.id = $1", crate::rows::CI_COLS);
+                let sql = format!("SELECT {} FROM cis c WHERE c.id = $1{}", crate::rows::CI_COLS, Self::FOR_UPDATE);
                 sqlx::query_as::<_, crate::rows::CiRow>(sqlx::AssertSqlSafe(sql))
                     .bind(id)
                     .fetch_one(&mut **tx)

@@ -58,8 +58,9 @@ macro_rules! impl_department_store {
                 let now = custos_core::Timestamp::now();
                 let map = crate::error::map("department");
                 let mut tx = self.begin_write().await?;
+                let lock = format!("SELECT * FROM departments WHERE id = $1{}", Self::FOR_UPDATE);
                 let before: custos_core::account::Department =
-                    sqlx::query_as::<_, crate::rows::DepartmentRow>("SELECT * FROM departments WHERE id = $1")
+                    sqlx::query_as::<_, crate::rows::DepartmentRow>(sqlx::AssertSqlSafe(lock))
                         .bind(id.0)
                         .fetch_one(&mut *tx)
                         .await
@@ -111,8 +112,9 @@ macro_rules! impl_department_store {
                 let now = custos_core::Timestamp::now();
                 let map = crate::error::map("department");
                 let mut tx = self.begin_write().await?;
+                let lock = format!("SELECT * FROM departments WHERE id = $1{}", Self::FOR_UPDATE);
                 let before: custos_core::account::Department =
-                    sqlx::query_as::<_, crate::rows::DepartmentRow>("SELECT * FROM departments WHERE id = $1")
+                    sqlx::query_as::<_, crate::rows::DepartmentRow>(sqlx::AssertSqlSafe(lock))
                         .bind(id.0)
                         .fetch_one(&mut *tx)
                         .await

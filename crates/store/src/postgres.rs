@@ -22,6 +22,8 @@ impl PgStore {
     const LOCK_AUDIT_HEAD: &'static str =
         "SELECT seq, hash FROM audit_head WHERE singleton = 1 FOR UPDATE";
 
+    /// Read-modify-write takes the row, so concurrent updates cannot lose each other.
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
     /// Serialises re-propagations of classification across instances (CMDB writers only).
     const LOCK_CMDB: &'static str =
         "SELECT singleton FROM cmdb_lock WHERE singleton = 1 FOR UPDATE";

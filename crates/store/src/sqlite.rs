@@ -25,6 +25,8 @@ impl SqliteStore {
     /// sealers.
     const LOCK_AUDIT_HEAD: &'static str = "SELECT seq, hash FROM audit_head WHERE singleton = 1";
 
+    /// No row locks: the `IMMEDIATE` write transaction already excludes other writers.
+    const FOR_UPDATE: &'static str = "";
     /// The `IMMEDIATE` write transaction already serialises graph changes.
     const LOCK_CMDB: &'static str = "SELECT singleton FROM cmdb_lock WHERE singleton = 1";
     /// Full-text match through the FTS5 index; `$5` is [`Self::fts_query`].

@@ -3,11 +3,13 @@
 macro_rules! impl_user_store {
     ($store:ty) => {
         impl $store {
-            async fn user_in<'e, E>(ex: E, id: custos_core::UserId) -> custos_core::error::StoreResult<custos_core::account::User>
+            /// Reads a user; `lock` takes the row for the rest of the transaction (PostgreSQL).
+            async fn user_in<'e, E>(ex: E, id: custos_core::UserId, lock: bool) -> custos_core::error::StoreResult<custos_core::account::User>
             where
                 E: sqlx::Executor<'e, Database = <$store as crate::Backend>::Db>,
             {
-                let sql = format!("SELECT {} FROM users u WHERE u.id = $1", crate::rows::USER_COLS);
+                let suffix = if lock { Self::FOR_UPDATE } else { "" };
+                let sql = format!("SELECT {} FROM users u WHERE u.id = $1{suffix}", crate::rows::USER_COLS);
                 sqlx::query_as::<_, crate::rows::UserRow>(sqlx::AssertSqlSafe(sql))
                     .bind(id.0)
                     .fetch_one(ex)
@@ -87,7 +89,7 @@ macro_rules! impl_user_store {
                 let now = custos_core::Timestamp::now();
                 let map = crate::error::map("user");
                 let mut tx = self.begin_write().await?;
-                let before = Self::user_in(&mut *tx, id).await?;
+                let before = Self::user_in(&mut *tx, id, true).await?;
                 let after = custos_core::account::User {
                     display_name: p.display_name.unwrap_or_else(|| before.display_name.clone()),
                     roles: p.roles.unwrap_or_else(|| before.roles.clone()),
@@ -156,7 +158,14 @@ macro_rules! impl_user_store {
                 if done.rows_affected() == 0 {
                     return Err(custos_core::StoreError::not_found("user"));
                 }
-                let changes = serde_json::json!({"password": {"before": "[redacted]", "after": "[changed]"}});
+                // A new password ends every session: a stolen cookie dies with the old password.
+                let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(&map)?
+                    .rows_affected();
+                let changes = serde_json::json!({"password": {"before": "[redacted]", "after": "[changed]"}, "sessions_ended": ended});
                 crate::audit::append_audit!(
                     tx,
                     actor,
@@ -168,7 +177,7 @@ macro_rules! impl_user_store {
             }
 
             async fn user(&self, id: custos_core::UserId) -> custos_core::error::StoreResult<custos_core::account::User> {
-                Self::user_in(&self.pool, id).await
+                Self::user_in(&self.pool, id, false).await
             }
 
             async fn list_users(

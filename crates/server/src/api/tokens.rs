@@ -84,6 +84,19 @@ pub async fn issue(
     name: &str,
     expires_in_days: Option<u32>,
 ) -> Result<(Secret, ApiToken), ApiError> {
+    issue_until(store, actor, user, name, expires_in_days, None).await
+}
+
+/// Like [`issue`], but the new token expires no later than `not_after` (a token minted with
+/// another token cannot outlive it; without a requested expiry it inherits the limit).
+pub async fn issue_until(
+    store: &dyn Store,
+    actor: &Actor,
+    user: UserId,
+    name: &str,
+    expires_in_days: Option<u32>,
+    not_after: Option<Timestamp>,
+) -> Result<(Secret, ApiToken), ApiError> {
     let name = check_name("name", name, 100)?;
     if expires_in_days.is_some_and(|d| !(1..=3650).contains(&d)) {
         return Err(ApiError::validation(
@@ -92,12 +105,23 @@ pub async fn issue(
         ));
     }
     let now = Timestamp::now();
+    let requested = expires_in_days.map(|d| now.plus_secs(i64::from(d) * 86_400));
+    let expires_at = match (requested, not_after) {
+        (Some(r), Some(limit)) if r > limit => {
+            return Err(ApiError::validation(
+                "expires_in_days",
+                "a token created with an API token cannot outlive that token",
+            ));
+        }
+        (Some(r), _) => Some(r),
+        (None, limit) => limit,
+    };
     let secret = new_api_token();
     let t = NewToken {
         user_id: user,
         name,
         token_hash: token_hash(secret.expose()),
-        expires_at: expires_in_days.map(|d| now.plus_secs(i64::from(d) * 86_400)),
+        expires_at,
     };
     let token = store.create_token(actor, t, now).await?;
     Ok((secret, token))
@@ -118,7 +142,8 @@ async fn list_tokens(
     }))
 }
 
-/// Issues a token for the caller, with the caller's roles.
+/// Issues a token for the caller, with the caller's roles. It expires no later than the
+/// token used to create it.
 #[utoipa::path(post, path = "/tokens", tag = "account", request_body = CreateToken,
     responses((status = 201, description = "Created", body = TokenCreated), (status = 400, description = "Invalid request; `field` names the offending field", body = Problem, content_type = "application/problem+json"), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json")))]
 async fn create_token(
@@ -126,16 +151,18 @@ async fn create_token(
     Need {
         principal: p,
         actor,
+        token: parent,
         ..
     }: Need<perm::SelfService>,
     Json(body): Json<CreateToken>,
 ) -> ApiResult<(StatusCode, axum::Json<TokenCreated>)> {
-    let (secret, token) = issue(
+    let (secret, token) = issue_until(
         state.store.as_ref(),
         &actor,
         p.user_id,
         &body.name,
         body.expires_in_days,
+        parent.expires_at,
     )
     .await?;
     Ok((

@@ -1,15 +1,16 @@
 //! My account: profile, password, MFA enrolment (QR code) and removal, API tokens, sessions.
 
-use super::login::complete_sign_in;
+use super::login::{complete_sign_in, start_session};
 use super::{AnySession, Nav, WebError, WebUser, check_csrf, see_other, with_cookie};
 use crate::api::tokens::issue;
+use crate::auth::begin_attempt;
 use crate::extract::Form;
 use crate::state::AppState;
 use crate::util::human;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -119,45 +120,115 @@ async fn account_page(
     })
 }
 
-async fn account(State(state): State<AppState>, w: WebUser) -> Result<Response, WebError> {
+async fn account(
+    State(state): State<AppState>,
+    w: WebUser,
+    RawQuery(q): RawQuery,
+) -> Result<Response, WebError> {
     w.require(Permission::SelfService)?;
-    Ok(account_page(&state, &w, None, None).await?.into_response())
+    let message = match q.as_deref() {
+        Some("done=password") => {
+            Some("Password changed. Your other sessions were signed out.".to_string())
+        }
+        Some("done=mfa_off") => Some("Two-step verification is off.".to_string()),
+        _ => None,
+    };
+    Ok(account_page(&state, &w, message, None)
+        .await?
+        .into_response())
+}
+
+/// Re-proves the signed-in user's identity for a sensitive change: the current password and,
+/// when given, a TOTP code (not replayable). Counts against the same throttle as sign-in.
+/// `Ok(Err(message))` when the proof fails.
+async fn reprove(
+    state: &AppState,
+    w: &WebUser,
+    password: &str,
+    code: Option<&str>,
+) -> Result<Result<(), String>, WebError> {
+    let store = state.store.as_ref();
+    let now = Timestamp::now();
+    let email = w.principal.email.as_str();
+    let Ok(attempt) = begin_attempt(store, email, Some(w.principal.user_id), now).await? else {
+        return Ok(Err(
+            "Too many failed attempts. Try again in 15 minutes.".into()
+        ));
+    };
+    let creds = store.credentials(w.principal.user_id).await?;
+    if !creds.password_hash.verify(password) {
+        store
+            .record_login_failure(
+                email,
+                Some(w.principal.user_id),
+                "wrong password (re-authentication)",
+                now,
+            )
+            .await?;
+        return Ok(Err("Your current password is not correct.".into()));
+    }
+    if let Some(code) = code {
+        let step = creds
+            .totp_secret
+            .as_ref()
+            .and_then(|s| verify_code(s, code, now, None));
+        let accepted = match step {
+            Some(step) => store.accept_totp_step(w.principal.user_id, step).await?,
+            None => false,
+        };
+        if !accepted {
+            store
+                .record_login_failure(
+                    email,
+                    Some(w.principal.user_id),
+                    "wrong second factor (re-authentication)",
+                    now,
+                )
+                .await?;
+            return Ok(Err("That code is not valid (or was already used). Enter the current code from your app.".into()));
+        }
+    }
+    store.clear_login_attempt(attempt).await?;
+    Ok(Ok(()))
 }
 
 async fn change_password(
     State(state): State<AppState>,
     w: WebUser,
+    headers: HeaderMap,
     form: Form,
 ) -> Result<Response, WebError> {
     let actor = w.require(Permission::SelfService)?;
     check_csrf(&form, &w.session)?;
-    let creds = state.store.credentials(w.principal.user_id).await?;
     let new = form.get_or_empty("new_password");
-    let problem = if !creds
-        .password_hash
-        .verify(form.get_or_empty("current_password"))
-    {
-        Some("Your current password is not correct.".to_string())
-    } else if new != form.get_or_empty("confirm_password") {
+    let problem = if new != form.get_or_empty("confirm_password") {
         Some("The new passwords do not match.".to_string())
+    } else if let Err(e) = check_password_policy(new, &w.principal.email) {
+        Some(format!("The new password {}.", e.message))
     } else {
-        check_password_policy(new, &w.principal.email)
+        reprove(&state, &w, form.get_or_empty("current_password"), None)
+            .await?
             .err()
-            .map(|e| format!("The new password {}.", e.message))
     };
     if let Some(err) = problem {
         let page = account_page(&state, &w, None, Some(err)).await?;
         return Ok((StatusCode::BAD_REQUEST, page).into_response());
     }
+    // Ends every session of the user (a stolen cookie dies), then signs this browser in anew.
     state
         .store
         .set_password(&actor, w.principal.user_id, PasswordHash::create(new))
         .await?;
-    Ok(
-        account_page(&state, &w, Some("Password changed.".into()), None)
-            .await?
-            .into_response(),
+    let cookie = start_session(
+        state.store.as_ref(),
+        &w.session.user,
+        SessionStage::Full,
+        &headers,
+        Timestamp::now(),
+        state.settings.cookie_secure,
     )
+    .await?;
+    Ok(with_cookie(see_other("/account?done=password"), cookie))
 }
 
 #[derive(Template, WebTemplate)]
@@ -203,7 +274,8 @@ async fn enrol_page(
         Some(sec) => sec,
         None => {
             let sec = new_totp_secret();
-            store.set_pending_totp(s.user.id, &sec).await?;
+            let actor = Actor::authenticating(s.user.id, s.user.email.clone());
+            store.set_pending_totp(&actor, s.user.id, &sec).await?;
             sec
         }
     };
@@ -228,9 +300,25 @@ async fn enrol_form(
         return Err(WebError::Redirect("/login/totp"));
     }
     if s.user.mfa_enabled {
-        return Err(WebError::Redirect("/account"));
+        return already_enrolled(&state, &s).await;
     }
     Ok(enrol_page(&state, &s, None).await?.into_response())
+}
+
+/// Enrolment finished elsewhere: a full session goes to its account page; a half-signed-in
+/// one (enrolled from another browser) must sign in again, now with the code.
+async fn already_enrolled(
+    state: &AppState,
+    s: &custos_core::store::SessionRecord,
+) -> Result<Response, WebError> {
+    if s.stage == SessionStage::Full {
+        return Err(WebError::Redirect("/account"));
+    }
+    state
+        .store
+        .delete_session(&Actor::System("sign-in"), s.user.id, s.id)
+        .await?;
+    Err(WebError::Redirect("/login"))
 }
 
 async fn enrol(
@@ -239,8 +327,11 @@ async fn enrol(
     headers: HeaderMap,
     form: Form,
 ) -> Result<Response, WebError> {
-    if s.stage == SessionStage::NeedsTotp || s.user.mfa_enabled {
-        return Err(WebError::Redirect("/"));
+    if s.stage == SessionStage::NeedsTotp {
+        return Err(WebError::Redirect("/login/totp"));
+    }
+    if s.user.mfa_enabled {
+        return already_enrolled(&state, &s).await;
     }
     check_csrf(&form, &s)?;
     let store = state.store.as_ref();
@@ -286,37 +377,27 @@ async fn disable_mfa(
 ) -> Result<Response, WebError> {
     let actor = w.require(Permission::SelfService)?;
     check_csrf(&form, &w.session)?;
-    if w.session.profile.mfa_required {
-        let page = account_page(
+    let refusal = if w.session.profile.mfa_required {
+        Some("Your department requires two-step verification; it cannot be turned off.".to_string())
+    } else {
+        reprove(
             &state,
             &w,
-            None,
-            Some("Your department requires two-step verification; it cannot be turned off.".into()),
+            form.get_or_empty("password"),
+            Some(form.get_or_empty("code")),
         )
-        .await?;
-        return Ok((StatusCode::BAD_REQUEST, page).into_response());
-    }
-    let creds = state.store.credentials(w.principal.user_id).await?;
-    let valid = creds
-        .totp_secret
-        .as_ref()
-        .and_then(|s| verify_code(s, form.get_or_empty("code"), Timestamp::now(), None))
-        .is_some();
-    if !valid {
-        let page = account_page(
-            &state,
-            &w,
-            None,
-            Some("Enter a current code from your app to turn two-step verification off.".into()),
-        )
-        .await?;
+        .await?
+        .err()
+    };
+    if let Some(err) = refusal {
+        let page = account_page(&state, &w, None, Some(err)).await?;
         return Ok((StatusCode::BAD_REQUEST, page).into_response());
     }
     state
         .store
         .disable_totp(&actor, w.principal.user_id)
         .await?;
-    Ok(see_other("/account"))
+    Ok(see_other("/account?done=mfa_off"))
 }
 
 #[derive(Template, WebTemplate)]

@@ -5,7 +5,7 @@ use super::{
     AnySession, Nav, WebError, check_csrf, clear_cookie, see_other, session_cookie, user_agent,
     with_cookie,
 };
-use crate::auth::{PRELOGIN_COOKIE, PasswordOutcome, check_password, cookie, throttled};
+use crate::auth::{PRELOGIN_COOKIE, PasswordOutcome, begin_attempt, check_password, cookie};
 use crate::extract::Form;
 use crate::state::AppState;
 use askama::Template;
@@ -232,10 +232,7 @@ async fn totp(
     let store = state.store.as_ref();
     let now = Timestamp::now();
     let email = s.user.email.as_str();
-    if throttled(store, email, now).await?.is_some() {
-        store
-            .record_login_throttled(email, Some(s.user.id), now)
-            .await?;
+    let Ok(attempt) = begin_attempt(store, email, Some(s.user.id), now).await? else {
         store
             .delete_session(&Actor::System("sign-in"), s.user.id, s.id)
             .await?;
@@ -246,11 +243,16 @@ async fn totp(
             error: Some("Too many failed attempts. Sign in again later.".into()),
         };
         return Ok((StatusCode::TOO_MANY_REQUESTS, page).into_response());
-    }
+    };
     let code = form.get_or_empty("code").trim();
     let ok = if code.chars().any(|c| c.is_ascii_alphabetic()) {
         store
-            .use_recovery_code(s.user.id, &recovery_code_hash(code), now)
+            .use_recovery_code(
+                &Actor::authenticating(s.user.id, s.user.email.clone()),
+                s.user.id,
+                &recovery_code_hash(code),
+                now,
+            )
             .await?
     } else {
         let creds = store.credentials(s.user.id).await?;
@@ -278,6 +280,7 @@ async fn totp(
         };
         return Ok((StatusCode::UNAUTHORIZED, page).into_response());
     }
+    store.clear_login_attempt(attempt).await?;
     let cookie = complete_sign_in(&state, &s, "password+totp", &headers).await?;
     Ok(with_cookie(see_other("/"), cookie))
 }

@@ -113,6 +113,10 @@ impl FromRequestParts<AppState> for WebUser {
             .await?
             .ok_or(WebError::Redirect("/login"))?;
         match session.stage {
+            // A department that starts requiring MFA reaches existing sessions at once.
+            SessionStage::Full if session.profile.mfa_required && !session.user.mfa_enabled => {
+                Err(WebError::Redirect("/account/mfa"))
+            }
             SessionStage::Full => Ok(WebUser {
                 principal: principal_of(&session),
                 session,

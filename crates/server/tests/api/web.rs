@@ -373,3 +373,258 @@ async fn tokens_are_created_and_revoked_from_the_account_page() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_burst_of_parallel_guesses_gets_no_more_than_the_limit() {
+    for app in spawn_apps().await {
+        app.user("burst@example.org", &[Role::Agent], None).await;
+        // Twenty browsers, each with its own pre-login cookie, guess at the same moment.
+        let mut forms = vec![];
+        for _ in 0..20 {
+            let mut b = app.browser();
+            let (_, _, page) = b.get("/login").await;
+            forms.push((b.cookies["custos_prelogin"].clone(), Browser::csrf(&page)));
+        }
+        let mut tasks = vec![];
+        for (cookie, csrf) in forms {
+            let (client, url) = (app.client.clone(), app.url("/login"));
+            tasks.push(tokio::spawn(async move {
+                client
+                    .post(url)
+                    .header("cookie", format!("custos_prelogin={cookie}"))
+                    .form(&[
+                        ("csrf", csrf.as_str()),
+                        ("email", "burst@example.org"),
+                        ("password", "not the password"),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }));
+        }
+        let mut throttled = 0;
+        for t in tasks {
+            if t.await.unwrap() == StatusCode::TOO_MANY_REQUESTS {
+                throttled += 1;
+            }
+        }
+        assert!(
+            throttled >= 15,
+            "{}: only {throttled} of 20 parallel guesses throttled",
+            app.backend
+        );
+        app.seal().await;
+        let auditor = app.token_for(&[Role::Auditor]).await;
+        let r: serde_json::Value = app
+            .get("/api/v1/audit?action=auth.login_failed", &auditor)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            r["items"].as_array().unwrap().len() <= 5,
+            "{}: {r}",
+            app.backend
+        );
+    }
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_other_sessions() {
+    for app in spawn_apps().await {
+        app.user("pia@example.org", &[Role::Agent], None).await;
+        let mut here = app.browser();
+        here.login("pia@example.org", PASSWORD).await;
+        let mut elsewhere = app.browser();
+        elsewhere.login("pia@example.org", PASSWORD).await;
+        let (_, _, page) = here.get("/account").await;
+        let csrf = Browser::csrf(&page);
+        let new = "a different long passphrase";
+        let (status, _, _) = here
+            .post(
+                "/account/password",
+                &[
+                    ("csrf", &csrf),
+                    ("current_password", "wrong one!"),
+                    ("new_password", new),
+                    ("confirm_password", new),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, loc, _) = here
+            .post(
+                "/account/password",
+                &[
+                    ("csrf", &csrf),
+                    ("current_password", PASSWORD),
+                    ("new_password", new),
+                    ("confirm_password", new),
+                ],
+            )
+            .await;
+        assert_eq!(
+            (status, loc.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/account?done=password")),
+            "{}",
+            app.backend
+        );
+        let (status, _, page) = here.get("/account?done=password").await;
+        assert_eq!(status, StatusCode::OK, "this browser stays signed in");
+        assert!(page.contains("Password changed"));
+        assert_eq!(
+            elsewhere.get("/").await.1.as_deref(),
+            Some("/login"),
+            "the other session ended"
+        );
+        let mut again = app.browser();
+        assert_eq!(
+            again.login("pia@example.org", new).await.1.as_deref(),
+            Some("/")
+        );
+    }
+}
+
+#[tokio::test]
+async fn turning_mfa_off_needs_the_password_and_a_fresh_code() {
+    for app in spawn_apps().await {
+        app.user("otto@example.org", &[Role::Agent], None).await;
+        let mut b = app.browser();
+        b.login("otto@example.org", PASSWORD).await;
+        let (_, _, page) = b.get("/account/mfa").await;
+        let secret = Browser::element_text(&page, "totp-secret");
+        let csrf = Browser::csrf(&page);
+        let now = Timestamp::now();
+        let enrol_code = code(&secret, now);
+        b.post("/account/mfa", &[("csrf", &csrf), ("code", &enrol_code)])
+            .await;
+        assert!(
+            app.store
+                .credentials_by_email("otto@example.org")
+                .await
+                .unwrap()
+                .user
+                .mfa_enabled
+        );
+        let (status, _, _) = b
+            .post(
+                "/account/mfa/disable",
+                &[
+                    ("csrf", &csrf),
+                    ("password", PASSWORD),
+                    ("code", &enrol_code),
+                ],
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "a used code cannot be replayed"
+        );
+        let next = code(&secret, now.plus_secs(30));
+        let (status, _, _) = b
+            .post(
+                "/account/mfa/disable",
+                &[
+                    ("csrf", &csrf),
+                    ("password", "wrong password!"),
+                    ("code", &next),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "the password is required");
+        let (status, loc, _) = b
+            .post(
+                "/account/mfa/disable",
+                &[("csrf", &csrf), ("password", PASSWORD), ("code", &next)],
+            )
+            .await;
+        assert_eq!(
+            (status, loc.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/account?done=mfa_off")),
+            "{}",
+            app.backend
+        );
+        assert!(
+            !app.store
+                .credentials_by_email("otto@example.org")
+                .await
+                .unwrap()
+                .user
+                .mfa_enabled
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_department_that_starts_requiring_mfa_reaches_open_sessions() {
+    for app in spawn_apps().await {
+        let dept = app.department("Legal", false).await;
+        app.user("lena@example.org", &[Role::Agent], Some(dept))
+            .await;
+        let mut b = app.browser();
+        b.login("lena@example.org", PASSWORD).await;
+        assert_eq!(b.get("/").await.0, StatusCode::OK);
+        let strict = custos_core::account::NewDepartment::new(
+            "Legal",
+            "",
+            custos_core::account::SecurityProfile {
+                mfa_required: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        app.store
+            .update_department(&custos_core::authz::Actor::System("test"), dept, strict)
+            .await
+            .unwrap();
+        let (status, loc, _) = b.get("/").await;
+        assert_eq!(
+            (status, loc.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/account/mfa")),
+            "{}",
+            app.backend
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_token_made_with_a_token_cannot_outlive_it() {
+    for app in spawn_apps().await {
+        let long = app.token_for(&[Role::Agent]).await;
+        let r = app
+            .send_json(
+                reqwest::Method::POST,
+                "/api/v1/tokens",
+                &long,
+                &serde_json::json!({"name": "short", "expires_in_days": 1}),
+            )
+            .await;
+        let short: serde_json::Value = r.json().await.unwrap();
+        let short_secret = short["token"].as_str().unwrap();
+        let r = app
+            .send_json(
+                reqwest::Method::POST,
+                "/api/v1/tokens",
+                short_secret,
+                &serde_json::json!({"name": "child", "expires_in_days": 30}),
+            )
+            .await;
+        let p = problem(r, StatusCode::BAD_REQUEST).await;
+        assert_eq!(p["field"], "expires_in_days");
+        let r = app
+            .send_json(
+                reqwest::Method::POST,
+                "/api/v1/tokens",
+                short_secret,
+                &serde_json::json!({"name": "child"}),
+            )
+            .await;
+        let child: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(
+            child["expires_at"], short["expires_at"],
+            "inherits the parent's expiry"
+        );
+    }
+}
