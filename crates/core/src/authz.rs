@@ -21,16 +21,28 @@ pub enum Permission {
     ManageDepartments,
     /// Read the audit log.
     ReadAudit,
+    /// Read the CMDB: CIs, relationships, classification, impact.
+    ReadCmdb,
+    /// Create, change and delete CIs and relationships.
+    ManageCmdb,
+    /// Set the explicit classification of a CI (the customer's or service owner's call).
+    ClassifyCis,
+    /// Add CI types.
+    ManageCiTypes,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 10] = [
         Permission::SelfService,
         Permission::ReadUsers,
         Permission::ManageUsers,
         Permission::ReadDepartments,
         Permission::ManageDepartments,
         Permission::ReadAudit,
+        Permission::ReadCmdb,
+        Permission::ManageCmdb,
+        Permission::ClassifyCis,
+        Permission::ManageCiTypes,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,13 +53,20 @@ impl Permission {
             Permission::ReadDepartments => "read_departments",
             Permission::ManageDepartments => "manage_departments",
             Permission::ReadAudit => "read_audit",
+            Permission::ReadCmdb => "read_cmdb",
+            Permission::ManageCmdb => "manage_cmdb",
+            Permission::ClassifyCis => "classify_cis",
+            Permission::ManageCiTypes => "manage_ci_types",
         }
     }
 }
 
 /// The role → permission table. Least privilege: an admin manages accounts and
 /// configuration; reading the audit log is for auditors (and admins, per the foundation
-/// issue); security managers read users and departments to judge access.
+/// issue); security managers read users and departments to judge access. Everyone but a
+/// plain requester reads the CMDB; agents, service owners and admins maintain it; only the
+/// customer's representative and the service owner decide how sensitive information is
+/// (explicit classification) — not the admin.
 pub fn role_grants(role: Role, p: Permission) -> bool {
     use Permission::*;
     use Role::*;
@@ -56,6 +75,10 @@ pub fn role_grants(role: Role, p: Permission) -> bool {
         ReadUsers | ReadDepartments => matches!(role, Admin | Auditor | SecurityManager),
         ManageUsers | ManageDepartments => matches!(role, Admin),
         ReadAudit => matches!(role, Admin | Auditor),
+        ReadCmdb => !matches!(role, Requester),
+        ManageCmdb => matches!(role, Agent | ServiceOwner | Admin),
+        ClassifyCis => matches!(role, CustomerRepresentative | ServiceOwner),
+        ManageCiTypes => matches!(role, Admin),
     }
 }
 

@@ -235,6 +235,110 @@ pub fn search_terms(q: &str) -> Vec<String> {
         .collect()
 }
 
+/// Which way impact analysis walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// What breaks if this CI fails: its dependents, their dependents, …
+    Upstream,
+    /// What this CI relies on: its dependencies, theirs, …
+    Downstream,
+}
+
+impl Direction {
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        match s.trim() {
+            "upstream" => Ok(Self::Upstream),
+            "downstream" => Ok(Self::Downstream),
+            _ => Err(DomainError::new(
+                "direction",
+                "must be upstream or downstream",
+            )),
+        }
+    }
+}
+
+/// One CI reached by impact analysis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Impacted {
+    pub ci: CiId,
+    pub distance: u32,
+    /// A shortest path from the origin to this CI, both included.
+    pub path: Vec<CiId>,
+}
+
+/// The CIs one step from `n` in `dir` across `rel` (empty if `rel` does not touch `n`).
+pub fn step(rel: &Relationship, n: CiId, dir: Direction) -> Option<CiId> {
+    let other = if rel.source_id == n {
+        rel.target_id
+    } else if rel.target_id == n {
+        rel.source_id
+    } else {
+        return None;
+    };
+    match rel.rel_type.dependency(rel.source_id, rel.target_id) {
+        // connects_to: a failing link breaks both ends, whichever way we look.
+        None => Some(other),
+        Some((dependent, dependency)) => match dir {
+            Direction::Downstream if dependent == n => Some(dependency),
+            Direction::Upstream if dependency == n => Some(dependent),
+            _ => None,
+        },
+    }
+}
+
+/// Breadth-first impact analysis up to `max_depth` steps, at most `limit` results. `edges`
+/// returns every relationship touching any of the given CIs (one call per level).
+pub async fn impact<F, Fut, E>(
+    origin: CiId,
+    dir: Direction,
+    max_depth: u32,
+    limit: usize,
+    edges: F,
+) -> Result<Vec<Impacted>, E>
+where
+    F: Fn(Vec<CiId>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<Relationship>, E>>,
+{
+    use std::collections::HashMap;
+    let mut parent: HashMap<CiId, CiId> = HashMap::new();
+    let mut order: Vec<(CiId, u32)> = vec![];
+    let mut frontier = vec![origin];
+    let mut depth = 0;
+    while !frontier.is_empty() && depth < max_depth && order.len() < limit {
+        depth += 1;
+        let rels = edges(frontier.clone()).await?;
+        let mut next = vec![];
+        for &n in &frontier {
+            for r in &rels {
+                if let Some(m) = step(r, n, dir)
+                    && m != origin
+                    && !parent.contains_key(&m)
+                    && order.len() < limit
+                {
+                    parent.insert(m, n);
+                    order.push((m, depth));
+                    next.push(m);
+                }
+            }
+        }
+        frontier = next;
+    }
+    Ok(order
+        .into_iter()
+        .map(|(ci, distance)| {
+            let mut path = vec![ci];
+            let mut cur = ci;
+            while let Some(p) = parent.get(&cur) {
+                path.push(*p);
+                cur = *p;
+            }
+            path.reverse();
+            Impacted { ci, distance, path }
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,6 +358,71 @@ mod tests {
             Some((x, y)),
             "the host inherits"
         );
+    }
+
+    fn rel(s: CiId, t: CiId, rel_type: RelType) -> Relationship {
+        Relationship {
+            id: RelationshipId::new(),
+            source_id: s,
+            target_id: t,
+            rel_type,
+            created_at: Timestamp(0),
+        }
+    }
+
+    #[test]
+    fn impact_walks_dependencies_both_ways() {
+        let [svc, app, vm, srv, sw, db] = [0; 6].map(|_| CiId::new());
+        let rels = [
+            rel(svc, app, RelType::DependsOn),
+            rel(app, vm, RelType::RunsOn),
+            rel(vm, srv, RelType::HostedBy),
+            rel(srv, sw, RelType::ConnectsTo),
+            rel(db, svc, RelType::StoresDataOf),
+        ];
+        let fetch = |ids: Vec<CiId>| {
+            let out: Vec<Relationship> = rels
+                .iter()
+                .filter(|r| ids.contains(&r.source_id) || ids.contains(&r.target_id))
+                .cloned()
+                .collect();
+            async move { Ok::<_, ()>(out) }
+        };
+        let run = |origin, dir, depth| futures_lite(impact(origin, dir, depth, 1000, fetch));
+        // Which services break if the switch fails?
+        let up = run(sw, Direction::Upstream, 10);
+        let names: Vec<CiId> = up.iter().map(|i| i.ci).collect();
+        assert_eq!(names, vec![srv, vm, app, svc]);
+        assert_eq!(up[3].path, vec![sw, srv, vm, app, svc]);
+        assert_eq!(up[3].distance, 4);
+        // What does the service rely on? Its app, the VM, the server, the switch, and the
+        // database holding its data.
+        let down: Vec<CiId> = run(svc, Direction::Downstream, 10)
+            .iter()
+            .map(|i| i.ci)
+            .collect();
+        assert_eq!(down.len(), 5);
+        assert!(down.contains(&db) && down.contains(&sw));
+        assert_eq!(
+            run(svc, Direction::Downstream, 1).len(),
+            2,
+            "depth limits the walk"
+        );
+        assert!(
+            run(svc, Direction::Upstream, 10).is_empty(),
+            "nothing depends on the service"
+        );
+    }
+
+    /// Runs a future that never waits (the test's fetch is immediate).
+    fn futures_lite<T>(f: impl std::future::Future<Output = Result<T, ()>>) -> T {
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut f = std::pin::pin!(f);
+        match f.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(r) => r.unwrap(),
+            std::task::Poll::Pending => panic!("test future pending"),
+        }
     }
 
     #[test]

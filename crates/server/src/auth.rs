@@ -244,7 +244,11 @@ pub mod perm {
         ManageUsers,
         ReadDepartments,
         ManageDepartments,
-        ReadAudit
+        ReadAudit,
+        ReadCmdb,
+        ManageCmdb,
+        ClassifyCis,
+        ManageCiTypes
     );
 }
 

@@ -437,7 +437,7 @@ macro_rules! impl_cmdb_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| match map(e) {
-                        custos_core::StoreError::Conflict { constraint } if constraint == "foreign_key" => {
+                        custos_core::StoreError::Conflict { constraint } if constraint == "foreign_key" || constraint.ends_with("_fkey") => {
                             custos_core::StoreError::not_found("configuration item")
                         }
                         custos_core::StoreError::Conflict { constraint } if constraint.starts_with("relationships_") => {

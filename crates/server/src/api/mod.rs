@@ -9,8 +9,10 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
 pub mod audit;
+pub mod cmdb;
 pub mod departments;
 pub mod me;
+pub mod relationships;
 pub mod tokens;
 pub mod users;
 
@@ -52,6 +54,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(departments::router())
         .merge(tokens::router())
         .merge(audit::router())
+        .merge(cmdb::router())
+        .merge(relationships::router())
 }
 
 /// The OpenAPI document as served and committed (`docs/openapi.json`).

@@ -22,6 +22,7 @@ use custos_core::store::{SessionRecord, SessionStage};
 pub mod account;
 pub mod admin;
 pub mod audit;
+pub mod cmdb;
 pub mod login;
 
 static APP_CSS: &str = include_str!("../../static/app.css");
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(admin::router())
         .merge(audit::router())
+        .merge(cmdb::router())
 }
 
 async fn css() -> Response {
@@ -70,6 +72,7 @@ impl Nav {
             "Departments",
             Permission::ReadDepartments,
         ));
+        links.push(("/cmdb", "CMDB", Permission::ReadCmdb));
         links.push(("/audit", "Audit log", Permission::ReadAudit));
         links.push(("/account", "My account", Permission::SelfService));
         Self {

@@ -13,7 +13,10 @@ async fn me_needs_a_valid_token_and_admin_routes_need_admin() {
         assert_eq!(r.status(), StatusCode::OK, "{}", app.backend);
         let me: serde_json::Value = r.json().await.unwrap();
         assert_eq!(me["roles"], json!(["agent"]));
-        assert_eq!(me["permissions"], json!(["self_service"]));
+        assert_eq!(
+            me["permissions"],
+            json!(["self_service", "read_cmdb", "manage_cmdb"])
+        );
 
         let r = app.client.get(app.url("/api/v1/me")).send().await.unwrap();
         assert_eq!(r.headers()["www-authenticate"], "Bearer realm=\"custos\"");

@@ -68,6 +68,16 @@ impl Rng {
                     "expires_in_days",
                     "description",
                     "x",
+                    "ci_type",
+                    "attributes",
+                    "external_key",
+                    "status",
+                    "confidentiality",
+                    "justification",
+                    "source_id",
+                    "target_id",
+                    "rel_type",
+                    "label",
                 ];
                 let mut m = serde_json::Map::new();
                 for _ in 0..self.next() % 6 {
@@ -97,12 +107,29 @@ const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/tokens/{id}"),
     ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/audit/verify"),
+    ("GET", "/api/v1/cis"),
+    ("POST", "/api/v1/cis"),
+    ("GET", "/api/v1/cis/{id}"),
+    ("PUT", "/api/v1/cis/{id}"),
+    ("GET", "/api/v1/cis/{id}/classification"),
+    ("PUT", "/api/v1/cis/{id}/classification"),
+    ("GET", "/api/v1/cis/{id}/impact"),
+    ("GET", "/api/v1/ci-types"),
+    ("POST", "/api/v1/ci-types"),
+    ("GET", "/api/v1/relationships"),
+    ("POST", "/api/v1/relationships"),
+    ("GET", "/api/v1/relationships/{id}"),
+    ("DELETE", "/api/v1/relationships/{id}"),
+    ("DELETE", "/api/v1/cis/{id}"),
 ];
 
 #[tokio::test]
 async fn no_body_query_or_path_yields_a_server_error() {
     for app in spawn_apps().await {
-        let admin = app.token_for(&[Role::Admin, Role::Auditor]).await;
+        let admin = app
+            .token_for(&[Role::Admin, Role::Auditor, Role::ServiceOwner])
+            .await;
+        let (ci, _, rel) = app.ci_pair("fuzz").await;
         let user = app.user("fuzz@example.org", &[Role::Requester], None).await;
         let dept = app.department("Fuzz", false).await;
         let mut rng = Rng(0x5eed_1234_abcd_9876);
@@ -113,6 +140,8 @@ async fn no_body_query_or_path_yields_a_server_error() {
             "%00".into(),
             "..%2F..".into(),
             uuid::Uuid::nil().to_string(),
+            ci.to_string(),
+            rel.to_string(),
         ];
         let queries = [
             "",
@@ -124,6 +153,12 @@ async fn no_body_query_or_path_yields_a_server_error() {
             "?from=%FF",
             "?actor=a&actor=b",
             "?limit=1&cursor=00000000-0000-0000-0000-000000000000",
+            "?q=%22*%29+OR+1%3D1",
+            "?q=%00",
+            "?direction=upstream&depth=0",
+            "?direction=downstream&depth=50",
+            "?direction=sideways",
+            "?status=gone&ci_type=%00",
         ];
         let mut requests = 0;
         for _round in 0..12 {
@@ -190,6 +225,12 @@ async fn no_body_query_or_path_yields_a_server_error() {
             "/account/tokens/{id}/revoke",
             "/account/sessions/{id}/end",
             "/login/totp",
+            "/cmdb",
+            "/cmdb/{id}",
+            "/cmdb/{id}/classification",
+            "/cmdb/{id}/relationships",
+            "/cmdb/{id}/relationships/{id}/delete",
+            "/cmdb/{id}/delete",
         ];
         let fields = [
             "name",
@@ -208,6 +249,16 @@ async fn no_body_query_or_path_yields_a_server_error() {
             "new_password",
             "current_password",
             "confirm_password",
+            "ci_type",
+            "attributes",
+            "external_key",
+            "status",
+            "confidentiality",
+            "integrity",
+            "justification",
+            "rel_type",
+            "other",
+            "direction",
         ];
         for _round in 0..6 {
             for p in posts {
@@ -233,6 +284,10 @@ async fn no_body_query_or_path_yields_a_server_error() {
                 "/admin/users/%00",
                 "/admin/departments/zzz",
                 "/audit?verify=1",
+                "/cmdb?q=%00&status=x",
+                "/cmdb?q=%22%27*",
+                "/cmdb/zzz",
+                "/cmdb/00000000-0000-0000-0000-000000000000/impact?direction=x&depth=999",
             ] {
                 let (status, _, _) = b.get(g).await;
                 assert!(status.as_u16() < 500, "GET {g} -> {status}");

@@ -172,6 +172,49 @@ impl TestApp {
         secret.expose().to_string()
     }
 
+    /// Two CIs (`KEY-a` depends on nothing; `KEY-b` depends on `KEY-a`) and that relationship.
+    pub async fn ci_pair(
+        &self,
+        key: &str,
+    ) -> (
+        custos_core::CiId,
+        custos_core::CiId,
+        custos_core::RelationshipId,
+    ) {
+        use custos_core::cmdb::{CiInput, Lifecycle, RelType};
+        let actor = Actor::System("test");
+        let mk = |k: String| {
+            CiInput::new(
+                "server",
+                &k,
+                Some(&k),
+                Lifecycle::Active,
+                serde_json::json!({}),
+            )
+            .unwrap()
+        };
+        let a = self
+            .store
+            .create_ci(&actor, mk(format!("{key}-a")))
+            .await
+            .unwrap()
+            .ci
+            .id;
+        let b = self
+            .store
+            .create_ci(&actor, mk(format!("{key}-b")))
+            .await
+            .unwrap()
+            .ci
+            .id;
+        let r = self
+            .store
+            .add_relationship(&actor, b, a, RelType::DependsOn)
+            .await
+            .unwrap();
+        (a, b, r.id)
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Response {
         self.client
             .get(self.url(path))

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod accounts;
+mod cmdb;
 mod fuzz;
 mod instances;
 mod matrix;

@@ -30,6 +30,20 @@ const API: &[(&str, &str, Permission)] = &[
     ("DELETE", "/tokens/{id}", Permission::SelfService),
     ("GET", "/audit", Permission::ReadAudit),
     ("GET", "/audit/verify", Permission::ReadAudit),
+    ("GET", "/cis", Permission::ReadCmdb),
+    ("POST", "/cis", Permission::ManageCmdb),
+    ("GET", "/cis/{id}", Permission::ReadCmdb),
+    ("PUT", "/cis/{id}", Permission::ManageCmdb),
+    ("GET", "/cis/{id}/classification", Permission::ReadCmdb),
+    ("PUT", "/cis/{id}/classification", Permission::ClassifyCis),
+    ("GET", "/cis/{id}/impact", Permission::ReadCmdb),
+    ("GET", "/ci-types", Permission::ReadCmdb),
+    ("POST", "/ci-types", Permission::ManageCiTypes),
+    ("GET", "/relationships", Permission::ReadCmdb),
+    ("POST", "/relationships", Permission::ManageCmdb),
+    ("GET", "/relationships/{id}", Permission::ReadCmdb),
+    ("DELETE", "/relationships/{id}", Permission::ManageCmdb),
+    ("DELETE", "/cis/{id}", Permission::ManageCmdb),
 ];
 
 #[tokio::test]
@@ -68,8 +82,15 @@ async fn api_routes_by_role() {
         for role in Role::ALL {
             let token = app.token_for(&[role]).await;
             let dept = app.department(&format!("Dept {role}"), false).await;
+            let (ci, ci2, rel) = app.ci_pair(&format!("m-{role}")).await;
             for (method, template, perm) in API {
                 let path = template
+                    .replace(
+                        "/cis/{id}/impact",
+                        &format!("/cis/{ci}/impact?direction=upstream"),
+                    )
+                    .replace("/cis/{id}", &format!("/cis/{ci}"))
+                    .replace("/relationships/{id}", &format!("/relationships/{rel}"))
                     .replace(
                         "/users/{id}/tokens/{token_id}",
                         &format!("/users/{owner_id}/tokens/{token_id}"),
@@ -85,10 +106,22 @@ async fn api_routes_by_role() {
                     ("POST", "/departments") => {
                         json!({"name": format!("New {role}"), "profile": {"mfa_required": false, "session_lifetime_minutes": 60, "idle_timeout_minutes": 10, "access_two_approvals": false, "monitoring_level": "standard"}})
                     }
-                    ("PUT", _) => {
+                    ("PUT", "/departments/{id}") => {
                         json!({"name": format!("Dept {role}"), "profile": {"mfa_required": true, "session_lifetime_minutes": 60, "idle_timeout_minutes": 10, "access_two_approvals": false, "monitoring_level": "standard"}})
                     }
                     ("POST", "/tokens") => json!({"name": "matrix"}),
+                    ("POST", "/cis") | ("PUT", "/cis/{id}") => {
+                        json!({"ci_type": "server", "name": format!("srv-{role}")})
+                    }
+                    ("PUT", "/cis/{id}/classification") => {
+                        json!({"confidentiality": "high", "justification": "matrix"})
+                    }
+                    ("POST", "/ci-types") => {
+                        json!({"name": format!("type_{role}"), "label": "Matrix"})
+                    }
+                    ("POST", "/relationships") => {
+                        json!({"source_id": ci2, "target_id": ci, "rel_type": "connects_to"})
+                    }
                     _ => json!({}),
                 };
                 let method = Method::from_bytes(method.as_bytes()).unwrap();
@@ -109,7 +142,9 @@ async fn api_routes_by_role() {
                 let status = r.status();
                 if role_grants(role, *perm) {
                     assert!(
-                        status.is_success() || status == StatusCode::NOT_FOUND,
+                        status.is_success()
+                            || status == StatusCode::NOT_FOUND
+                            || status == StatusCode::CONFLICT,
                         "{} {role} {method} {url}: expected allowed, got {status}: {}",
                         app.backend,
                         r.text().await.unwrap()
@@ -139,6 +174,11 @@ const PAGES: &[(&str, Permission)] = &[
     ("/admin/departments/new", Permission::ManageDepartments),
     ("/admin/departments/{dept}", Permission::ReadDepartments),
     ("/audit", Permission::ReadAudit),
+    ("/cmdb", Permission::ReadCmdb),
+    ("/cmdb/new", Permission::ManageCmdb),
+    ("/cmdb/{ci}", Permission::ReadCmdb),
+    ("/cmdb/{ci}/edit", Permission::ManageCmdb),
+    ("/cmdb/{ci}/impact", Permission::ReadCmdb),
 ];
 
 /// Form posts and the permission each needs (sent with a valid CSRF token and no fields).
@@ -148,6 +188,9 @@ const POSTS: &[(&str, Permission)] = &[
     ("/admin/departments", Permission::ManageDepartments),
     ("/admin/departments/{dept}", Permission::ManageDepartments),
     ("/account/tokens", Permission::SelfService),
+    ("/cmdb", Permission::ManageCmdb),
+    ("/cmdb/{ci}/classification", Permission::ClassifyCis),
+    ("/cmdb/{ci}/relationships", Permission::ManageCmdb),
 ];
 
 #[tokio::test]
@@ -157,9 +200,11 @@ async fn pages_by_role() {
             .user("target@example.org", &[Role::Requester], None)
             .await;
         let dept = app.department("Sales", false).await;
+        let (ci, _, _) = app.ci_pair("pages").await;
         let fill = |p: &str| {
             p.replace("{user}", &target.id.to_string())
                 .replace("{dept}", &dept.to_string())
+                .replace("{ci}", &ci.to_string())
         };
         let mut anon = app.browser();
         for (page, _) in PAGES {
