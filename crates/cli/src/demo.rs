@@ -159,6 +159,28 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
         custos_server::api::tokens::issue(store, &actor, admin.user.id, "monitoring", Some(90))
             .await
             .map_err(|e| anyhow!("{}", e.problem().detail))?;
+        let as_user =
+            |c: custos_core::account::Credentials| Actor::authenticating(c.user.id, c.user.email);
+        let customer = as_user(
+            store
+                .credentials_by_email("carla.customer@demo.custos.dev")
+                .await
+                .map_err(err)?,
+        );
+        let owner = as_user(
+            store
+                .credentials_by_email("oliver.owner@demo.custos.dev")
+                .await
+                .map_err(err)?,
+        );
+        let mut departments = std::collections::HashMap::new();
+        for name in ["Finance", "Sales", "IT"] {
+            departments.insert(
+                name.to_string(),
+                store.department_by_name(name).await.map_err(err)?.id,
+            );
+        }
+        crate::demo_cmdb::seed(store, &actor, &customer, &owner, &departments).await?;
         while store.seal_audit(1000).await.map_err(err)? == 1000 {}
     }
     Ok(())
@@ -167,7 +189,7 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
 /// What `custos demo` prints once it listens on `listen`.
 pub fn banner(listen: std::net::SocketAddr) -> String {
     let mut b = format!(
-        "\nCustos demo is running: http://{listen}/\n\nSign in with any of these accounts (password: {DEMO_PASSWORD}):\n\n"
+        "\nCustos demo is running: http://{listen}/\n\nThe CMDB (/cmdb) holds four services with their applications, machines, data and\nnetwork, classified by the customer representative and the service owner.\n\nSign in with any of these accounts (password: {DEMO_PASSWORD}):\n\n"
     );
     for u in &USERS {
         let mfa = if u.totp {

@@ -3,6 +3,7 @@
 
 mod config;
 mod demo;
+mod demo_cmdb;
 
 use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};

@@ -309,4 +309,20 @@ async fn demo_serves_a_seeded_organisation_with_working_logins() {
         .unwrap();
     assert_eq!(home.status(), 200);
     assert!(home.text().await.unwrap().contains("Welcome, Adam Agent"));
+    // The demo CMDB: the payroll service's confidentiality reaches the hypervisor under it.
+    let cookie = session.split(';').next().unwrap();
+    let list = c
+        .get(format!("{}/cmdb?q=esx", server.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list.contains("esx-01 (hypervisor)") && list.contains("lvl-high"),
+        "{list}"
+    );
+    assert!(banner.contains("/cmdb"));
 }
