@@ -65,6 +65,66 @@ pub struct ControlSpec {
     pub function_from_catalog: bool,
 }
 
+/// A stored control.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Control {
+    pub id: crate::ids::ControlId,
+    pub catalog_id: crate::ids::CatalogId,
+    #[serde(flatten)]
+    pub spec: ControlSpec,
+    /// catalog, default (family default) or manual (set by a person).
+    pub function_source: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CatalogInfo {
+    pub id: crate::ids::CatalogId,
+    pub oscal_uuid: Option<String>,
+    pub title: String,
+    pub version: String,
+    /// oscal or manual
+    pub source: String,
+    pub controls: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BaselineInfo {
+    pub id: crate::ids::BaselineId,
+    pub name: String,
+    pub catalog_id: crate::ids::CatalogId,
+    pub controls: i64,
+}
+
+/// What importing a catalog did. Importing the same document twice changes nothing.
+#[derive(Debug, Clone, Serialize)]
+pub struct CatalogImport {
+    pub catalog_id: crate::ids::CatalogId,
+    pub title: String,
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// What importing a profile did.
+#[derive(Debug, Clone, Serialize)]
+pub struct BaselineImport {
+    pub baseline_id: crate::ids::BaselineId,
+    pub name: String,
+    pub controls: usize,
+    /// Ids the profile names that the catalog lacks.
+    pub missing: Vec<String>,
+    pub changed: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ControlFilter {
+    pub catalog: Option<crate::ids::CatalogId>,
+    pub baseline: Option<crate::ids::BaselineId>,
+    pub family: Option<String>,
+    /// Words that must all appear in the id, label or title.
+    pub q: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,4 +54,10 @@ id_type!(
     CiId,
     /// A relationship between two configuration items.
     RelationshipId,
+    /// A control catalog.
+    CatalogId,
+    /// A control in a catalog.
+    ControlId,
+    /// A baseline: a named set of controls of one catalog.
+    BaselineId,
 );

@@ -282,7 +282,15 @@ pub trait AuditStore {
 
 #[async_trait]
 pub trait Store:
-    DepartmentStore + UserStore + AuthStore + AuditStore + CmdbStore + Send + Sync + 'static
+    DepartmentStore
+    + UserStore
+    + AuthStore
+    + AuditStore
+    + CmdbStore
+    + ControlStore
+    + Send
+    + Sync
+    + 'static
 {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
@@ -382,4 +390,39 @@ pub trait CmdbStore {
 
     /// Recomputes every CI's effective classification from scratch; returns how many changed.
     async fn recompute_classification(&self) -> StoreResult<u64>;
+}
+
+#[async_trait]
+pub trait ControlStore {
+    async fn import_catalog(
+        &self,
+        actor: &Actor,
+        c: crate::oscal::Catalog,
+    ) -> StoreResult<crate::controls::CatalogImport>;
+    async fn import_profile(
+        &self,
+        actor: &Actor,
+        p: crate::oscal::Profile,
+        catalog: crate::ids::CatalogId,
+    ) -> StoreResult<crate::controls::BaselineImport>;
+    async fn list_catalogs(&self) -> StoreResult<Vec<crate::controls::CatalogInfo>>;
+    async fn list_baselines(&self) -> StoreResult<Vec<crate::controls::BaselineInfo>>;
+    async fn list_controls(
+        &self,
+        f: &crate::controls::ControlFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<crate::controls::Control>>;
+    async fn control(&self, id: crate::ids::ControlId) -> StoreResult<crate::controls::Control>;
+    /// Adds a hand-written control to the organisation's own catalog.
+    async fn create_control(
+        &self,
+        actor: &Actor,
+        spec: crate::controls::ControlSpec,
+    ) -> StoreResult<crate::controls::Control>;
+    async fn set_control_function(
+        &self,
+        actor: &Actor,
+        id: crate::ids::ControlId,
+        f: crate::controls::Function,
+    ) -> StoreResult<crate::controls::Control>;
 }

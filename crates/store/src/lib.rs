@@ -8,6 +8,7 @@
 mod audit;
 mod auth;
 mod cmdb;
+mod controls;
 mod departments;
 mod error;
 mod rows;

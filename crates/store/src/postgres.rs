@@ -88,6 +88,7 @@ crate::users::impl_user_store!(PgStore);
 crate::auth::impl_auth_store!(PgStore);
 crate::audit::impl_audit_store!(PgStore);
 crate::cmdb::impl_cmdb_store!(PgStore);
+crate::controls::impl_control_store!(PgStore);
 
 #[async_trait]
 impl Store for PgStore {

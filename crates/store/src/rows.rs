@@ -467,3 +467,48 @@ pub(crate) fn placeholders(first: usize, n: usize) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+pub(crate) const CONTROL_COLS: &str = "k.id, k.catalog_id, k.control_id, k.label, k.title, k.family, \
+    k.parent_control_id, k.statement, k.guidance, k.function, k.function_source";
+
+#[derive(sqlx::FromRow, Clone)]
+pub(crate) struct ControlRow {
+    pub(crate) id: Uuid,
+    catalog_id: Uuid,
+    pub(crate) control_id: String,
+    label: String,
+    title: String,
+    family: String,
+    parent_control_id: Option<String>,
+    statement: String,
+    guidance: String,
+    function: String,
+    function_source: String,
+}
+
+impl TryFrom<ControlRow> for custos_core::controls::Control {
+    type Error = StoreError;
+    fn try_from(r: ControlRow) -> Result<Self, StoreError> {
+        let function_source = match r.function_source.as_str() {
+            "catalog" => "catalog",
+            "manual" => "manual",
+            _ => "default",
+        };
+        Ok(Self {
+            id: custos_core::ControlId(r.id),
+            catalog_id: custos_core::CatalogId(r.catalog_id),
+            function_source,
+            spec: custos_core::controls::ControlSpec {
+                control_id: r.control_id,
+                label: r.label,
+                title: r.title,
+                family: r.family,
+                parent: r.parent_control_id,
+                statement: r.statement,
+                guidance: r.guidance,
+                function: custos_core::controls::Function::parse(&r.function)?,
+                function_from_catalog: function_source == "catalog",
+            },
+        })
+    }
+}

@@ -98,6 +98,7 @@ crate::users::impl_user_store!(SqliteStore);
 crate::auth::impl_auth_store!(SqliteStore);
 crate::audit::impl_audit_store!(SqliteStore);
 crate::cmdb::impl_cmdb_store!(SqliteStore);
+crate::controls::impl_control_store!(SqliteStore);
 
 #[async_trait]
 impl Store for SqliteStore {

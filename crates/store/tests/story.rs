@@ -705,3 +705,147 @@ async fn cmdb(s: &dyn Store) {
         .items[0];
     assert!(entry.changes.contains("salary data"), "{}", entry.changes);
 }
+
+fn oscal(name: &str) -> custos_core::oscal::Document {
+    let path = format!(
+        "{}/../../data/oscal/nist-sp800-53-rev5/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    custos_core::oscal::parse(&v).unwrap()
+}
+
+#[tokio::test]
+async fn control_catalogue_story() {
+    use custos_core::controls::{ControlFilter, ControlSpec, Function};
+    use custos_core::oscal::Document;
+    let Document::Catalog(low) =
+        oscal("NIST_SP-800-53_rev5_LOW-baseline-resolved-profile_catalog-min.json")
+    else {
+        panic!()
+    };
+    let Document::Catalog(high) =
+        oscal("NIST_SP-800-53_rev5_HIGH-baseline-resolved-profile_catalog-min.json")
+    else {
+        panic!()
+    };
+    let Document::Profile(low_profile) = oscal("NIST_SP-800-53_rev5_LOW-baseline_profile.json")
+    else {
+        panic!()
+    };
+    for (s, _dir) in backends().await {
+        let backend = s.backend();
+        let r = s.import_catalog(&admin(), low.clone()).await.unwrap();
+        assert_eq!(
+            (r.inserted, r.updated, r.unchanged),
+            (149, 0, 0),
+            "{backend}"
+        );
+        let again = s.import_catalog(&admin(), low.clone()).await.unwrap();
+        assert_eq!(
+            (
+                again.catalog_id,
+                again.inserted,
+                again.updated,
+                again.unchanged
+            ),
+            (r.catalog_id, 0, 0, 149),
+            "{backend}: idempotent"
+        );
+        let h = s.import_catalog(&admin(), high.clone()).await.unwrap();
+        assert_eq!(h.inserted, 370);
+        let b = s
+            .import_profile(&admin(), low_profile.clone(), h.catalog_id)
+            .await
+            .unwrap();
+        assert_eq!(
+            (b.controls, b.missing.len(), b.changed),
+            (149, 0, true),
+            "{backend}"
+        );
+        let b2 = s
+            .import_profile(&admin(), low_profile.clone(), h.catalog_id)
+            .await
+            .unwrap();
+        assert_eq!((b2.baseline_id, b2.changed), (b.baseline_id, false));
+        assert_eq!(s.list_baselines().await.unwrap()[0].controls, 149);
+        let cats = s.list_catalogs().await.unwrap();
+        assert_eq!(
+            cats.iter().map(|c| c.controls).collect::<Vec<_>>(),
+            [149, 370]
+        );
+
+        let in_baseline = ControlFilter {
+            baseline: Some(b.baseline_id),
+            q: Some("account management".into()),
+            ..Default::default()
+        };
+        let found = s
+            .list_controls(&in_baseline, PageRequest::new(Some(500), None))
+            .await
+            .unwrap();
+        assert!(
+            found.items.iter().any(|c| c.spec.control_id == "ac-2"),
+            "{backend}"
+        );
+        assert!(found.items.iter().all(|c| c.catalog_id == h.catalog_id));
+        let family = ControlFilter {
+            catalog: Some(h.catalog_id),
+            family: Some("ir".into()),
+            ..Default::default()
+        };
+        let ir = s
+            .list_controls(&family, PageRequest::new(Some(500), None))
+            .await
+            .unwrap();
+        assert!(
+            !ir.items.is_empty()
+                && ir
+                    .items
+                    .iter()
+                    .all(|c| c.spec.function == Function::Corrective)
+        );
+
+        // A person's choice of function survives re-import.
+        let ac2 = found
+            .items
+            .iter()
+            .find(|c| c.spec.control_id == "ac-2")
+            .unwrap();
+        s.set_control_function(&admin(), ac2.id, Function::Detective)
+            .await
+            .unwrap();
+        let again = s.import_catalog(&admin(), high.clone()).await.unwrap();
+        assert_eq!(again.updated, 0, "{backend}");
+        assert_eq!(
+            s.control(ac2.id).await.unwrap().spec.function,
+            Function::Detective
+        );
+
+        let manual = s
+            .create_control(
+                &admin(),
+                ControlSpec {
+                    control_id: "org-media-1".into(),
+                    label: "ORG-MEDIA-1".into(),
+                    title: "Procedure for handling storage media with personal data".into(),
+                    family: "org".into(),
+                    parent: None,
+                    statement: "Encrypt, log and wipe.".into(),
+                    guidance: String::new(),
+                    function: Function::Preventive,
+                    function_from_catalog: false,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(manual.function_source, "manual");
+        let dup = s.create_control(&admin(), manual.spec.clone()).await;
+        assert!(
+            matches!(dup, Err(StoreError::Conflict { .. })),
+            "{backend}: {dup:?}"
+        );
+        s.close().await;
+    }
+}
