@@ -181,7 +181,68 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
             );
         }
         crate::demo_cmdb::seed(store, &actor, &customer, &owner, &departments).await?;
+        load_nist(store, &actor).await?;
         while store.seal_audit(1000).await.map_err(err)? == 1000 {}
+    }
+    Ok(())
+}
+
+/// The NIST SP 800-53 rev5 catalog (HIGH resolved: all 370 baseline controls) and the LOW,
+/// MODERATE and HIGH profiles as baselines, plus two organisation procedures.
+async fn load_nist(store: &dyn Store, actor: &Actor) -> anyhow::Result<()> {
+    let docs: [&str; 4] = [
+        include_str!(concat!(
+            "../../../data/oscal/nist-sp800-53-rev5/",
+            "NIST_SP-800-53_rev5_HIGH-baseline-resolved-profile_catalog-min.json"
+        )),
+        include_str!(concat!(
+            "../../../data/oscal/nist-sp800-53-rev5/",
+            "NIST_SP-800-53_rev5_LOW-baseline_profile.json"
+        )),
+        include_str!(concat!(
+            "../../../data/oscal/nist-sp800-53-rev5/",
+            "NIST_SP-800-53_rev5_MODERATE-baseline_profile.json"
+        )),
+        include_str!(concat!(
+            "../../../data/oscal/nist-sp800-53-rev5/",
+            "NIST_SP-800-53_rev5_HIGH-baseline_profile.json"
+        )),
+    ];
+    let mut catalog = None;
+    for text in docs {
+        let doc: serde_json::Value = serde_json::from_str(text)?;
+        let r = custos_server::api::controls::import(store, actor, &doc, catalog)
+            .await
+            .map_err(|e| anyhow!("loading the NIST baselines failed: {}", e.problem().detail))?;
+        catalog.get_or_insert(custos_core::CatalogId(r.catalog_id));
+    }
+    for (id, title, statement, function) in [
+        (
+            "org-media-1",
+            "Procedure for handling storage media with personal data",
+            "Storage media holding personal data are encrypted, registered in the CMDB, kept in a locked safe, and wiped with a certified tool before reuse or disposal; every wipe is logged.",
+            "preventive",
+        ),
+        (
+            "org-backup-1",
+            "Restore test of backups of confidential data",
+            "Backups of CIs classified confidentiality high are restored to an isolated system every quarter; the result is recorded as evidence.",
+            "corrective",
+        ),
+    ] {
+        let spec = custos_server::api::controls::control_spec(
+            id,
+            title,
+            statement,
+            "",
+            function,
+            Some("org"),
+        )
+        .map_err(|e| anyhow!("{}", e.problem().detail))?;
+        store
+            .create_control(actor, spec)
+            .await
+            .map_err(|e| anyhow!("seeding organisation controls failed: {e}"))?;
     }
     Ok(())
 }
@@ -189,7 +250,7 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
 /// What `custos demo` prints once it listens on `listen`.
 pub fn banner(listen: std::net::SocketAddr) -> String {
     let mut b = format!(
-        "\nCustos demo is running: http://{listen}/\n\nThe CMDB (/cmdb) holds four services with their applications, machines, data and\nnetwork, classified by the customer representative and the service owner.\n\nSign in with any of these accounts (password: {DEMO_PASSWORD}):\n\n"
+        "\nCustos demo is running: http://{listen}/\n\nThe CMDB (/cmdb) holds four services with their applications, machines, data and\nnetwork, classified by the customer representative and the service owner. The control\ncatalogue (/controls) holds NIST SP 800-53 rev5 with the LOW, MODERATE and HIGH baselines.\n\nSign in with any of these accounts (password: {DEMO_PASSWORD}):\n\n"
     );
     for u in &USERS {
         let mfa = if u.totp {

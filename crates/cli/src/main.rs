@@ -55,6 +55,9 @@ enum Command {
     /// Work with the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Work with the control catalogue.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
     /// Print the OpenAPI 3.1 document.
     Openapi,
 }
@@ -93,6 +96,18 @@ enum AdminCommand {
         /// Days until the token expires (default: never).
         #[arg(long)]
         expires_in_days: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Import an OSCAL catalog or profile (JSON). Importing the same file again changes nothing.
+    Import {
+        /// The OSCAL JSON file.
+        file: PathBuf,
+        /// For a profile: the catalog (id) to apply it to; default: the one holding its controls.
+        #[arg(long)]
+        catalog: Option<String>,
     },
 }
 
@@ -289,6 +304,50 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 Err(b) => {
                     println!("audit chain BROKEN at {b} ({checked} entries verified before it)");
                     return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        Command::Catalog(CatalogCommand::Import { file, catalog }) => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let doc: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| anyhow!("{} is not JSON: {e}", file.display()))?;
+            let catalog = catalog
+                .map(|c| {
+                    c.parse::<custos_core::CatalogId>().map_err(|_| {
+                        anyhow!("--catalog must be a catalog id (see GET /api/v1/catalogs)")
+                    })
+                })
+                .transpose()?;
+            let store = open_store(&config).await?;
+            let r = custos_server::api::controls::import(
+                store.as_ref(),
+                &Actor::System("cli"),
+                &doc,
+                catalog,
+            )
+            .await
+            .map_err(|e| anyhow!("{}", e.problem().detail))?;
+            seal(store.as_ref()).await;
+            match r.baseline_controls {
+                None => println!(
+                    "catalog \"{}\" ({}): {} controls added, {} updated, {} unchanged",
+                    r.title, r.catalog_id, r.inserted, r.updated, r.unchanged
+                ),
+                Some(n) => {
+                    println!(
+                        "baseline \"{}\": {n} controls of catalog {}{}",
+                        r.title,
+                        r.catalog_id,
+                        if r.updated > 0 { "" } else { " (unchanged)" }
+                    );
+                    if !r.missing.is_empty() {
+                        eprintln!(
+                            "warning: {} controls named by the profile are not in the catalog: {}",
+                            r.missing.len(),
+                            r.missing.join(", ")
+                        );
+                    }
                 }
             }
         }

@@ -326,3 +326,51 @@ async fn demo_serves_a_seeded_organisation_with_working_logins() {
     );
     assert!(banner.contains("/cmdb"));
 }
+
+#[test]
+fn catalog_import_is_idempotent_and_applies_profiles() {
+    let dir = TempDir::new("cli-catalog");
+    let data = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/oscal/nist-sp800-53-rev5/"
+    );
+    let moderate =
+        format!("{data}NIST_SP-800-53_rev5_MODERATE-baseline-resolved-profile_catalog-min.json");
+    let out = custos(&dir.0, &["catalog", "import", &moderate], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("287 controls added, 0 updated, 0 unchanged"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = custos(&dir.0, &["catalog", "import", &moderate], "");
+    assert!(
+        text(&out.stdout).contains("0 controls added, 0 updated, 287 unchanged"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = custos(
+        &dir.0,
+        &[
+            "catalog",
+            "import",
+            &format!("{data}NIST_SP-800-53_rev5_MODERATE-baseline_profile.json"),
+        ],
+        "",
+    );
+    assert!(
+        text(&out.stdout).contains(": 287 controls of catalog"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = custos(&dir.0, &["catalog", "import", "/nonexistent.json"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).starts_with("error: cannot read"));
+    let out = custos(&dir.0, &["catalog", "import", "Cargo.toml"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("is not JSON"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -29,10 +29,14 @@ pub enum Permission {
     ClassifyCis,
     /// Add CI types.
     ManageCiTypes,
+    /// Read the control catalogue and baselines.
+    ReadControls,
+    /// Import catalogs and profiles, write organisation controls, set control functions.
+    ManageControls,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 12] = [
         Permission::SelfService,
         Permission::ReadUsers,
         Permission::ManageUsers,
@@ -43,6 +47,8 @@ impl Permission {
         Permission::ManageCmdb,
         Permission::ClassifyCis,
         Permission::ManageCiTypes,
+        Permission::ReadControls,
+        Permission::ManageControls,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +63,8 @@ impl Permission {
             Permission::ManageCmdb => "manage_cmdb",
             Permission::ClassifyCis => "classify_cis",
             Permission::ManageCiTypes => "manage_ci_types",
+            Permission::ReadControls => "read_controls",
+            Permission::ManageControls => "manage_controls",
         }
     }
 }
@@ -79,6 +87,8 @@ pub fn role_grants(role: Role, p: Permission) -> bool {
         ManageCmdb => matches!(role, Agent | ServiceOwner | Admin),
         ClassifyCis => matches!(role, CustomerRepresentative | ServiceOwner),
         ManageCiTypes => matches!(role, Admin),
+        ReadControls => !matches!(role, Requester),
+        ManageControls => matches!(role, SecurityManager | Admin),
     }
 }
 

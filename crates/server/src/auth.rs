@@ -248,7 +248,9 @@ pub mod perm {
         ReadCmdb,
         ManageCmdb,
         ClassifyCis,
-        ManageCiTypes
+        ManageCiTypes,
+        ReadControls,
+        ManageControls
     );
 }
 

@@ -10,6 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub mod audit;
 pub mod cmdb;
+pub mod controls;
 pub mod departments;
 pub mod me;
 pub mod relationships;
@@ -56,6 +57,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(cmdb::router())
         .merge(relationships::router())
+        .merge(controls::router())
 }
 
 /// The OpenAPI document as served and committed (`docs/openapi.json`).

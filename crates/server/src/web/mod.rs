@@ -23,6 +23,7 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod cmdb;
+pub mod controls;
 pub mod login;
 
 static APP_CSS: &str = include_str!("../../static/app.css");
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(audit::router())
         .merge(cmdb::router())
+        .merge(controls::router())
 }
 
 async fn css() -> Response {
@@ -73,6 +75,7 @@ impl Nav {
             Permission::ReadDepartments,
         ));
         links.push(("/cmdb", "CMDB", Permission::ReadCmdb));
+        links.push(("/controls", "Controls", Permission::ReadControls));
         links.push(("/audit", "Audit log", Permission::ReadAudit));
         links.push(("/account", "My account", Permission::SelfService));
         Self {

@@ -15,7 +15,7 @@ async fn me_needs_a_valid_token_and_admin_routes_need_admin() {
         assert_eq!(me["roles"], json!(["agent"]));
         assert_eq!(
             me["permissions"],
-            json!(["self_service", "read_cmdb", "manage_cmdb"])
+            json!(["self_service", "read_cmdb", "manage_cmdb", "read_controls"])
         );
 
         let r = app.client.get(app.url("/api/v1/me")).send().await.unwrap();

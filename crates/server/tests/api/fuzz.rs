@@ -121,13 +121,25 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/relationships/{id}"),
     ("DELETE", "/api/v1/relationships/{id}"),
     ("DELETE", "/api/v1/cis/{id}"),
+    ("GET", "/api/v1/catalogs"),
+    ("POST", "/api/v1/catalogs"),
+    ("GET", "/api/v1/baselines"),
+    ("GET", "/api/v1/controls"),
+    ("POST", "/api/v1/controls"),
+    ("GET", "/api/v1/controls/{id}"),
+    ("PATCH", "/api/v1/controls/{id}"),
 ];
 
 #[tokio::test]
 async fn no_body_query_or_path_yields_a_server_error() {
     for app in spawn_apps().await {
         let admin = app
-            .token_for(&[Role::Admin, Role::Auditor, Role::ServiceOwner])
+            .token_for(&[
+                Role::Admin,
+                Role::Auditor,
+                Role::ServiceOwner,
+                Role::SecurityManager,
+            ])
             .await;
         let (ci, _, rel) = app.ci_pair("fuzz").await;
         let user = app.user("fuzz@example.org", &[Role::Requester], None).await;

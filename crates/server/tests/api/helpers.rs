@@ -215,6 +215,24 @@ impl TestApp {
         (a, b, r.id)
     }
 
+    /// A hand-written control in the organisation catalog.
+    pub async fn control(&self, key: &str) -> custos_core::ControlId {
+        let spec = custos_server::api::controls::control_spec(
+            &format!("t-{key}"),
+            "Test control",
+            "Do it.",
+            "",
+            "preventive",
+            None,
+        )
+        .unwrap();
+        self.store
+            .create_control(&Actor::System("test"), spec)
+            .await
+            .unwrap()
+            .id
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Response {
         self.client
             .get(self.url(path))
@@ -374,4 +392,15 @@ impl Browser<'_> {
             + marker.len();
         page[i..].split('<').next().unwrap().to_string()
     }
+}
+
+/// A minimal valid OSCAL catalog: one group, one control with one enhancement.
+pub fn tiny_catalog() -> serde_json::Value {
+    serde_json::json!({"catalog": {
+        "uuid": "0f1e2d3c-4b5a-4678-9abc-def012345678",
+        "metadata": {"title": "Tiny test catalog", "version": "1", "last-modified": "2026-01-01T00:00:00Z", "oscal-version": "1.1.2"},
+        "groups": [{"id": "tt", "title": "Test", "controls": [
+            {"id": "tt-1", "title": "Test control", "parts": [{"id": "tt-1_smt", "name": "statement", "prose": "Test things."}],
+             "controls": [{"id": "tt-1.1", "title": "Test enhancement"}]}]}]
+    }})
 }

@@ -4,6 +4,7 @@ mod helpers;
 
 mod accounts;
 mod cmdb;
+mod controls;
 mod fuzz;
 mod instances;
 mod matrix;

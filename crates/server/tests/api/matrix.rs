@@ -44,6 +44,13 @@ const API: &[(&str, &str, Permission)] = &[
     ("GET", "/relationships/{id}", Permission::ReadCmdb),
     ("DELETE", "/relationships/{id}", Permission::ManageCmdb),
     ("DELETE", "/cis/{id}", Permission::ManageCmdb),
+    ("GET", "/catalogs", Permission::ReadControls),
+    ("POST", "/catalogs", Permission::ManageControls),
+    ("GET", "/baselines", Permission::ReadControls),
+    ("GET", "/controls", Permission::ReadControls),
+    ("POST", "/controls", Permission::ManageControls),
+    ("GET", "/controls/{id}", Permission::ReadControls),
+    ("PATCH", "/controls/{id}", Permission::ManageControls),
 ];
 
 #[tokio::test]
@@ -83,6 +90,7 @@ async fn api_routes_by_role() {
             let token = app.token_for(&[role]).await;
             let dept = app.department(&format!("Dept {role}"), false).await;
             let (ci, ci2, rel) = app.ci_pair(&format!("m-{role}")).await;
+            let ctl = app.control(&format!("m-{role}")).await;
             for (method, template, perm) in API {
                 let path = template
                     .replace(
@@ -90,6 +98,7 @@ async fn api_routes_by_role() {
                         &format!("/cis/{ci}/impact?direction=upstream"),
                     )
                     .replace("/cis/{id}", &format!("/cis/{ci}"))
+                    .replace("/controls/{id}", &format!("/controls/{ctl}"))
                     .replace("/relationships/{id}", &format!("/relationships/{rel}"))
                     .replace(
                         "/users/{id}/tokens/{token_id}",
@@ -102,7 +111,12 @@ async fn api_routes_by_role() {
                     ("POST", "/users") => {
                         json!({"email": format!("new-{role}@example.org"), "roles": ["requester"], "password": PASSWORD})
                     }
+                    ("PATCH", "/controls/{id}") => json!({"function": "detective"}),
                     ("PATCH", _) => json!({"display_name": "Target"}),
+                    ("POST", "/catalogs") => crate::helpers::tiny_catalog(),
+                    ("POST", "/controls") => {
+                        json!({"control_id": format!("org-{role}"), "title": "Matrix", "statement": "Do it.", "function": "preventive"})
+                    }
                     ("POST", "/departments") => {
                         json!({"name": format!("New {role}"), "profile": {"mfa_required": false, "session_lifetime_minutes": 60, "idle_timeout_minutes": 10, "access_two_approvals": false, "monitoring_level": "standard"}})
                     }
@@ -179,6 +193,10 @@ const PAGES: &[(&str, Permission)] = &[
     ("/cmdb/{ci}", Permission::ReadCmdb),
     ("/cmdb/{ci}/edit", Permission::ManageCmdb),
     ("/cmdb/{ci}/impact", Permission::ReadCmdb),
+    ("/controls", Permission::ReadControls),
+    ("/controls/new", Permission::ManageControls),
+    ("/controls/import", Permission::ManageControls),
+    ("/controls/{ctl}", Permission::ReadControls),
 ];
 
 /// Form posts and the permission each needs (sent with a valid CSRF token and no fields).
@@ -191,6 +209,9 @@ const POSTS: &[(&str, Permission)] = &[
     ("/cmdb", Permission::ManageCmdb),
     ("/cmdb/{ci}/classification", Permission::ClassifyCis),
     ("/cmdb/{ci}/relationships", Permission::ManageCmdb),
+    ("/controls", Permission::ManageControls),
+    ("/controls/{ctl}/function", Permission::ManageControls),
+    ("/controls/import", Permission::ManageControls),
 ];
 
 #[tokio::test]
@@ -201,10 +222,12 @@ async fn pages_by_role() {
             .await;
         let dept = app.department("Sales", false).await;
         let (ci, _, _) = app.ci_pair("pages").await;
+        let ctl = app.control("pages").await;
         let fill = |p: &str| {
             p.replace("{user}", &target.id.to_string())
                 .replace("{dept}", &dept.to_string())
                 .replace("{ci}", &ci.to_string())
+                .replace("{ctl}", &ctl.to_string())
         };
         let mut anon = app.browser();
         for (page, _) in PAGES {
