@@ -139,7 +139,11 @@ pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<(Confi
     for (k, _) in std::env::vars() {
         if let Some(key) = k.strip_prefix("CUSTOS_") {
             let key = key.to_ascii_lowercase();
-            if !KNOWN.contains(&key.as_str()) && key != "config" && !key.starts_with("test_") {
+            if !KNOWN.contains(&key.as_str())
+                && key != "config"
+                && !key.starts_with("test_")
+                && key != "e2e"
+            {
                 warnings.push(format!("unknown environment variable {k} (ignored)"));
             }
         }

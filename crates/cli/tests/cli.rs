@@ -365,7 +365,14 @@ fn catalog_import_is_idempotent_and_applies_profiles() {
     );
     let out = custos(&dir.0, &["catalog", "import", "/nonexistent.json"], "");
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).starts_with("error: cannot read"));
+    let err = text(&out.stderr);
+    assert!(
+        err.lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("error: cannot read"),
+        "{err}"
+    );
     let out = custos(&dir.0, &["catalog", "import", "Cargo.toml"], "");
     assert_eq!(out.status.code(), Some(1));
     assert!(
