@@ -11,6 +11,7 @@ pub mod cmdb;
 pub mod controls;
 pub mod error;
 pub mod ids;
+pub mod measures;
 pub mod mfa;
 pub mod oscal;
 pub mod page;

@@ -288,6 +288,7 @@ pub trait Store:
     + AuditStore
     + CmdbStore
     + ControlStore
+    + MeasureStore
     + Send
     + Sync
     + 'static
@@ -425,4 +426,32 @@ pub trait ControlStore {
         id: crate::ids::ControlId,
         f: crate::controls::Function,
     ) -> StoreResult<crate::controls::Control>;
+}
+
+/// What computing one CI's gap needs from storage.
+#[derive(Debug, Clone)]
+pub struct GapData {
+    pub baseline: Vec<crate::ids::ControlId>,
+    pub added: Vec<(crate::ids::ControlId, crate::ids::CiId)>,
+    pub own: Vec<crate::measures::Implementation>,
+    pub common: Vec<crate::measures::Implementation>,
+}
+
+#[async_trait]
+pub trait MeasureStore {
+    /// The baseline explicitly mapped to each level (low, moderate, high).
+    async fn level_baselines(&self) -> StoreResult<[Option<crate::ids::BaselineId>; 3]>;
+    async fn set_level_baseline(
+        &self,
+        actor: &Actor,
+        level: crate::classification::Level,
+        baseline: Option<crate::ids::BaselineId>,
+    ) -> StoreResult<()>;
+    async fn add_ci_control(&self, actor: &Actor, ci: crate::ids::CiId, control: crate::ids::ControlId, reason: &str) -> StoreResult<()>;
+    async fn remove_ci_control(&self, actor: &Actor, ci: crate::ids::CiId, control: crate::ids::ControlId) -> StoreResult<()>;
+    async fn put_implementation(&self, actor: &Actor, imp: crate::measures::Implementation) -> StoreResult<crate::measures::Implementation>;
+    /// The inputs of a CI's gap: `baseline` controls, explicit additions on the CI and on
+    /// everything it inherits classification from, its implementations, and inheritable
+    /// implementations of business services it relies on.
+    async fn gap_data(&self, ci: crate::ids::CiId, baseline: Option<crate::ids::BaselineId>) -> StoreResult<GapData>;
 }

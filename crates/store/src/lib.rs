@@ -11,6 +11,7 @@ mod cmdb;
 mod controls;
 mod departments;
 mod error;
+mod measures;
 mod rows;
 mod users;
 

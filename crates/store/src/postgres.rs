@@ -89,6 +89,7 @@ crate::auth::impl_auth_store!(PgStore);
 crate::audit::impl_audit_store!(PgStore);
 crate::cmdb::impl_cmdb_store!(PgStore);
 crate::controls::impl_control_store!(PgStore);
+crate::measures::impl_measure_store!(PgStore);
 
 #[async_trait]
 impl Store for PgStore {

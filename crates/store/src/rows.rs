@@ -512,3 +512,53 @@ impl TryFrom<ControlRow> for custos_core::controls::Control {
         })
     }
 }
+
+pub(crate) const IMPL_COLS: &str = "i.ci_id, i.control_ref, i.status, i.justification, i.evidence, i.links, i.owner_id, \
+    i.last_verified_at, i.next_review_at, i.inheritable, i.updated_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ImplRow {
+    ci_id: Uuid,
+    control_ref: Uuid,
+    status: String,
+    justification: String,
+    evidence: String,
+    links: String,
+    owner_id: Option<Uuid>,
+    last_verified_at: Option<i64>,
+    next_review_at: Option<i64>,
+    inheritable: bool,
+    updated_at: i64,
+}
+
+impl TryFrom<ImplRow> for custos_core::measures::Implementation {
+    type Error = StoreError;
+    fn try_from(r: ImplRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            ci_id: CiId(r.ci_id),
+            control_id: custos_core::ControlId(r.control_ref),
+            status: custos_core::measures::ImplStatus::parse(&r.status)?,
+            justification: r.justification,
+            evidence: r.evidence,
+            links: serde_json::from_str(&r.links).unwrap_or_default(),
+            owner_id: r.owner_id.map(UserId),
+            last_verified_at: r.last_verified_at.map(Timestamp),
+            next_review_at: r.next_review_at.map(Timestamp),
+            inheritable: r.inheritable,
+            updated_at: Timestamp(r.updated_at),
+        })
+    }
+}
+
+pub(crate) fn impl_view(i: &custos_core::measures::Implementation) -> serde_json::Value {
+    serde_json::json!({
+        "status": i.status.as_str(),
+        "justification": i.justification,
+        "evidence": i.evidence,
+        "links": i.links,
+        "owner_id": i.owner_id.map(|u| u.to_string()),
+        "last_verified_at": i.last_verified_at.map(|t| t.0),
+        "next_review_at": i.next_review_at.map(|t| t.0),
+        "inheritable": i.inheritable,
+    })
+}

@@ -99,6 +99,7 @@ crate::auth::impl_auth_store!(SqliteStore);
 crate::audit::impl_audit_store!(SqliteStore);
 crate::cmdb::impl_cmdb_store!(SqliteStore);
 crate::controls::impl_control_store!(SqliteStore);
+crate::measures::impl_measure_store!(SqliteStore);
 
 #[async_trait]
 impl Store for SqliteStore {

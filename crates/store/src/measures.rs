@@ -1,0 +1,238 @@
+//! Required measures: level → baseline mapping, controls added to CIs, implementations,
+//! and the data a gap computation needs.
+
+macro_rules! impl_measure_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl custos_core::store::MeasureStore for $store {
+            async fn level_baselines(&self) -> custos_core::error::StoreResult<[Option<custos_core::BaselineId>; 3]> {
+                let rows: Vec<(i16, Option<uuid::Uuid>)> = sqlx::query_as("SELECT level, baseline_id FROM level_baselines")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::error::map("baseline"))?;
+                let mut out = [None; 3];
+                for (level, b) in rows {
+                    if (1..=3).contains(&level) {
+                        out[(level - 1) as usize] = b.map(custos_core::BaselineId);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn set_level_baseline(
+                &self,
+                actor: &custos_core::authz::Actor,
+                level: custos_core::classification::Level,
+                baseline: Option<custos_core::BaselineId>,
+            ) -> custos_core::error::StoreResult<()> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("baseline");
+                let mut tx = self.begin_write().await?;
+                let before: Option<(Option<uuid::Uuid>,)> = sqlx::query_as("SELECT baseline_id FROM level_baselines WHERE level = $1")
+                    .bind(level.as_i16())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(&map)?;
+                sqlx::query(
+                    "INSERT INTO level_baselines (level, baseline_id) VALUES ($1, $2) \
+                     ON CONFLICT (level) DO UPDATE SET baseline_id = excluded.baseline_id",
+                )
+                .bind(level.as_i16())
+                .bind(baseline.map(|b| b.0))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match map(e) {
+                    custos_core::StoreError::Conflict { .. } => custos_core::StoreError::not_found("baseline"),
+                    other => other,
+                })?;
+                let changes = serde_json::json!({"baseline_id": {
+                    "before": before.and_then(|b| b.0).map(|u| u.to_string()),
+                    "after": baseline.map(|b| b.to_string()),
+                }});
+                let rec = custos_core::audit::AuditRecord::new("level_baseline.set", "classification_level", level.as_str(), changes);
+                crate::audit::append_audit!(tx, actor, rec, now);
+                tx.commit().await.map_err(&map)?;
+                Ok(())
+            }
+
+            async fn add_ci_control(
+                &self,
+                actor: &custos_core::authz::Actor,
+                ci: custos_core::CiId,
+                control: custos_core::ControlId,
+                reason: &str,
+            ) -> custos_core::error::StoreResult<()> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("required control");
+                let mut tx = self.begin_write().await?;
+                sqlx::query("INSERT INTO ci_controls (ci_id, control_ref, reason, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(ci.0)
+                    .bind(control.0)
+                    .bind(reason)
+                    .bind(now.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match map(e) {
+                        custos_core::StoreError::Conflict { constraint } if constraint == "foreign_key" || constraint.ends_with("_fkey") => {
+                            custos_core::StoreError::not_found("CI or control")
+                        }
+                        other => other,
+                    })?;
+                let changes = serde_json::json!({"control_id": {"after": control.to_string()}, "reason": {"after": reason}});
+                crate::audit::append_audit!(tx, actor, custos_core::audit::AuditRecord::new("ci.control_add", "ci", ci, changes), now);
+                tx.commit().await.map_err(&map)?;
+                Ok(())
+            }
+
+            async fn remove_ci_control(
+                &self,
+                actor: &custos_core::authz::Actor,
+                ci: custos_core::CiId,
+                control: custos_core::ControlId,
+            ) -> custos_core::error::StoreResult<()> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("required control");
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query("DELETE FROM ci_controls WHERE ci_id = $1 AND control_ref = $2")
+                    .bind(ci.0)
+                    .bind(control.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(&map)?;
+                if done.rows_affected() == 0 {
+                    return Err(custos_core::StoreError::not_found("required control"));
+                }
+                let changes = serde_json::json!({"control_id": {"before": control.to_string()}});
+                crate::audit::append_audit!(tx, actor, custos_core::audit::AuditRecord::new("ci.control_remove", "ci", ci, changes), now);
+                tx.commit().await.map_err(&map)?;
+                Ok(())
+            }
+
+            async fn put_implementation(
+                &self,
+                actor: &custos_core::authz::Actor,
+                imp: custos_core::measures::Implementation,
+            ) -> custos_core::error::StoreResult<custos_core::measures::Implementation> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("implementation");
+                let mut tx = self.begin_write().await?;
+                let sql = format!("SELECT {} FROM implementations i WHERE i.ci_id = $1 AND i.control_ref = $2{}", crate::rows::IMPL_COLS, Self::FOR_UPDATE);
+                let before: Option<custos_core::measures::Implementation> = sqlx::query_as::<_, crate::rows::ImplRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(imp.ci_id.0)
+                    .bind(imp.control_id.0)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(&map)?
+                    .map(TryInto::try_into)
+                    .transpose()?;
+                let after = custos_core::measures::Implementation { updated_at: now, ..imp };
+                sqlx::query(
+                    "INSERT INTO implementations (ci_id, control_ref, status, justification, evidence, links, owner_id, last_verified_at, \
+                     next_review_at, inheritable, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                     ON CONFLICT (ci_id, control_ref) DO UPDATE SET status = excluded.status, justification = excluded.justification, \
+                     evidence = excluded.evidence, links = excluded.links, owner_id = excluded.owner_id, \
+                     last_verified_at = excluded.last_verified_at, next_review_at = excluded.next_review_at, \
+                     inheritable = excluded.inheritable, updated_at = excluded.updated_at",
+                )
+                .bind(after.ci_id.0)
+                .bind(after.control_id.0)
+                .bind(after.status.as_str())
+                .bind(&after.justification)
+                .bind(&after.evidence)
+                .bind(serde_json::to_string(&after.links).unwrap_or_else(|_| "[]".into()))
+                .bind(after.owner_id.map(|u| u.0))
+                .bind(after.last_verified_at.map(|t| t.0))
+                .bind(after.next_review_at.map(|t| t.0))
+                .bind(after.inheritable)
+                .bind(now.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match map(e) {
+                    custos_core::StoreError::Conflict { constraint } if constraint == "foreign_key" || constraint.ends_with("_fkey") => {
+                        custos_core::StoreError::not_found("CI, control or owner")
+                    }
+                    other => other,
+                })?;
+                let changes = custos_core::audit::diff(before.as_ref().map(crate::rows::impl_view).as_ref(), Some(&crate::rows::impl_view(&after)));
+                let rec = custos_core::audit::AuditRecord::new(
+                    "implementation.set",
+                    "implementation",
+                    format!("{}/{}", after.ci_id, after.control_id),
+                    changes,
+                );
+                crate::audit::append_audit!(tx, actor, rec, now);
+                tx.commit().await.map_err(&map)?;
+                Ok(after)
+            }
+
+            async fn gap_data(
+                &self,
+                ci: custos_core::CiId,
+                baseline: Option<custos_core::BaselineId>,
+            ) -> custos_core::error::StoreResult<custos_core::store::GapData> {
+                use std::collections::HashSet;
+                let map = crate::error::map("measures");
+                let mut tx = self.pool.begin().await.map_err(&map)?;
+                // Everything the CI inherits classification from.
+                let mut seen: HashSet<uuid::Uuid> = HashSet::from([ci.0]);
+                let mut ancestors = vec![];
+                let mut frontier = vec![ci.0];
+                while !frontier.is_empty() {
+                    let pairs = Self::flow_parents(&mut tx, &frontier).await?;
+                    frontier = pairs.into_iter().map(|(p, _)| p).filter(|p| seen.insert(*p)).collect();
+                    ancestors.extend(&frontier);
+                }
+                let baseline_controls: Vec<custos_core::ControlId> = match baseline {
+                    Some(b) => sqlx::query_as::<_, (uuid::Uuid,)>("SELECT control_ref FROM baseline_controls WHERE baseline_id = $1")
+                        .bind(b.0)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(&map)?
+                        .into_iter()
+                        .map(|r| custos_core::ControlId(r.0))
+                        .collect(),
+                    None => vec![],
+                };
+                let mut with_self = ancestors.clone();
+                with_self.push(ci.0);
+                let mut added = vec![];
+                for chunk in with_self.chunks(crate::cmdb::CHUNK) {
+                    let sql = format!("SELECT control_ref, ci_id FROM ci_controls WHERE ci_id IN ({})", crate::rows::placeholders(1, chunk.len()));
+                    let mut q = sqlx::query_as::<_, (uuid::Uuid, uuid::Uuid)>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    added.extend(q.fetch_all(&mut *tx).await.map_err(&map)?.into_iter().map(|(k, c)| (custos_core::ControlId(k), custos_core::CiId(c))));
+                }
+                let sql = format!("SELECT {} FROM implementations i WHERE i.ci_id = $1", crate::rows::IMPL_COLS);
+                let own = sqlx::query_as::<_, crate::rows::ImplRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(ci.0)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(&map)?
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect::<Result<Vec<_>, _>>()?;
+                let mut common = vec![];
+                for chunk in ancestors.chunks(crate::cmdb::CHUNK) {
+                    let sql = format!(
+                        "SELECT {} FROM implementations i JOIN cis c ON c.id = i.ci_id WHERE i.inheritable \
+                         AND c.ci_type = 'business_service' AND i.ci_id IN ({})",
+                        crate::rows::IMPL_COLS,
+                        crate::rows::placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, crate::rows::ImplRow>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    for r in q.fetch_all(&mut *tx).await.map_err(&map)? {
+                        common.push(r.try_into()?);
+                    }
+                }
+                tx.commit().await.map_err(&map)?;
+                Ok(custos_core::store::GapData { baseline: baseline_controls, added, own, common })
+            }
+        }
+    };
+}
+pub(crate) use impl_measure_store;
