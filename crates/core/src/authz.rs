@@ -33,10 +33,16 @@ pub enum Permission {
     ReadControls,
     /// Import catalogs and profiles, write organisation controls, set control functions.
     ManageControls,
+    /// Add controls to (or remove them from) what a CI is required to implement.
+    ManageRequirements,
+    /// Record how a CI implements a control (status, evidence, review dates).
+    ManageImplementations,
+    /// Map classification levels to baselines.
+    ConfigureRequirements,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 15] = [
         Permission::SelfService,
         Permission::ReadUsers,
         Permission::ManageUsers,
@@ -49,6 +55,9 @@ impl Permission {
         Permission::ManageCiTypes,
         Permission::ReadControls,
         Permission::ManageControls,
+        Permission::ManageRequirements,
+        Permission::ManageImplementations,
+        Permission::ConfigureRequirements,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +74,9 @@ impl Permission {
             Permission::ManageCiTypes => "manage_ci_types",
             Permission::ReadControls => "read_controls",
             Permission::ManageControls => "manage_controls",
+            Permission::ManageRequirements => "manage_requirements",
+            Permission::ManageImplementations => "manage_implementations",
+            Permission::ConfigureRequirements => "configure_requirements",
         }
     }
 }
@@ -89,6 +101,12 @@ pub fn role_grants(role: Role, p: Permission) -> bool {
         ManageCiTypes => matches!(role, Admin),
         ReadControls => !matches!(role, Requester),
         ManageControls => matches!(role, SecurityManager | Admin),
+        ManageRequirements => matches!(
+            role,
+            SecurityManager | ServiceOwner | CustomerRepresentative
+        ),
+        ManageImplementations => matches!(role, Agent | SecurityManager | ServiceOwner),
+        ConfigureRequirements => matches!(role, Admin),
     }
 }
 

@@ -47,7 +47,12 @@ impl ImplStatus {
         ImplStatus::ALL
             .into_iter()
             .find(|x| x.as_str() == s.trim())
-            .ok_or_else(|| DomainError::new("status", "must be not_started, planned, implemented, verified, failed or not_applicable"))
+            .ok_or_else(|| {
+                DomainError::new(
+                    "status",
+                    "must be not_started, planned, implemented, verified, failed or not_applicable",
+                )
+            })
     }
 }
 
@@ -70,16 +75,29 @@ pub struct Implementation {
 }
 
 /// Validates the fields a person sets.
-pub fn check_implementation(status: ImplStatus, justification: &str, links: &[String]) -> Result<(), DomainError> {
+pub fn check_implementation(
+    status: ImplStatus,
+    justification: &str,
+    links: &[String],
+) -> Result<(), DomainError> {
     if status == ImplStatus::NotApplicable && justification.trim().is_empty() {
-        return Err(DomainError::new("justification", "is required when a control is not applicable"));
+        return Err(DomainError::new(
+            "justification",
+            "is required when a control is not applicable",
+        ));
     }
     if links.len() > 20 {
         return Err(DomainError::new("links", "at most 20 links"));
     }
     for l in links {
-        if !(l.starts_with("https://") || l.starts_with("http://")) || l.len() > 2000 || l.chars().any(char::is_whitespace) {
-            return Err(DomainError::new("links", "each link must be an http(s) URL without spaces"));
+        if !(l.starts_with("https://") || l.starts_with("http://"))
+            || l.len() > 2000
+            || l.chars().any(char::is_whitespace)
+        {
+            return Err(DomainError::new(
+                "links",
+                "each link must be an http(s) URL without spaces",
+            ));
         }
     }
     Ok(())
@@ -109,7 +127,10 @@ pub struct GapLine {
 
 impl GapLine {
     pub fn status(&self) -> ImplStatus {
-        self.implementation.as_ref().map(|i| i.status).unwrap_or(ImplStatus::NotStarted)
+        self.implementation
+            .as_ref()
+            .map(|i| i.status)
+            .unwrap_or(ImplStatus::NotStarted)
     }
 }
 
@@ -131,7 +152,10 @@ pub struct GapSummary {
 
 impl GapSummary {
     pub fn of(lines: &[GapLine]) -> Self {
-        let mut s = GapSummary { required: lines.len(), ..Default::default() };
+        let mut s = GapSummary {
+            required: lines.len(),
+            ..Default::default()
+        };
         for l in lines {
             match l.status() {
                 ImplStatus::Implemented => s.implemented += 1,
@@ -188,13 +212,19 @@ pub fn gap_lines(g: &GapInput<'_>) -> Vec<GapLine> {
         reasons.entry(*c).or_default().push(Reason::Baseline);
     }
     for (c, on) in g.added {
-        reasons.entry(*c).or_default().push(Reason::Added { on: *on });
+        reasons
+            .entry(*c)
+            .or_default()
+            .push(Reason::Added { on: *on });
     }
-    let own: HashMap<ControlId, &Implementation> = g.own.iter().map(|i| (i.control_id, i)).collect();
+    let own: HashMap<ControlId, &Implementation> =
+        g.own.iter().map(|i| (i.control_id, i)).collect();
     let mut common: HashMap<ControlId, &Implementation> = HashMap::new();
     for i in g.common.iter().filter(|i| i.inheritable) {
         // With several services offering one control, the best status wins.
-        let better = common.get(&i.control_id).is_none_or(|cur| rank(i.status) > rank(cur.status));
+        let better = common
+            .get(&i.control_id)
+            .is_none_or(|cur| rank(i.status) > rank(cur.status));
         if better {
             common.insert(i.control_id, i);
         }
@@ -214,7 +244,13 @@ pub fn gap_lines(g: &GapInput<'_>) -> Vec<GapLine> {
             let overdue = implementation.as_ref().is_some_and(|i| {
                 i.status != ImplStatus::NotApplicable && i.next_review_at.is_some_and(|r| r < g.now)
             });
-            GapLine { control_id, reasons: rs, implementation, inherited_from, overdue }
+            GapLine {
+                control_id,
+                reasons: rs,
+                implementation,
+                inherited_from,
+                overdue,
+            }
         })
         .collect()
 }
@@ -234,7 +270,13 @@ fn rank(s: ImplStatus) -> u8 {
 mod tests {
     use super::*;
 
-    fn imp(ci: CiId, c: ControlId, status: ImplStatus, review: Option<i64>, inheritable: bool) -> Implementation {
+    fn imp(
+        ci: CiId,
+        c: ControlId,
+        status: ImplStatus,
+        review: Option<i64>,
+        inheritable: bool,
+    ) -> Implementation {
         Implementation {
             ci_id: ci,
             control_id: c,
@@ -254,18 +296,52 @@ mod tests {
     fn required_set_common_controls_and_overdue_reviews() {
         let (ci, svc) = (CiId::new(), CiId::new());
         let [a, b, c, d] = [0; 4].map(|_| ControlId::new());
-        let own = [imp(ci, a, ImplStatus::Verified, Some(2_000), false), imp(ci, b, ImplStatus::Failed, None, false)];
-        let common = [imp(svc, c, ImplStatus::Implemented, Some(500), true), imp(svc, d, ImplStatus::Verified, None, false)];
-        let lines = gap_lines(&GapInput { ci, baseline: &[a, b, c], added: &[(d, svc), (a, svc)], own: &own, common: &common, now: Timestamp(1_000) });
+        let own = [
+            imp(ci, a, ImplStatus::Verified, Some(2_000), false),
+            imp(ci, b, ImplStatus::Failed, None, false),
+        ];
+        let common = [
+            imp(svc, c, ImplStatus::Implemented, Some(500), true),
+            imp(svc, d, ImplStatus::Verified, None, false),
+        ];
+        let lines = gap_lines(&GapInput {
+            ci,
+            baseline: &[a, b, c],
+            added: &[(d, svc), (a, svc)],
+            own: &own,
+            common: &common,
+            now: Timestamp(1_000),
+        });
         assert_eq!(lines.len(), 4);
         let by = |k: ControlId| lines.iter().find(|l| l.control_id == k).unwrap();
-        assert_eq!(by(a).reasons, vec![Reason::Baseline, Reason::Added { on: svc }]);
-        assert_eq!(by(c).inherited_from, Some(svc), "common control from the service");
+        assert_eq!(
+            by(a).reasons,
+            vec![Reason::Baseline, Reason::Added { on: svc }]
+        );
+        assert_eq!(
+            by(c).inherited_from,
+            Some(svc),
+            "common control from the service"
+        );
         assert!(by(c).overdue, "its review date has passed");
         assert!(!by(a).overdue);
-        assert_eq!(by(d).status(), ImplStatus::NotStarted, "not inheritable, so not counted");
+        assert_eq!(
+            by(d).status(),
+            ImplStatus::NotStarted,
+            "not inheritable, so not counted"
+        );
         let s = GapSummary::of(&lines);
-        assert_eq!((s.required, s.verified, s.implemented, s.failed, s.missing, s.overdue_reviews), (4, 1, 1, 1, 1, 1));
+        assert_eq!(
+            (
+                s.required,
+                s.verified,
+                s.implemented,
+                s.failed,
+                s.missing,
+                s.overdue_reviews
+            ),
+            (4, 1, 1, 1, 1, 1)
+        );
         assert_eq!(s.coverage_pct, 50.0);
         assert_eq!(GapSummary::of(&[]).coverage_pct, 100.0);
     }
@@ -274,7 +350,10 @@ mod tests {
     fn not_applicable_needs_a_reason_and_links_are_urls() {
         assert!(check_implementation(ImplStatus::NotApplicable, " ", &[]).is_err());
         assert!(check_implementation(ImplStatus::NotApplicable, "no personal data", &[]).is_ok());
-        assert!(check_implementation(ImplStatus::Verified, "", &["javascript:alert(1)".into()]).is_err());
+        assert!(
+            check_implementation(ImplStatus::Verified, "", &["javascript:alert(1)".into()])
+                .is_err()
+        );
         assert!(check_implementation(ImplStatus::Verified, "", &["https://wiki/x".into()]).is_ok());
     }
 }

@@ -447,11 +447,30 @@ pub trait MeasureStore {
         level: crate::classification::Level,
         baseline: Option<crate::ids::BaselineId>,
     ) -> StoreResult<()>;
-    async fn add_ci_control(&self, actor: &Actor, ci: crate::ids::CiId, control: crate::ids::ControlId, reason: &str) -> StoreResult<()>;
-    async fn remove_ci_control(&self, actor: &Actor, ci: crate::ids::CiId, control: crate::ids::ControlId) -> StoreResult<()>;
-    async fn put_implementation(&self, actor: &Actor, imp: crate::measures::Implementation) -> StoreResult<crate::measures::Implementation>;
+    async fn add_ci_control(
+        &self,
+        actor: &Actor,
+        ci: crate::ids::CiId,
+        control: crate::ids::ControlId,
+        reason: &str,
+    ) -> StoreResult<()>;
+    async fn remove_ci_control(
+        &self,
+        actor: &Actor,
+        ci: crate::ids::CiId,
+        control: crate::ids::ControlId,
+    ) -> StoreResult<()>;
+    async fn put_implementation(
+        &self,
+        actor: &Actor,
+        imp: crate::measures::Implementation,
+    ) -> StoreResult<crate::measures::Implementation>;
     /// The inputs of a CI's gap: `baseline` controls, explicit additions on the CI and on
     /// everything it inherits classification from, its implementations, and inheritable
     /// implementations of business services it relies on.
-    async fn gap_data(&self, ci: crate::ids::CiId, baseline: Option<crate::ids::BaselineId>) -> StoreResult<GapData>;
+    async fn gap_data(
+        &self,
+        ci: crate::ids::CiId,
+        baseline: Option<crate::ids::BaselineId>,
+    ) -> StoreResult<GapData>;
 }

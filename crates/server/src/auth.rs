@@ -250,7 +250,10 @@ pub mod perm {
         ClassifyCis,
         ManageCiTypes,
         ReadControls,
-        ManageControls
+        ManageControls,
+        ManageRequirements,
+        ManageImplementations,
+        ConfigureRequirements
     );
 }
 

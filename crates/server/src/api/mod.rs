@@ -13,6 +13,7 @@ pub mod cmdb;
 pub mod controls;
 pub mod departments;
 pub mod me;
+pub mod measures;
 pub mod relationships;
 pub mod tokens;
 pub mod users;
@@ -58,6 +59,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(cmdb::router())
         .merge(relationships::router())
         .merge(controls::router())
+        .merge(measures::router())
 }
 
 /// The OpenAPI document as served and committed (`docs/openapi.json`).

@@ -128,6 +128,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/controls"),
     ("GET", "/api/v1/controls/{id}"),
     ("PATCH", "/api/v1/controls/{id}"),
+    ("GET", "/api/v1/classification-baselines"),
+    ("PUT", "/api/v1/classification-baselines"),
+    ("GET", "/api/v1/cis/{id}/measures"),
+    ("POST", "/api/v1/cis/{id}/controls"),
+    ("DELETE", "/api/v1/cis/{id}/controls/{id}"),
+    ("PUT", "/api/v1/cis/{id}/implementations/{id}"),
+    ("GET", "/api/v1/gaps"),
 ];
 
 #[tokio::test]

@@ -8,5 +8,6 @@ mod controls;
 mod fuzz;
 mod instances;
 mod matrix;
+mod measures;
 mod openapi;
 mod web;

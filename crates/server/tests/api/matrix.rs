@@ -51,6 +51,25 @@ const API: &[(&str, &str, Permission)] = &[
     ("POST", "/controls", Permission::ManageControls),
     ("GET", "/controls/{id}", Permission::ReadControls),
     ("PATCH", "/controls/{id}", Permission::ManageControls),
+    ("GET", "/classification-baselines", Permission::ReadControls),
+    (
+        "PUT",
+        "/classification-baselines",
+        Permission::ConfigureRequirements,
+    ),
+    ("GET", "/cis/{id}/measures", Permission::ReadCmdb),
+    ("POST", "/cis/{id}/controls", Permission::ManageRequirements),
+    (
+        "DELETE",
+        "/cis/{id}/controls/{control_id}",
+        Permission::ManageRequirements,
+    ),
+    (
+        "PUT",
+        "/cis/{id}/implementations/{control_id}",
+        Permission::ManageImplementations,
+    ),
+    ("GET", "/gaps", Permission::ReadCmdb),
 ];
 
 #[tokio::test]
@@ -97,6 +116,7 @@ async fn api_routes_by_role() {
                         "/cis/{id}/impact",
                         &format!("/cis/{ci}/impact?direction=upstream"),
                     )
+                    .replace("{control_id}", &ctl.to_string())
                     .replace("/cis/{id}", &format!("/cis/{ci}"))
                     .replace("/controls/{id}", &format!("/controls/{ctl}"))
                     .replace("/relationships/{id}", &format!("/relationships/{rel}"))
@@ -112,6 +132,15 @@ async fn api_routes_by_role() {
                         json!({"email": format!("new-{role}@example.org"), "roles": ["requester"], "password": PASSWORD})
                     }
                     ("PATCH", "/controls/{id}") => json!({"function": "detective"}),
+                    ("PUT", "/classification-baselines") => {
+                        json!({"low": null, "moderate": null, "high": null})
+                    }
+                    ("POST", "/cis/{id}/controls") => {
+                        json!({"control_id": ctl, "reason": "matrix"})
+                    }
+                    ("PUT", "/cis/{id}/implementations/{control_id}") => {
+                        json!({"status": "planned"})
+                    }
                     ("PATCH", _) => json!({"display_name": "Target"}),
                     ("POST", "/catalogs") => crate::helpers::tiny_catalog(),
                     ("POST", "/controls") => {
