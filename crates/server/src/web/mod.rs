@@ -25,6 +25,7 @@ pub mod audit;
 pub mod cmdb;
 pub mod controls;
 pub mod login;
+pub mod measures;
 
 static APP_CSS: &str = include_str!("../../static/app.css");
 
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(cmdb::router())
         .merge(controls::router())
+        .merge(measures::router())
 }
 
 async fn css() -> Response {
@@ -76,6 +78,7 @@ impl Nav {
         ));
         links.push(("/cmdb", "CMDB", Permission::ReadCmdb));
         links.push(("/controls", "Controls", Permission::ReadControls));
+        links.push(("/gaps", "Gaps", Permission::ReadCmdb));
         links.push(("/audit", "Audit log", Permission::ReadAudit));
         links.push(("/account", "My account", Permission::SelfService));
         Self {

@@ -250,6 +250,8 @@ async fn no_body_query_or_path_yields_a_server_error() {
             "/cmdb/{id}/relationships",
             "/cmdb/{id}/relationships/{id}/delete",
             "/cmdb/{id}/delete",
+            "/cmdb/{id}/measures",
+            "/cmdb/{id}/measures/{id}",
         ];
         let fields = [
             "name",
@@ -278,6 +280,13 @@ async fn no_body_query_or_path_yields_a_server_error() {
             "rel_type",
             "other",
             "direction",
+            "control",
+            "reason",
+            "evidence",
+            "links",
+            "last_verified",
+            "next_review",
+            "inheritable",
         ];
         for _round in 0..6 {
             for p in posts {

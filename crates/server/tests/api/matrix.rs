@@ -226,6 +226,10 @@ const PAGES: &[(&str, Permission)] = &[
     ("/controls/new", Permission::ManageControls),
     ("/controls/import", Permission::ManageControls),
     ("/controls/{ctl}", Permission::ReadControls),
+    ("/cmdb/{ci}/measures", Permission::ReadCmdb),
+    ("/cmdb/{ci}/measures/{ctl}", Permission::ReadCmdb),
+    ("/gaps", Permission::ReadCmdb),
+    ("/gaps.csv", Permission::ReadCmdb),
 ];
 
 /// Form posts and the permission each needs (sent with a valid CSRF token and no fields).
@@ -241,6 +245,11 @@ const POSTS: &[(&str, Permission)] = &[
     ("/controls", Permission::ManageControls),
     ("/controls/{ctl}/function", Permission::ManageControls),
     ("/controls/import", Permission::ManageControls),
+    ("/cmdb/{ci}/measures", Permission::ManageRequirements),
+    (
+        "/cmdb/{ci}/measures/{ctl}",
+        Permission::ManageImplementations,
+    ),
 ];
 
 #[tokio::test]

@@ -300,3 +300,87 @@ async fn the_gap_moves_with_classification_implementation_and_time() {
         );
     }
 }
+
+#[tokio::test]
+async fn measures_pages_require_implement_and_report() {
+    for app in spawn_apps().await {
+        app.user("sec@example.org", &[Role::SecurityManager], None)
+            .await;
+        let (ci, _, _) = app.ci_pair("pages").await;
+        let ctl = app.control("media").await;
+        let mut b = app.browser();
+        b.login("sec@example.org", PASSWORD).await;
+        let (status, _, page) = b.get(&format!("/cmdb/{ci}/measures")).await;
+        assert_eq!(status, StatusCode::OK, "{}", app.backend);
+        assert!(
+            page.contains("no baseline mapped"),
+            "no catalog imported yet"
+        );
+        let csrf = Browser::csrf(&page);
+        let (status, _, page) = b
+            .post(
+                &format!("/cmdb/{ci}/measures"),
+                &[("csrf", &csrf), ("control", "nope-1"), ("reason", "x")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains("no control has this id"));
+        let (status, _, _) = b
+            .post(
+                &format!("/cmdb/{ci}/measures"),
+                &[
+                    ("csrf", &csrf),
+                    ("control", "T-MEDIA"),
+                    ("reason", "SLA 4.2"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, _, page) = b.get(&format!("/cmdb/{ci}/measures?only=missing")).await;
+        assert!(
+            page.contains("T-MEDIA") && page.contains("not_started"),
+            "{page}"
+        );
+        let edit = format!("/cmdb/{ci}/measures/{ctl}");
+        let (status, _, page) = b
+            .post(
+                &edit,
+                &[
+                    ("csrf", &csrf),
+                    ("status", "not_applicable"),
+                    ("justification", ""),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains("required when a control is not applicable"));
+        let (status, _, _) = b
+            .post(
+                &edit,
+                &[
+                    ("csrf", &csrf),
+                    ("status", "verified"),
+                    ("evidence", "wipe log"),
+                    ("links", "https://wiki/wipes"),
+                    ("next_review", "2020-01-01"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, _, page) = b.get(&format!("/cmdb/{ci}/measures?only=overdue")).await;
+        assert!(
+            page.contains("T-MEDIA") && page.contains("overdue"),
+            "{page}"
+        );
+        let (status, _, page) = b.get("/gaps?sort=overdue").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("pages-a"));
+        let (status, _, csv) = b.get("/gaps.csv").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            csv.lines()
+                .any(|l| l.contains("\"pages-a\"") && l.ends_with(",100")),
+            "{csv}"
+        );
+    }
+}
