@@ -349,18 +349,16 @@ async fn gaps(
     }
     let sort = q.get("sort").cloned().unwrap_or_else(|| "coverage".into());
     match sort.as_str() {
-        "name" => report
-            .items
-            .sort_by(|a, b| a.ci.name.to_lowercase().cmp(&b.ci.name.to_lowercase())),
+        "name" => report.items.sort_by_key(|a| a.ci.name.to_lowercase()),
         "failed" => report
             .items
-            .sort_by(|a, b| b.summary.failed.cmp(&a.summary.failed)),
+            .sort_by_key(|a| std::cmp::Reverse(a.summary.failed)),
         "missing" => report
             .items
-            .sort_by(|a, b| b.summary.missing.cmp(&a.summary.missing)),
+            .sort_by_key(|a| std::cmp::Reverse(a.summary.missing)),
         "overdue" => report
             .items
-            .sort_by(|a, b| b.summary.overdue_reviews.cmp(&a.summary.overdue_reviews)),
+            .sort_by_key(|a| std::cmp::Reverse(a.summary.overdue_reviews)),
         _ => report
             .items
             .sort_by(|a, b| a.summary.coverage_pct.total_cmp(&b.summary.coverage_pct)),
