@@ -182,6 +182,7 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
         }
         crate::demo_cmdb::seed(store, &actor, &customer, &owner, &departments).await?;
         load_nist(store, &actor).await?;
+        crate::demo_cmdb::seed_measures(store, &actor).await?;
         while store.seal_audit(1000).await.map_err(err)? == 1000 {}
     }
     Ok(())

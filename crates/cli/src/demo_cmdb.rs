@@ -286,3 +286,117 @@ pub async fn seed(
     }
     Ok(())
 }
+
+/// Implementations and extra requirements, so the gap report has something to say: a common
+/// control on the payroll service, a failed backup control, overdue reviews, and the media
+/// procedure required of the salary data (and so of everything holding it).
+pub async fn seed_measures(store: &dyn Store, actor: &Actor) -> anyhow::Result<()> {
+    use custos_core::Timestamp;
+    use custos_core::controls::ControlFilter;
+    use custos_core::measures::{ImplStatus, Implementation};
+    let err = |e: custos_core::StoreError| anyhow!("seeding demo measures failed: {e}");
+    let control = |id: &'static str| async move {
+        let f = ControlFilter {
+            q: Some(id.to_string()),
+            ..Default::default()
+        };
+        let found = store
+            .list_controls(&f, custos_core::page::PageRequest::first(500))
+            .await
+            .map_err(err)?;
+        found
+            .items
+            .into_iter()
+            .find(|c| c.spec.control_id == id)
+            .map(|c| c.id)
+            .ok_or_else(|| anyhow!("demo control {id} missing"))
+    };
+    let ci =
+        |key: &'static str| async move { store.ci_by_key(key).await.map(|r| r.ci.id).map_err(err) };
+    store
+        .add_ci_control(
+            actor,
+            ci("ds-salaries").await?,
+            control("org-media-1").await?,
+            "DPIA 2026-03: salary data leaves the data centre on backup media",
+        )
+        .await
+        .map_err(err)?;
+    let now = Timestamp::now();
+    let day = 86_400;
+    let rows: [(&str, &str, ImplStatus, &str, Option<i64>, bool); 7] = [
+        (
+            "svc-payroll",
+            "ac-2",
+            ImplStatus::Verified,
+            "Accounts come from the central IAM; quarterly recertification report Q3",
+            Some(60),
+            true,
+        ),
+        (
+            "svc-payroll",
+            "at-2",
+            ImplStatus::Implemented,
+            "Annual security awareness e-learning for all payroll staff",
+            Some(200),
+            true,
+        ),
+        (
+            "vm-payroll-01",
+            "sc-28",
+            ImplStatus::Implemented,
+            "LUKS full-disk encryption on the data volume",
+            Some(120),
+            false,
+        ),
+        (
+            "vm-payroll-01",
+            "cp-9",
+            ImplStatus::Failed,
+            "Restore test of 2026-10-02 failed: backup catalogue corrupt",
+            Some(-10),
+            false,
+        ),
+        (
+            "db-payroll",
+            "au-6",
+            ImplStatus::Verified,
+            "Weekly review of database audit logs by the DBA team",
+            Some(-5),
+            false,
+        ),
+        (
+            "media-backup-07",
+            "org-media-1",
+            ImplStatus::Verified,
+            "Tape encrypted (LTO AES-256), stored in safe B, wipe log kept",
+            Some(90),
+            false,
+        ),
+        (
+            "vm-shop-01",
+            "si-2",
+            ImplStatus::Planned,
+            "Patch automation being rolled out",
+            None,
+            false,
+        ),
+    ];
+    for (key, control_id, status, evidence, review_in_days, inheritable) in rows {
+        let imp = Implementation {
+            ci_id: ci(key).await?,
+            control_id: control(control_id).await?,
+            status,
+            justification: String::new(),
+            evidence: evidence.to_string(),
+            links: vec![],
+            owner_id: None,
+            last_verified_at: Some(now.minus_secs(30 * day)),
+            next_review_at: review_in_days.map(|d| now.plus_secs(d * day)),
+            inheritable,
+            updated_at: now,
+        };
+        store.put_implementation(actor, imp).await.map_err(err)?;
+    }
+    Ok(())
+}

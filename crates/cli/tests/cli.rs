@@ -325,6 +325,26 @@ async fn demo_serves_a_seeded_organisation_with_working_logins() {
         "{list}"
     );
     assert!(banner.contains("/cmdb"));
+    // The demo's measures: the payroll VM's failed backup control shows in the gap report.
+    let gaps = c
+        .get(format!("{}/gaps.csv", server.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let vm = gaps
+        .lines()
+        .find(|l| l.contains("\"vm-payroll-01\""))
+        .expect("payroll VM in the gap report");
+    assert!(
+        vm.contains(",high,371,"),
+        "HIGH baseline (370) + the media procedure inherited from the salary data: {vm}"
+    );
+    let failed: u32 = vm.split(',').nth(8).unwrap().parse().unwrap();
+    assert!(failed >= 1, "{vm}");
 }
 
 #[test]
