@@ -324,7 +324,16 @@ pub async fn seed_measures(store: &dyn Store, actor: &Actor) -> anyhow::Result<(
         .map_err(err)?;
     let now = Timestamp::now();
     let day = 86_400;
-    let rows: [(&str, &str, ImplStatus, &str, Option<i64>, bool); 7] = [
+    // (CI key, control id, status, evidence, next review in days, common control)
+    type Row = (
+        &'static str,
+        &'static str,
+        ImplStatus,
+        &'static str,
+        Option<i64>,
+        bool,
+    );
+    let rows: [Row; 7] = [
         (
             "svc-payroll",
             "ac-2",
