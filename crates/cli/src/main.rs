@@ -58,6 +58,9 @@ enum Command {
     /// Work with the control catalogue.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Bulk import and export of CIs and relationships.
+    #[command(subcommand)]
+    Cmdb(CmdbCommand),
     /// Print the OpenAPI 3.1 document.
     Openapi,
 }
@@ -108,6 +111,24 @@ enum CatalogCommand {
         /// For a profile: the catalog (id) to apply it to; default: the one holding its controls.
         #[arg(long)]
         catalog: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CmdbCommand {
+    /// Import CIs or relationships from CSV or JSON; rejected rows are listed by line.
+    Import {
+        /// A .csv or .json file.
+        file: PathBuf,
+    },
+    /// Write CIs or relationships to standard output in the import format.
+    Export {
+        /// cis or relationships
+        #[arg(long, default_value = "cis")]
+        kind: String,
+        /// csv or json
+        #[arg(long, default_value = "csv")]
+        format: String,
     },
 }
 
@@ -350,6 +371,51 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
+        }
+        Command::Cmdb(CmdbCommand::Import { file }) => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let is_json = file
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+            let store = open_store(&config).await?;
+            let r = custos_server::api::cmdb_io::import_bytes(
+                store.as_ref(),
+                &Actor::System("cli"),
+                &bytes,
+                is_json,
+            )
+            .await
+            .map_err(|e| anyhow!("{}", e.problem().detail))?;
+            seal(store.as_ref()).await;
+            println!(
+                "CIs: {} created, {} updated, {} unchanged; relationships: {} created, {} already there; {} CIs re-classified",
+                r.cis_created,
+                r.cis_updated,
+                r.cis_unchanged,
+                r.relationships_created,
+                r.relationships_existing,
+                r.reclassified
+            );
+            for e in &r.errors {
+                eprintln!("line {} ({}): {}", e.line, e.section, e.reason);
+            }
+            if !r.errors.is_empty() {
+                eprintln!("{} rows rejected; the others were imported", r.errors.len());
+                return Ok(ExitCode::from(3));
+            }
+        }
+        Command::Cmdb(CmdbCommand::Export { kind, format }) => {
+            let json = match format.as_str() {
+                "csv" => false,
+                "json" => true,
+                _ => anyhow::bail!("--format must be csv or json"),
+            };
+            let store = open_store(&config).await?;
+            let out = custos_server::api::cmdb_io::export_data(store.as_ref(), &kind, json)
+                .await
+                .map_err(|e| anyhow!("{}", e.problem().detail))?;
+            print!("{out}");
         }
         Command::Openapi => {
             println!("{}", custos_server::api::openapi_json());

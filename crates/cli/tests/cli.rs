@@ -401,3 +401,31 @@ fn catalog_import_is_idempotent_and_applies_profiles() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn cmdb_import_lists_rejected_rows_and_exports() {
+    let dir = TempDir::new("cli-cmdb");
+    let file = dir.0.join("cis.csv");
+    let mut csv = String::from("external_key,ci_type,name\n");
+    for i in 0..10 {
+        csv.push_str(&format!("srv-{i},server,server {i}\n"));
+    }
+    csv.push_str("bad,unknown_type,x\n,server,no key\n");
+    std::fs::write(&file, csv).unwrap();
+    let out = custos(&dir.0, &["cmdb", "import", file.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(3), "rejected rows give exit 3");
+    assert!(
+        text(&out.stdout).contains("CIs: 10 created"),
+        "{}",
+        text(&out.stdout)
+    );
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("line 12 (cis): unknown ci_type")
+            && err.contains("line 13 (cis): external_key is required"),
+        "{err}"
+    );
+    let out = custos(&dir.0, &["cmdb", "export", "--kind", "cis"], "");
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout).lines().count(), 11);
+}

@@ -391,6 +391,23 @@ pub trait CmdbStore {
 
     /// Recomputes every CI's effective classification from scratch; returns how many changed.
     async fn recompute_classification(&self) -> StoreResult<u64>;
+
+    /// Creates or updates CIs by external key (every row must have one), in one transaction
+    /// with one audit entry per 500 rows. Classification is not re-propagated: call
+    /// `recompute_classification` after importing relationships. Returns (created, updated,
+    /// unchanged).
+    async fn bulk_upsert_cis(
+        &self,
+        actor: &Actor,
+        rows: Vec<crate::cmdb::CiInput>,
+    ) -> StoreResult<(usize, usize, usize)>;
+    /// Adds relationships between CIs named by external key; existing ones are left alone.
+    /// Per row: `Ok(true)` created, `Ok(false)` existed, `Err(reason)`.
+    async fn bulk_add_relationships(
+        &self,
+        actor: &Actor,
+        rows: Vec<(String, crate::cmdb::RelType, String)>,
+    ) -> StoreResult<Vec<Result<bool, String>>>;
 }
 
 #[async_trait]

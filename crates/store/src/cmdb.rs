@@ -548,6 +548,153 @@ macro_rules! impl_cmdb_store {
                 Ok(out)
             }
 
+            async fn bulk_upsert_cis(
+                &self,
+                actor: &custos_core::authz::Actor,
+                rows: Vec<custos_core::cmdb::CiInput>,
+            ) -> custos_core::error::StoreResult<(usize, usize, usize)> {
+                use std::collections::HashMap;
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("configuration item");
+                let (mut created, mut updated, mut unchanged) = (0, 0, 0);
+                let mut tx = self.begin_write().await?;
+                for chunk in rows.chunks(crate::cmdb::CHUNK) {
+                    let keys: Vec<&str> = chunk.iter().filter_map(|r| r.external_key.as_deref()).collect();
+                    if keys.is_empty() {
+                        continue;
+                    }
+                    let sql = format!("SELECT {} FROM cis c WHERE c.external_key IN ({})", crate::rows::CI_COLS, crate::rows::placeholders(1, keys.len()));
+                    let mut q = sqlx::query_as::<_, crate::rows::CiRow>(sqlx::AssertSqlSafe(sql));
+                    for k in &keys {
+                        q = q.bind(*k);
+                    }
+                    let mut existing: HashMap<String, custos_core::store::CiRecord> = HashMap::new();
+                    for r in q.fetch_all(&mut *tx).await.map_err(&map)? {
+                        let r: custos_core::store::CiRecord = r.try_into()?;
+                        existing.insert(r.ci.external_key.clone().unwrap_or_default(), r);
+                    }
+                    let (mut made, mut changed) = (vec![], vec![]);
+                    for row in chunk {
+                        let Some(key) = row.external_key.as_deref() else { continue };
+                        let attrs = custos_core::audit::canonical_json(&row.attributes);
+                        match existing.get(key) {
+                            Some(cur) => {
+                                let c = &cur.ci;
+                                if c.ci_type == row.ci_type && c.name == row.name && c.status == row.status
+                                    && c.department_id == row.department_id && c.owner_id == row.owner_id
+                                    && custos_core::audit::canonical_json(&c.attributes) == attrs
+                                {
+                                    unchanged += 1;
+                                    continue;
+                                }
+                                sqlx::query(
+                                    "UPDATE cis SET ci_type = $2, name = $3, owner_id = $4, department_id = $5, status = $6, \
+                                     attributes = $7, updated_at = $8 WHERE id = $1",
+                                )
+                                .bind(c.id.0)
+                                .bind(&row.ci_type)
+                                .bind(&row.name)
+                                .bind(row.owner_id.map(|u| u.0))
+                                .bind(row.department_id.map(|d| d.0))
+                                .bind(row.status.as_str())
+                                .bind(&attrs)
+                                .bind(now.0)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(Self::map_ci_conflict)?;
+                                updated += 1;
+                                changed.push(key.to_string());
+                            }
+                            None => {
+                                sqlx::query(
+                                    "INSERT INTO cis (id, ci_type, name, external_key, owner_id, department_id, status, attributes, \
+                                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                                )
+                                .bind(uuid::Uuid::now_v7())
+                                .bind(&row.ci_type)
+                                .bind(&row.name)
+                                .bind(key)
+                                .bind(row.owner_id.map(|u| u.0))
+                                .bind(row.department_id.map(|d| d.0))
+                                .bind(row.status.as_str())
+                                .bind(&attrs)
+                                .bind(now.0)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(Self::map_ci_conflict)?;
+                                created += 1;
+                                made.push(key.to_string());
+                            }
+                        }
+                    }
+                    if !made.is_empty() || !changed.is_empty() {
+                        let changes = serde_json::json!({"created": made, "updated": changed});
+                        crate::audit::append_audit!(tx, actor, custos_core::audit::AuditRecord::new("ci.import", "ci", "bulk", changes), now);
+                    }
+                }
+                tx.commit().await.map_err(&map)?;
+                Ok((created, updated, unchanged))
+            }
+
+            async fn bulk_add_relationships(
+                &self,
+                actor: &custos_core::authz::Actor,
+                rows: Vec<(String, custos_core::cmdb::RelType, String)>,
+            ) -> custos_core::error::StoreResult<Vec<Result<bool, String>>> {
+                use std::collections::HashMap;
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("relationship");
+                let mut out = Vec::with_capacity(rows.len());
+                let mut tx = self.begin_write().await?;
+                sqlx::query(Self::LOCK_CMDB).execute(&mut *tx).await.map_err(&map)?;
+                for chunk in rows.chunks(crate::cmdb::CHUNK) {
+                    let mut keys: Vec<&str> = chunk.iter().flat_map(|(s, _, t)| [s.as_str(), t.as_str()]).collect();
+                    keys.sort();
+                    keys.dedup();
+                    let sql = format!("SELECT external_key, id FROM cis WHERE external_key IN ({})", crate::rows::placeholders(1, keys.len()));
+                    let mut q = sqlx::query_as::<_, (String, uuid::Uuid)>(sqlx::AssertSqlSafe(sql));
+                    for k in &keys {
+                        q = q.bind(*k);
+                    }
+                    let ids: HashMap<String, uuid::Uuid> = q.fetch_all(&mut *tx).await.map_err(&map)?.into_iter().collect();
+                    let mut made = vec![];
+                    for (s, t, d) in chunk {
+                        let (Some(src), Some(dst)) = (ids.get(s), ids.get(d)) else {
+                            let missing = if ids.contains_key(s) { d } else { s };
+                            out.push(Err(format!("no CI with external key {missing:?}")));
+                            continue;
+                        };
+                        if src == dst {
+                            out.push(Err("a CI cannot relate to itself".into()));
+                            continue;
+                        }
+                        let done = sqlx::query(
+                            "INSERT INTO relationships (id, source_id, target_id, rel_type, created_at) VALUES ($1, $2, $3, $4, $5) \
+                             ON CONFLICT (source_id, target_id, rel_type) DO NOTHING",
+                        )
+                        .bind(uuid::Uuid::now_v7())
+                        .bind(src)
+                        .bind(dst)
+                        .bind(t.as_str())
+                        .bind(now.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(&map)?;
+                        let created = done.rows_affected() == 1;
+                        if created {
+                            made.push(format!("{s} {} {d}", t.as_str()));
+                        }
+                        out.push(Ok(created));
+                    }
+                    if !made.is_empty() {
+                        let changes = serde_json::json!({"created": made});
+                        crate::audit::append_audit!(tx, actor, custos_core::audit::AuditRecord::new("relationship.import", "relationship", "bulk", changes), now);
+                    }
+                }
+                tx.commit().await.map_err(&map)?;
+                Ok(out)
+            }
+
             async fn recompute_classification(&self) -> custos_core::error::StoreResult<u64> {
                 use std::collections::HashMap;
                 let map = crate::error::map("configuration item");

@@ -10,6 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub mod audit;
 pub mod cmdb;
+pub mod cmdb_io;
 pub mod controls;
 pub mod departments;
 pub mod me;
@@ -60,6 +61,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(relationships::router())
         .merge(controls::router())
         .merge(measures::router())
+        .merge(cmdb_io::router())
 }
 
 /// The OpenAPI document as served and committed (`docs/openapi.json`).

@@ -23,6 +23,7 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod cmdb;
+pub mod cmdb_io;
 pub mod controls;
 pub mod login;
 pub mod measures;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(audit::router())
         .merge(cmdb::router())
+        .merge(cmdb_io::router())
         .merge(controls::router())
         .merge(measures::router())
 }

@@ -448,3 +448,210 @@ async fn ci_pages_show_classification_sources_and_work_without_javascript() {
         assert!(page.contains("hr-db") && page.contains("HR portal"));
     }
 }
+
+const CIS_CSV: &str = "external_key,ci_type,name,status,department,attributes
+srv-01,server,esx-01,active,,\"{\"\"rack\"\": \"\"B4\"\"}\"
+srv-02,server,esx-02,active,,
+vm-01,virtual_machine,vm-01,active,,
+vm-02,virtual_machine,vm-02,planned,,
+app-01,application,Payroll app,active,,
+svc-01,business_service,Payroll,active,,
+db-01,database,payroll-db,active,,
+ds-01,dataset,Salaries,active,,
+net-01,network_device,core-switch,active,,
+ep-01,endpoint,\"Laptop, finance\",retired,,
+bad-01,toaster,Kitchen,active,,
+,server,no key,active,,
+";
+
+#[tokio::test]
+async fn bulk_import_reports_bad_rows_by_line_and_is_idempotent() {
+    for app in spawn_apps().await {
+        let agent = app.token_for(&[Role::Agent]).await;
+        let post = |ct: &'static str, body: String| {
+            app.client
+                .post(app.url("/api/v1/cmdb/import"))
+                .bearer_auth(&agent)
+                .header("content-type", ct)
+                .body(body)
+                .send()
+        };
+        let r: Value = post("text/csv", CIS_CSV.into())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["cis_created"], 10, "{}: {r}", app.backend);
+        let lines: Vec<u64> = r["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["line"].as_u64().unwrap())
+            .collect();
+        assert_eq!(lines, [12, 13], "{r}");
+        assert!(
+            r["errors"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("unknown ci_type")
+        );
+        let again: Value = post("text/csv", CIS_CSV.into())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                again["cis_created"].as_u64(),
+                again["cis_unchanged"].as_u64()
+            ),
+            (Some(0), Some(10)),
+            "idempotent"
+        );
+
+        let rels = "source_key,rel_type,target_key\nsvc-01,depends_on,app-01\napp-01,runs_on,vm-01\nvm-01,hosted_by,srv-01\ndb-01,stores_data_of,ds-01\napp-01,eats,vm-02\nghost,depends_on,vm-01\n";
+        let r: Value = post("text/csv", rels.into())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["relationships_created"], 4, "{r}");
+        let lines: Vec<u64> = r["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["line"].as_u64().unwrap())
+            .collect();
+        assert_eq!(lines, [6, 7]);
+        let r: Value = post("text/csv", rels.into())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                r["relationships_created"].as_u64(),
+                r["relationships_existing"].as_u64()
+            ),
+            (Some(0), Some(4))
+        );
+
+        // JSON works too; the import re-propagates classification.
+        let svc = app
+            .get("/api/v1/cis?q=Payroll&ci_type=business_service", &agent)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["items"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let customer = app.token_for(&[Role::CustomerRepresentative]).await;
+        app.send_json(
+            Method::PUT,
+            &format!("/api/v1/cis/{svc}/classification"),
+            &customer,
+            &json!({"availability": "high", "justification": "payday"}),
+        )
+        .await;
+        let body = json!({"cis": [{"external_key": "srv-03", "ci_type": "server", "name": "esx-03"}], "relationships": [{"source_key": "vm-01", "rel_type": "hosted_by", "target_key": "srv-03"}]});
+        let r: Value = post("application/json", body.to_string())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                r["cis_created"].as_u64(),
+                r["relationships_created"].as_u64()
+            ),
+            (Some(1), Some(1)),
+            "{r}"
+        );
+        assert!(r["reclassified"].as_u64().unwrap() >= 1);
+        let servers: Value = app
+            .get("/api/v1/cis?ci_type=server", &agent)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let srv3 = servers["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["external_key"] == "srv-03")
+            .expect("imported")
+            .clone();
+        assert_eq!(
+            srv3["effective_classification"]["availability"]["level"], "high",
+            "{}: {srv3}",
+            app.backend
+        );
+        let search: Value = app
+            .get("/api/v1/cis?q=esx-03", &agent)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            search["items"].as_array().unwrap().len(),
+            1,
+            "{}: {search}",
+            app.backend
+        );
+
+        // Export → import changes nothing.
+        let csv = app
+            .get("/api/v1/cmdb/export?kind=cis&format=csv", &agent)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(csv.lines().count(), 12, "{csv}");
+        let r: Value = post("text/csv", csv).await.unwrap().json().await.unwrap();
+        assert_eq!(
+            (
+                r["cis_created"].as_u64(),
+                r["cis_updated"].as_u64(),
+                r["errors"].as_array().unwrap().len()
+            ),
+            (Some(0), Some(0), 0),
+            "{r}"
+        );
+        let rels = app
+            .get("/api/v1/cmdb/export?kind=relationships&format=json", &agent)
+            .await
+            .text()
+            .await
+            .unwrap();
+        let r: Value = post("application/json", rels)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                r["relationships_created"].as_u64(),
+                r["relationships_existing"].as_u64()
+            ),
+            (Some(0), Some(5))
+        );
+        problem(
+            post("text/plain", "x".into()).await.unwrap(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        )
+        .await;
+        let p = problem(
+            post("text/csv", "foo,bar\n1,2\n".into()).await.unwrap(),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert_eq!(p["field"], "body");
+    }
+}

@@ -135,6 +135,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/cis/{id}/controls/{id}"),
     ("PUT", "/api/v1/cis/{id}/implementations/{id}"),
     ("GET", "/api/v1/gaps"),
+    ("POST", "/api/v1/cmdb/import"),
+    ("GET", "/api/v1/cmdb/export"),
 ];
 
 #[tokio::test]

@@ -70,6 +70,8 @@ const API: &[(&str, &str, Permission)] = &[
         Permission::ManageImplementations,
     ),
     ("GET", "/gaps", Permission::ReadCmdb),
+    ("POST", "/cmdb/import", Permission::ManageCmdb),
+    ("GET", "/cmdb/export", Permission::ReadCmdb),
 ];
 
 #[tokio::test]
@@ -117,6 +119,7 @@ async fn api_routes_by_role() {
                         &format!("/cis/{ci}/impact?direction=upstream"),
                     )
                     .replace("{control_id}", &ctl.to_string())
+                    .replace("/cmdb/export", "/cmdb/export?kind=cis")
                     .replace("/cis/{id}", &format!("/cis/{ci}"))
                     .replace("/controls/{id}", &format!("/controls/{ctl}"))
                     .replace("/relationships/{id}", &format!("/relationships/{rel}"))
@@ -230,6 +233,8 @@ const PAGES: &[(&str, Permission)] = &[
     ("/cmdb/{ci}/measures/{ctl}", Permission::ReadCmdb),
     ("/gaps", Permission::ReadCmdb),
     ("/gaps.csv", Permission::ReadCmdb),
+    ("/cmdb/import", Permission::ReadCmdb),
+    ("/cmdb/export", Permission::ReadCmdb),
 ];
 
 /// Form posts and the permission each needs (sent with a valid CSRF token and no fields).
