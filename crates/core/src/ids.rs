@@ -60,4 +60,6 @@ id_type!(
     ControlId,
     /// A baseline: a named set of controls of one catalog.
     BaselineId,
+    /// An uploaded evidence file.
+    EvidenceId,
 );

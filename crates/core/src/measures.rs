@@ -103,6 +103,38 @@ pub fn check_implementation(
     Ok(())
 }
 
+/// An evidence file's description (the content is fetched separately).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvidenceFile {
+    pub id: crate::ids::EvidenceId,
+    pub ci_id: CiId,
+    pub control_id: ControlId,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    /// Lower-case hex SHA-256 of the content, also recorded in the audit log.
+    pub sha256: String,
+    pub uploaded_by: String,
+    pub uploaded_at: Timestamp,
+}
+
+/// Largest evidence file accepted.
+pub const MAX_EVIDENCE_BYTES: usize = 10 * 1024 * 1024;
+
+/// A safe file name: the last path component, printable, at most 200 characters.
+pub fn clean_file_name(name: &str) -> Result<String, DomainError> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("").trim();
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .take(200)
+        .collect();
+    if cleaned.is_empty() || cleaned == "." || cleaned == ".." {
+        return Err(DomainError::new("file_name", "must name the file"));
+    }
+    Ok(cleaned)
+}
+
 /// Why a control is required of a CI.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -344,6 +376,17 @@ mod tests {
         );
         assert_eq!(s.coverage_pct, 50.0);
         assert_eq!(GapSummary::of(&[]).coverage_pct, 100.0);
+    }
+
+    #[test]
+    fn file_names_lose_paths_and_quotes() {
+        assert_eq!(
+            clean_file_name("C:\\temp\\wipe \"log\".pdf").unwrap(),
+            "wipe log.pdf"
+        );
+        assert_eq!(clean_file_name("../../etc/passwd").unwrap(), "passwd");
+        assert!(clean_file_name("..").is_err());
+        assert!(clean_file_name("").is_err());
     }
 
     #[test]

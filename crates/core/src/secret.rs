@@ -79,6 +79,11 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// Lower-case hex SHA-256 of bytes (evidence files).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// `prefix` followed by `bytes` random bytes, base64url without padding.
 pub fn random_token(prefix: &str, bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];

@@ -490,4 +490,23 @@ pub trait MeasureStore {
         ci: crate::ids::CiId,
         baseline: Option<crate::ids::BaselineId>,
     ) -> StoreResult<GapData>;
+    /// Stores an evidence file for an implementation; its SHA-256 goes into the audit log.
+    async fn add_evidence(
+        &self,
+        actor: &Actor,
+        ci: crate::ids::CiId,
+        control: crate::ids::ControlId,
+        file_name: &str,
+        content_type: &str,
+        content: &[u8],
+    ) -> StoreResult<crate::measures::EvidenceFile>;
+    async fn list_evidence(
+        &self,
+        ci: crate::ids::CiId,
+        control: crate::ids::ControlId,
+    ) -> StoreResult<Vec<crate::measures::EvidenceFile>>;
+    async fn evidence(
+        &self,
+        id: crate::ids::EvidenceId,
+    ) -> StoreResult<(crate::measures::EvidenceFile, Vec<u8>)>;
 }

@@ -93,6 +93,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// The raw request body, with a too-large body answered as problem+json (413).
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(body_error)
+    }
+}
+
 /// A URL-encoded form body as ordered pairs (repeated keys kept, e.g. role checkboxes).
 pub struct Form(pub Vec<(String, String)>);
 

@@ -165,6 +165,93 @@ macro_rules! impl_measure_store {
                 Ok(after)
             }
 
+            async fn add_evidence(
+                &self,
+                actor: &custos_core::authz::Actor,
+                ci: custos_core::CiId,
+                control: custos_core::ControlId,
+                file_name: &str,
+                content_type: &str,
+                content: &[u8],
+            ) -> custos_core::error::StoreResult<custos_core::measures::EvidenceFile> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("evidence");
+                let file = custos_core::measures::EvidenceFile {
+                    id: custos_core::EvidenceId::new(),
+                    ci_id: ci,
+                    control_id: control,
+                    file_name: file_name.to_string(),
+                    content_type: content_type.to_string(),
+                    size: content.len() as i64,
+                    sha256: custos_core::secret::sha256_hex(content),
+                    uploaded_by: actor.label(),
+                    uploaded_at: now,
+                };
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO evidence_files (id, ci_id, control_ref, file_name, content_type, size, sha256, content, uploaded_by, uploaded_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(file.id.0)
+                .bind(ci.0)
+                .bind(control.0)
+                .bind(&file.file_name)
+                .bind(&file.content_type)
+                .bind(file.size)
+                .bind(&file.sha256)
+                .bind(content)
+                .bind(&file.uploaded_by)
+                .bind(now.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match map(e) {
+                    custos_core::StoreError::Conflict { constraint } if constraint == "foreign_key" || constraint.ends_with("_fkey") => {
+                        custos_core::StoreError::not_found("CI or control")
+                    }
+                    other => other,
+                })?;
+                let changes = serde_json::json!({
+                    "file_name": file.file_name, "size": file.size, "sha256": file.sha256,
+                    "ci_id": ci.to_string(), "control_id": control.to_string(),
+                });
+                crate::audit::append_audit!(tx, actor, custos_core::audit::AuditRecord::new("evidence.add", "evidence", file.id, changes), now);
+                tx.commit().await.map_err(&map)?;
+                Ok(file)
+            }
+
+            async fn list_evidence(
+                &self,
+                ci: custos_core::CiId,
+                control: custos_core::ControlId,
+            ) -> custos_core::error::StoreResult<Vec<custos_core::measures::EvidenceFile>> {
+                let sql = format!("SELECT {} FROM evidence_files WHERE ci_id = $1 AND control_ref = $2 ORDER BY id", crate::rows::EVIDENCE_COLS);
+                let rows: Vec<crate::rows::EvidenceRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(ci.0)
+                    .bind(control.0)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::error::map("evidence"))?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn evidence(
+                &self,
+                id: custos_core::EvidenceId,
+            ) -> custos_core::error::StoreResult<(custos_core::measures::EvidenceFile, Vec<u8>)> {
+                let sql = format!("SELECT {} FROM evidence_files WHERE id = $1", crate::rows::EVIDENCE_COLS);
+                let meta: crate::rows::EvidenceRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(id.0)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(crate::error::map("evidence"))?;
+                let (content,): (Vec<u8>,) = sqlx::query_as("SELECT content FROM evidence_files WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(crate::error::map("evidence"))?;
+                Ok((meta.into(), content))
+            }
+
             async fn gap_data(
                 &self,
                 ci: custos_core::CiId,

@@ -562,3 +562,35 @@ pub(crate) fn impl_view(i: &custos_core::measures::Implementation) -> serde_json
         "inheritable": i.inheritable,
     })
 }
+
+pub(crate) const EVIDENCE_COLS: &str =
+    "id, ci_id, control_ref, file_name, content_type, size, sha256, uploaded_by, uploaded_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EvidenceRow {
+    id: Uuid,
+    ci_id: Uuid,
+    control_ref: Uuid,
+    file_name: String,
+    content_type: String,
+    size: i64,
+    sha256: String,
+    uploaded_by: String,
+    uploaded_at: i64,
+}
+
+impl From<EvidenceRow> for custos_core::measures::EvidenceFile {
+    fn from(r: EvidenceRow) -> Self {
+        Self {
+            id: custos_core::EvidenceId(r.id),
+            ci_id: CiId(r.ci_id),
+            control_id: custos_core::ControlId(r.control_ref),
+            file_name: r.file_name,
+            content_type: r.content_type,
+            size: r.size,
+            sha256: r.sha256,
+            uploaded_by: r.uploaded_by,
+            uploaded_at: Timestamp(r.uploaded_at),
+        }
+    }
+}

@@ -5,7 +5,6 @@ use crate::auth::{Need, perm};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Query;
 use crate::state::AppState;
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::HeaderMap;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -285,7 +284,7 @@ async fn import(
     State(state): State<AppState>,
     Need { actor, .. }: Need<perm::ManageCmdb>,
     headers: HeaderMap,
-    body: Bytes,
+    crate::extract::RawBody(body): crate::extract::RawBody,
 ) -> ApiResult<axum::Json<ImportReport>> {
     let ct = headers
         .get(CONTENT_TYPE)

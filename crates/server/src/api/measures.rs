@@ -32,6 +32,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(add_control))
         .routes(routes!(remove_control))
         .routes(routes!(put_implementation))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(list_evidence, add_evidence))
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    custos_core::measures::MAX_EVIDENCE_BYTES,
+                )),
+        )
+        .routes(routes!(download_evidence))
         .routes(routes!(get_gaps))
 }
 
@@ -587,4 +595,125 @@ async fn get_gaps(
             .into_response()),
         _ => Err(ApiError::validation("format", "must be json or csv")),
     }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EvidenceOut {
+    pub id: Uuid,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    /// Hex SHA-256 of the content (also in the audit log).
+    pub sha256: String,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
+}
+
+impl From<&custos_core::measures::EvidenceFile> for EvidenceOut {
+    fn from(e: &custos_core::measures::EvidenceFile) -> Self {
+        Self {
+            id: e.id.0,
+            file_name: e.file_name.clone(),
+            content_type: e.content_type.clone(),
+            size: e.size,
+            sha256: e.sha256.clone(),
+            uploaded_by: e.uploaded_by.clone(),
+            uploaded_at: rfc3339(e.uploaded_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EvidenceParams {
+    /// The file's name.
+    pub file_name: String,
+}
+
+/// Evidence files of an implementation.
+#[utoipa::path(get, path = "/cis/{id}/implementations/{control_id}/evidence", tag = "measures", params(("id" = Uuid, Path), ("control_id" = Uuid, Path)),
+    responses((status = 200, description = "OK", body = Vec<EvidenceOut>), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json")))]
+async fn list_evidence(
+    State(state): State<AppState>,
+    _: Need<perm::ReadCmdb>,
+    Path((id, control)): Path<(String, String)>,
+) -> ApiResult<axum::Json<Vec<EvidenceOut>>> {
+    let files = state
+        .store
+        .list_evidence(CiId(parse_id(&id)?), ControlId(parse_id(&control)?))
+        .await?;
+    Ok(axum::Json(files.iter().map(EvidenceOut::from).collect()))
+}
+
+/// Uploads an evidence file (the raw body, at most 10 MiB); stored with its SHA-256.
+#[utoipa::path(post, path = "/cis/{id}/implementations/{control_id}/evidence", tag = "measures", params(("id" = Uuid, Path), ("control_id" = Uuid, Path), EvidenceParams),
+    request_body(content = String, description = "The file", content_type = "application/octet-stream"),
+    responses((status = 201, description = "Stored", body = EvidenceOut), (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such CI or control", body = Problem, content_type = "application/problem+json"),
+              (status = 413, description = "Larger than 10 MiB", body = Problem, content_type = "application/problem+json")))]
+async fn add_evidence(
+    State(state): State<AppState>,
+    Need { actor, .. }: Need<perm::ManageImplementations>,
+    Path((id, control)): Path<(String, String)>,
+    Query(q): Query<EvidenceParams>,
+    headers: axum::http::HeaderMap,
+    crate::extract::RawBody(body): crate::extract::RawBody,
+) -> ApiResult<(StatusCode, axum::Json<EvidenceOut>)> {
+    let (ci, control) = (CiId(parse_id(&id)?), ControlId(parse_id(&control)?));
+    let name = custos_core::measures::clean_file_name(&q.file_name)?;
+    if body.is_empty() {
+        return Err(ApiError::validation("body", "the file is empty"));
+    }
+    let ct = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream");
+    let ct: String = ct.chars().filter(|c| !c.is_control()).take(100).collect();
+    let f = state
+        .store
+        .add_evidence(&actor, ci, control, &name, &ct, &body)
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(EvidenceOut::from(&f))))
+}
+
+/// Serves an evidence file as a download (never rendered inline).
+pub fn evidence_response(meta: &custos_core::measures::EvidenceFile, content: Vec<u8>) -> Response {
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        meta.file_name
+            .replace(|c: char| !c.is_ascii() || c == '"', "_")
+    );
+    (
+        [
+            (CONTENT_TYPE, "application/octet-stream".to_string()),
+            (CONTENT_DISPOSITION, disposition),
+            (
+                axum::http::HeaderName::from_static("x-content-sha256"),
+                meta.sha256.clone(),
+            ),
+        ],
+        content,
+    )
+        .into_response()
+}
+
+/// Downloads an evidence file; the `x-content-sha256` header carries its recorded hash.
+#[utoipa::path(get, path = "/evidence/{id}", tag = "measures", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The file", content_type = "application/octet-stream"), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json")))]
+async fn download_evidence(
+    State(state): State<AppState>,
+    _: Need<perm::ReadCmdb>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let (meta, content) = state
+        .store
+        .evidence(custos_core::EvidenceId(parse_id(&id)?))
+        .await?;
+    Ok(evidence_response(&meta, content))
 }

@@ -26,6 +26,13 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/cmdb/{id}/measures", get(show).post(add_control))
         .route("/cmdb/{id}/measures/{control}", get(edit_form).post(save))
+        .route(
+            "/cmdb/{id}/measures/{control}/evidence",
+            axum::routing::post(upload_evidence).layer(axum::extract::DefaultBodyLimit::max(
+                custos_core::measures::MAX_EVIDENCE_BYTES + 64 * 1024,
+            )),
+        )
+        .route("/evidence/{id}", get(download_evidence))
         .route("/gaps", get(gaps))
         .route("/gaps.csv", get(gaps_csv))
 }
@@ -169,7 +176,17 @@ struct EditPage {
     inheritable: bool,
     is_service: bool,
     can_implement: bool,
+    files: Vec<EvidenceRow>,
     error: Option<String>,
+}
+
+pub struct EvidenceRow {
+    pub id: String,
+    pub name: String,
+    pub size: i64,
+    pub sha256: String,
+    pub by: String,
+    pub at: String,
 }
 
 fn date(ts: Option<Timestamp>) -> String {
@@ -236,6 +253,20 @@ async fn edit_page(
             .unwrap_or(own.is_some_and(|i| i.inheritable)),
         is_service: r.ci.ci_type == "business_service",
         can_implement: w.principal.has(Permission::ManageImplementations),
+        files: state
+            .store
+            .list_evidence(id, control)
+            .await?
+            .into_iter()
+            .map(|e| EvidenceRow {
+                id: e.id.to_string(),
+                name: e.file_name,
+                size: e.size,
+                sha256: e.sha256,
+                by: e.uploaded_by,
+                at: human(e.uploaded_at),
+            })
+            .collect(),
         error,
     })
 }
@@ -403,4 +434,84 @@ async fn gaps_csv(
         gap_csv(&report),
     )
         .into_response())
+}
+
+async fn upload_evidence(
+    State(state): State<AppState>,
+    w: WebUser,
+    Path((id, control)): Path<(String, String)>,
+    req: axum::extract::Request,
+) -> Result<Response, WebError> {
+    let actor = w.require(Permission::ManageImplementations)?;
+    let (id, control) = (ids(&id)?, control_id(&control)?);
+    let mut parts =
+        <axum::extract::Multipart as axum::extract::FromRequest<AppState>>::from_request(
+            req, &state,
+        )
+        .await
+        .map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let (mut csrf, mut file) = (String::new(), None);
+    while let Some(field) = parts
+        .next_field()
+        .await
+        .map_err(|e| WebError::BadRequest(e.body_text()))?
+    {
+        match field.name().unwrap_or_default() {
+            "csrf" => {
+                csrf = field
+                    .text()
+                    .await
+                    .map_err(|e| WebError::BadRequest(e.body_text()))?
+            }
+            "file" => {
+                let name = field.file_name().unwrap_or_default().to_string();
+                let ct = field
+                    .content_type()
+                    .unwrap_or("application/octet-stream")
+                    .to_string();
+                file = Some((
+                    name,
+                    ct,
+                    field
+                        .bytes()
+                        .await
+                        .map_err(|e| WebError::BadRequest(e.body_text()))?,
+                ));
+            }
+            _ => {}
+        }
+    }
+    check_csrf(&Form(vec![("csrf".into(), csrf)]), &w.session)?;
+    let result = async {
+        let (name, ct, bytes) = file
+            .filter(|f| !f.2.is_empty())
+            .ok_or_else(|| ApiError::validation("file", "choose a file"))?;
+        let name = custos_core::measures::clean_file_name(&name)?;
+        state
+            .store
+            .add_evidence(&actor, id, control, &name, &ct, &bytes)
+            .await?;
+        Ok::<(), ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(see_other(&format!("/cmdb/{id}/measures/{control}"))),
+        Err(e) if e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND => Ok((
+            StatusCode::BAD_REQUEST,
+            edit_page(&state, &w, id, control, None, Some(e.problem().detail)).await?,
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn download_evidence(
+    State(state): State<AppState>,
+    w: WebUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    w.require(Permission::ReadCmdb)?;
+    let id: custos_core::EvidenceId = id.parse().map_err(|_| WebError::NotFound)?;
+    let (meta, content) = state.store.evidence(id).await?;
+    Ok(crate::api::measures::evidence_response(&meta, content))
 }

@@ -137,6 +137,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/gaps"),
     ("POST", "/api/v1/cmdb/import"),
     ("GET", "/api/v1/cmdb/export"),
+    ("GET", "/api/v1/cis/{id}/implementations/{id}/evidence"),
+    ("POST", "/api/v1/cis/{id}/implementations/{id}/evidence"),
+    ("GET", "/api/v1/evidence/{id}"),
 ];
 
 #[tokio::test]

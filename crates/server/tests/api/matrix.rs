@@ -72,6 +72,17 @@ const API: &[(&str, &str, Permission)] = &[
     ("GET", "/gaps", Permission::ReadCmdb),
     ("POST", "/cmdb/import", Permission::ManageCmdb),
     ("GET", "/cmdb/export", Permission::ReadCmdb),
+    (
+        "GET",
+        "/cis/{id}/implementations/{control_id}/evidence",
+        Permission::ReadCmdb,
+    ),
+    (
+        "POST",
+        "/cis/{id}/implementations/{control_id}/evidence",
+        Permission::ManageImplementations,
+    ),
+    ("GET", "/evidence/{id}", Permission::ReadCmdb),
 ];
 
 #[tokio::test]
@@ -112,6 +123,19 @@ async fn api_routes_by_role() {
             let dept = app.department(&format!("Dept {role}"), false).await;
             let (ci, ci2, rel) = app.ci_pair(&format!("m-{role}")).await;
             let ctl = app.control(&format!("m-{role}")).await;
+            let ev = app
+                .store
+                .add_evidence(
+                    &custos_core::authz::Actor::System("test"),
+                    ci,
+                    ctl,
+                    "e.txt",
+                    "text/plain",
+                    b"evidence",
+                )
+                .await
+                .unwrap()
+                .id;
             for (method, template, perm) in API {
                 let path = template
                     .replace(
@@ -120,6 +144,7 @@ async fn api_routes_by_role() {
                     )
                     .replace("{control_id}", &ctl.to_string())
                     .replace("/cmdb/export", "/cmdb/export?kind=cis")
+                    .replace("/evidence/{id}", &format!("/evidence/{ev}"))
                     .replace("/cis/{id}", &format!("/cis/{ci}"))
                     .replace("/controls/{id}", &format!("/controls/{ctl}"))
                     .replace("/relationships/{id}", &format!("/relationships/{rel}"))
@@ -169,6 +194,11 @@ async fn api_routes_by_role() {
                         json!({"source_id": ci2, "target_id": ci, "rel_type": "connects_to"})
                     }
                     _ => json!({}),
+                };
+                let path = if template.ends_with("/evidence") {
+                    format!("{path}?file_name=matrix.txt")
+                } else {
+                    path
                 };
                 let method = Method::from_bytes(method.as_bytes()).unwrap();
                 let url = format!("/api/v1{path}");

@@ -384,3 +384,92 @@ async fn measures_pages_require_implement_and_report() {
         );
     }
 }
+
+#[tokio::test]
+async fn evidence_files_keep_their_sha256() {
+    for app in spawn_apps().await {
+        let agent = app.token_for(&[Role::Agent]).await;
+        let (ci, _, _) = app.ci_pair("ev").await;
+        let ctl = app.control("ev").await;
+        let content = b"<script>alert(1)</script> wipe log 2026-10".to_vec();
+        let url = app.url(&format!(
+            "/api/v1/cis/{ci}/implementations/{ctl}/evidence?file_name=..%2Fwipe%20log.html"
+        ));
+        let r = app
+            .client
+            .post(url)
+            .bearer_auth(&agent)
+            .header("content-type", "text/html")
+            .body(content.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED, "{}", app.backend);
+        let f: Value = r.json().await.unwrap();
+        let sha = custos_core::secret::sha256_hex(&content);
+        assert_eq!(
+            (f["sha256"].as_str(), f["file_name"].as_str()),
+            (Some(sha.as_str()), Some("wipe log.html"))
+        );
+        let list: Value = app
+            .get(
+                &format!("/api/v1/cis/{ci}/implementations/{ctl}/evidence"),
+                &agent,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        let d = app
+            .get(
+                &format!("/api/v1/evidence/{}", f["id"].as_str().unwrap()),
+                &agent,
+            )
+            .await;
+        assert_eq!(
+            d.headers()["content-type"],
+            "application/octet-stream",
+            "never rendered inline"
+        );
+        assert!(
+            d.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment")
+        );
+        assert_eq!(d.headers()["x-content-sha256"], sha.as_str());
+        assert_eq!(d.bytes().await.unwrap().to_vec(), content);
+        app.seal().await;
+        let auditor = app.token_for(&[Role::Auditor]).await;
+        let log: Value = app
+            .get("/api/v1/audit?action=evidence.add", &auditor)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(log["items"][0]["changes"]["sha256"], sha.as_str());
+        let empty = app
+            .client
+            .post(app.url(&format!(
+                "/api/v1/cis/{ci}/implementations/{ctl}/evidence?file_name=x"
+            )))
+            .bearer_auth(&agent)
+            .send()
+            .await
+            .unwrap();
+        problem(empty, StatusCode::BAD_REQUEST).await;
+        let big = vec![0u8; custos_core::measures::MAX_EVIDENCE_BYTES + 1];
+        let r = app
+            .client
+            .post(app.url(&format!(
+                "/api/v1/cis/{ci}/implementations/{ctl}/evidence?file_name=x"
+            )))
+            .bearer_auth(&agent)
+            .body(big)
+            .send()
+            .await
+            .unwrap();
+        problem(r, StatusCode::PAYLOAD_TOO_LARGE).await;
+    }
+}
