@@ -190,7 +190,7 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
 
 /// The NIST SP 800-53 rev5 catalog (HIGH resolved: all 370 baseline controls) and the LOW,
 /// MODERATE and HIGH profiles as baselines, plus two organisation procedures.
-async fn load_nist(store: &dyn Store, actor: &Actor) -> anyhow::Result<()> {
+pub async fn load_nist(store: &dyn Store, actor: &Actor) -> anyhow::Result<()> {
     let docs: [&str; 4] = [
         include_str!(concat!(
             "../../../data/oscal/nist-sp800-53-rev5/",

@@ -1,6 +1,7 @@
 //! `custos`: the one binary. Serves the API and web UI, runs the demo, and offers the
 //! operator commands (migrations, accounts, tokens, audit verification).
 
+mod bench;
 mod config;
 mod demo;
 mod demo_cmdb;
@@ -63,6 +64,9 @@ enum Command {
     Cmdb(CmdbCommand),
     /// Print the OpenAPI 3.1 document.
     Openapi,
+    /// Benchmarks that print figures (see docs/benchmarks.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
 }
 
 #[derive(Args)]
@@ -129,6 +133,17 @@ enum CmdbCommand {
         /// csv or json
         #[arg(long, default_value = "csv")]
         format: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Build a synthetic CMDB in the configured database and time the CMDB operations.
+    Cmdb {
+        #[arg(long, default_value_t = 100_000)]
+        cis: usize,
+        #[arg(long, default_value_t = 300_000)]
+        rels: usize,
     },
 }
 
@@ -416,6 +431,13 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(|e| anyhow!("{}", e.problem().detail))?;
             print!("{out}");
+        }
+        Command::Bench(BenchCommand::Cmdb { cis, rels }) => {
+            if cis < 1000 {
+                anyhow::bail!("--cis must be at least 1000");
+            }
+            let store = open_store(&config).await?;
+            bench::run(store.as_ref(), cis, rels).await?;
         }
         Command::Openapi => {
             println!("{}", custos_server::api::openapi_json());
