@@ -99,26 +99,38 @@ pub async fn run(store: &dyn Store, cis: usize, rels: usize) -> anyhow::Result<(
     }
     store.bulk_upsert_cis(&actor, batch).await.map_err(e)?;
     let t_cis = t0.elapsed();
-    // Relationships: each edge goes from a CI to one of a "lower" type, so the graph looks
-    // like services → applications → VMs → servers, with data and network links.
+    // Relationships form layers, as real CMDBs do: services → applications → databases →
+    // VMs → servers, databases hold datasets, servers connect to network devices. Each edge
+    // goes from an upper-layer CI to a lower-layer one, so the graph has no giant cycle.
+    let layer = |t: usize| match types[t] {
+        "business_service" => 0,
+        "application" => 1,
+        "database" => 2,
+        "dataset" | "virtual_machine" => 3,
+        "server" => 4,
+        _ => 5,
+    };
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let t1 = Instant::now();
     let mut edges = Vec::with_capacity(10_000);
-    for _ in 0..rels {
-        let a = rng.below(cis);
-        let b = rng.below(cis);
-        if a == b {
+    let mut made = 0;
+    while made < rels {
+        let (mut a, mut b) = (rng.below(cis), rng.below(cis));
+        if layer(kind(a)) > layer(kind(b)) {
+            std::mem::swap(&mut a, &mut b);
+        }
+        if layer(kind(a)) == layer(kind(b)) {
             continue;
         }
-        let (ka, kb) = (kind(a), kind(b));
-        let rel = match (types[ka], types[kb]) {
-            ("virtual_machine", "server") => RelType::HostedBy,
-            ("application", "virtual_machine") | ("database", "virtual_machine") => RelType::RunsOn,
+        let rel = match (types[kind(a)], types[kind(b)]) {
             ("database", "dataset") => RelType::StoresDataOf,
+            ("database" | "application", "virtual_machine") => RelType::RunsOn,
+            ("virtual_machine", "server") => RelType::HostedBy,
             (_, "network_device") => RelType::ConnectsTo,
             _ => RelType::DependsOn,
         };
         edges.push((key(a), rel, key(b)));
+        made += 1;
         if edges.len() == 10_000 {
             store
                 .bulk_add_relationships(&actor, std::mem::take(&mut edges))
