@@ -349,6 +349,8 @@ pub trait CmdbStore {
     async fn delete_ci(&self, actor: &Actor, id: crate::ids::CiId) -> StoreResult<()>;
     async fn ci(&self, id: crate::ids::CiId) -> StoreResult<CiRecord>;
     async fn ci_by_key(&self, external_key: &str) -> StoreResult<CiRecord>;
+    /// The given CIs (missing ones are left out), in no particular order.
+    async fn cis_by_ids(&self, ids: &[crate::ids::CiId]) -> StoreResult<Vec<CiRecord>>;
     async fn list_cis(&self, filter: &CiFilter, page: PageRequest) -> StoreResult<Page<CiRecord>>;
     /// Names and types of the given CIs (missing ones are left out).
     async fn ci_names(
@@ -490,6 +492,11 @@ pub trait MeasureStore {
         ci: crate::ids::CiId,
         baseline: Option<crate::ids::BaselineId>,
     ) -> StoreResult<GapData>;
+    /// `gap_data` for many CIs at once with a handful of set-based queries (gap reports).
+    async fn gap_data_many(
+        &self,
+        items: &[(crate::ids::CiId, Option<crate::ids::BaselineId>)],
+    ) -> StoreResult<Vec<GapData>>;
     /// Stores an evidence file for an implementation; its SHA-256 goes into the audit log.
     async fn add_evidence(
         &self,

@@ -332,6 +332,21 @@ macro_rules! impl_cmdb_store {
                     .try_into()
             }
 
+            async fn cis_by_ids(&self, ids: &[custos_core::CiId]) -> custos_core::error::StoreResult<Vec<custos_core::store::CiRecord>> {
+                let mut out = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(crate::cmdb::CHUNK) {
+                    let sql = format!("SELECT {} FROM cis c WHERE c.id IN ({})", crate::rows::CI_COLS, crate::rows::placeholders(1, chunk.len()));
+                    let mut q = sqlx::query_as::<_, crate::rows::CiRow>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(id.0);
+                    }
+                    for r in q.fetch_all(&self.pool).await.map_err(crate::error::map("configuration item"))? {
+                        out.push(r.try_into()?);
+                    }
+                }
+                Ok(out)
+            }
+
             async fn list_cis(
                 &self,
                 f: &custos_core::store::CiFilter,

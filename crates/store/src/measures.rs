@@ -165,6 +165,107 @@ macro_rules! impl_measure_store {
                 Ok(after)
             }
 
+            async fn gap_data_many(
+                &self,
+                items: &[(custos_core::CiId, Option<custos_core::BaselineId>)],
+            ) -> custos_core::error::StoreResult<Vec<custos_core::store::GapData>> {
+                use std::collections::{HashMap, HashSet};
+                let map = crate::error::map("measures");
+                let mut tx = self.pool.begin().await.map_err(&map)?;
+                // Everything the scope inherits classification from, with the parent links.
+                let scope: Vec<uuid::Uuid> = items.iter().map(|(c, _)| c.0).collect();
+                let mut parents: HashMap<uuid::Uuid, Vec<uuid::Uuid>> = HashMap::new();
+                let mut seen: HashSet<uuid::Uuid> = scope.iter().copied().collect();
+                let mut frontier = scope.clone();
+                while !frontier.is_empty() {
+                    let mut next = vec![];
+                    for (p, c) in Self::flow_parents(&mut tx, &frontier).await? {
+                        parents.entry(c).or_default().push(p);
+                        if seen.insert(p) {
+                            next.push(p);
+                        }
+                    }
+                    frontier = next;
+                }
+                let all: Vec<uuid::Uuid> = seen.into_iter().collect();
+                let mut added: HashMap<uuid::Uuid, Vec<custos_core::ControlId>> = HashMap::new();
+                let mut common: HashMap<uuid::Uuid, Vec<custos_core::measures::Implementation>> = HashMap::new();
+                for chunk in all.chunks(crate::cmdb::CHUNK) {
+                    let ph = crate::rows::placeholders(1, chunk.len());
+                    let sql = format!("SELECT control_ref, ci_id FROM ci_controls WHERE ci_id IN ({ph})");
+                    let mut q = sqlx::query_as::<_, (uuid::Uuid, uuid::Uuid)>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    for (k, c) in q.fetch_all(&mut *tx).await.map_err(&map)? {
+                        added.entry(c).or_default().push(custos_core::ControlId(k));
+                    }
+                    let sql = format!(
+                        "SELECT {} FROM implementations i JOIN cis c ON c.id = i.ci_id WHERE i.inheritable \
+                         AND c.ci_type = 'business_service' AND i.ci_id IN ({ph})",
+                        crate::rows::IMPL_COLS
+                    );
+                    let mut q = sqlx::query_as::<_, crate::rows::ImplRow>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    for r in q.fetch_all(&mut *tx).await.map_err(&map)? {
+                        let i: custos_core::measures::Implementation = r.try_into()?;
+                        common.entry(i.ci_id.0).or_default().push(i);
+                    }
+                }
+                let mut own: HashMap<uuid::Uuid, Vec<custos_core::measures::Implementation>> = HashMap::new();
+                for chunk in scope.chunks(crate::cmdb::CHUNK) {
+                    let sql = format!("SELECT {} FROM implementations i WHERE i.ci_id IN ({})", crate::rows::IMPL_COLS, crate::rows::placeholders(1, chunk.len()));
+                    let mut q = sqlx::query_as::<_, crate::rows::ImplRow>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    for r in q.fetch_all(&mut *tx).await.map_err(&map)? {
+                        let i: custos_core::measures::Implementation = r.try_into()?;
+                        own.entry(i.ci_id.0).or_default().push(i);
+                    }
+                }
+                let mut baselines: HashMap<custos_core::BaselineId, Vec<custos_core::ControlId>> = HashMap::new();
+                for b in items.iter().filter_map(|(_, b)| *b) {
+                    if let std::collections::hash_map::Entry::Vacant(e) = baselines.entry(b) {
+                        let rows = sqlx::query_as::<_, (uuid::Uuid,)>("SELECT control_ref FROM baseline_controls WHERE baseline_id = $1")
+                            .bind(b.0)
+                            .fetch_all(&mut *tx)
+                            .await
+                            .map_err(&map)?;
+                        e.insert(rows.into_iter().map(|r| custos_core::ControlId(r.0)).collect());
+                    }
+                }
+                tx.commit().await.map_err(&map)?;
+                let mut out = Vec::with_capacity(items.len());
+                for (ci, b) in items {
+                    // This CI's ancestors, from the parent links.
+                    let mut anc: HashSet<uuid::Uuid> = HashSet::new();
+                    let mut stack = vec![ci.0];
+                    while let Some(n) = stack.pop() {
+                        for p in parents.get(&n).into_iter().flatten() {
+                            if *p != ci.0 && anc.insert(*p) {
+                                stack.push(*p);
+                            }
+                        }
+                    }
+                    let mut add = vec![];
+                    for on in std::iter::once(ci.0).chain(anc.iter().copied()) {
+                        for k in added.get(&on).into_iter().flatten() {
+                            add.push((*k, custos_core::CiId(on)));
+                        }
+                    }
+                    out.push(custos_core::store::GapData {
+                        baseline: b.and_then(|b| baselines.get(&b).cloned()).unwrap_or_default(),
+                        added: add,
+                        own: own.remove(&ci.0).unwrap_or_default(),
+                        common: anc.iter().flat_map(|a| common.get(a).cloned().unwrap_or_default()).collect(),
+                    });
+                }
+                Ok(out)
+            }
+
             async fn add_evidence(
                 &self,
                 actor: &custos_core::authz::Actor,

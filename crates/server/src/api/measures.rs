@@ -479,9 +479,8 @@ pub async fn gap_report(
                     |ids| async move { store.edges_touching(&ids).await },
                 )
                 .await?;
-                for d in deps {
-                    rs.push(store.ci(d.ci).await?);
-                }
+                let ids: Vec<CiId> = deps.iter().map(|d| d.ci).collect();
+                rs.extend(store.cis_by_ids(&ids).await?);
             }
             rs
         }
@@ -506,9 +505,21 @@ pub async fn gap_report(
         }
     };
     let mut total = GapSummary::of(&[]);
+    let baseline_of = |r: &CiRecord| map[(high_water_mark(&r.effective).as_i16() - 1) as usize].0;
+    let inputs: Vec<(CiId, Option<BaselineId>)> =
+        records.iter().map(|r| (r.ci.id, baseline_of(r))).collect();
+    let data = store.gap_data_many(&inputs).await?;
     let mut items = vec![];
-    for r in &records {
-        let s = GapSummary::of(&ci_gap(store, r, &map, now).await?);
+    for (r, d) in records.iter().zip(data) {
+        let lines = gap_lines(&GapInput {
+            ci: r.ci.id,
+            baseline: &d.baseline,
+            added: &d.added,
+            own: &d.own,
+            common: &d.common,
+            now,
+        });
+        let s = GapSummary::of(&lines);
         total.add(&s);
         items.push(GapRow {
             ci: CiRef {

@@ -276,6 +276,21 @@ async fn the_gap_moves_with_classification_implementation_and_time() {
         )
         .await;
 
+        // The gap report (set-based) agrees with the CI's own measures view (per CI).
+        let m: Value = app
+            .get(&format!("/api/v1/cis/{vm}/measures"), &agent)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let g: Value = app
+            .get(&format!("/api/v1/gaps?scope=ci&ci={vm}"), &agent)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(g["total"], m["summary"], "{}", app.backend);
+
         // Explicit mapping by an administrator overrides the default by name.
         let admin = app.token_for(&[Role::Admin]).await;
         let low = map[0]["baseline_id"].as_str().unwrap();
