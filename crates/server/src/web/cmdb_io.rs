@@ -2,12 +2,11 @@
 
 use super::{Nav, WebError, WebUser, check_csrf};
 use crate::api::cmdb_io::{ImportReport, MAX_IMPORT, export_data, import_bytes};
-use crate::extract::Form;
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
@@ -58,35 +57,12 @@ async fn upload(
     req: axum::extract::Request,
 ) -> Result<Response, WebError> {
     let actor = w.require(Permission::ManageCmdb)?;
-    let mut parts = <Multipart as axum::extract::FromRequest<AppState>>::from_request(req, &state)
-        .await
-        .map_err(|e| WebError::BadRequest(e.body_text()))?;
-    let (mut csrf, mut file, mut name) = (String::new(), None, String::new());
-    while let Some(field) = parts
-        .next_field()
-        .await
-        .map_err(|e| WebError::BadRequest(e.body_text()))?
-    {
-        match field.name().unwrap_or_default() {
-            "csrf" => {
-                csrf = field
-                    .text()
-                    .await
-                    .map_err(|e| WebError::BadRequest(e.body_text()))?
-            }
-            "file" => {
-                name = field.file_name().unwrap_or_default().to_lowercase();
-                file = Some(
-                    field
-                        .bytes()
-                        .await
-                        .map_err(|e| WebError::BadRequest(e.body_text()))?,
-                );
-            }
-            _ => {}
-        }
-    }
-    check_csrf(&Form(vec![("csrf".into(), csrf)]), &w.session)?;
+    let (fields, upload) = super::read_upload(req, &state, "file").await?;
+    check_csrf(&fields, &w.session)?;
+    let (name, file) = match upload {
+        Some(f) => (f.name.to_lowercase(), Some(f.bytes)),
+        None => (String::new(), None),
+    };
     let Some(bytes) = file.filter(|b| !b.is_empty()) else {
         return Ok((
             StatusCode::BAD_REQUEST,

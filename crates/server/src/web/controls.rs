@@ -10,7 +10,7 @@ use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -241,40 +241,10 @@ async fn import_upload(
 ) -> Result<Response, WebError> {
     let actor = w.require(Permission::ManageControls)?;
     // Read the body only after the permission check, so refusals are 403 whatever was sent.
-    let mut parts = <Multipart as axum::extract::FromRequest<AppState>>::from_request(req, &state)
-        .await
-        .map_err(|e| WebError::BadRequest(e.body_text()))?;
-    let (mut csrf, mut catalog, mut file) = (String::new(), String::new(), None);
-    while let Some(field) = parts
-        .next_field()
-        .await
-        .map_err(|e| WebError::BadRequest(e.body_text()))?
-    {
-        match field.name().unwrap_or_default() {
-            "csrf" => {
-                csrf = field
-                    .text()
-                    .await
-                    .map_err(|e| WebError::BadRequest(e.body_text()))?
-            }
-            "catalog_id" => {
-                catalog = field
-                    .text()
-                    .await
-                    .map_err(|e| WebError::BadRequest(e.body_text()))?
-            }
-            "document" => {
-                file = Some(
-                    field
-                        .bytes()
-                        .await
-                        .map_err(|e| WebError::BadRequest(e.body_text()))?,
-                )
-            }
-            _ => {}
-        }
-    }
-    check_csrf(&Form(vec![("csrf".into(), csrf)]), &w.session)?;
+    let (fields, upload) = super::read_upload(req, &state, "document").await?;
+    check_csrf(&fields, &w.session)?;
+    let catalog = fields.get_or_empty("catalog_id").to_string();
+    let file = upload.map(|f| f.bytes);
     let outcome = async {
         let bytes = file
             .filter(|b| !b.is_empty())

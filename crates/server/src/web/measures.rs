@@ -444,44 +444,9 @@ async fn upload_evidence(
 ) -> Result<Response, WebError> {
     let actor = w.require(Permission::ManageImplementations)?;
     let (id, control) = (ids(&id)?, control_id(&control)?);
-    let mut parts =
-        <axum::extract::Multipart as axum::extract::FromRequest<AppState>>::from_request(
-            req, &state,
-        )
-        .await
-        .map_err(|e| WebError::BadRequest(e.body_text()))?;
-    let (mut csrf, mut file) = (String::new(), None);
-    while let Some(field) = parts
-        .next_field()
-        .await
-        .map_err(|e| WebError::BadRequest(e.body_text()))?
-    {
-        match field.name().unwrap_or_default() {
-            "csrf" => {
-                csrf = field
-                    .text()
-                    .await
-                    .map_err(|e| WebError::BadRequest(e.body_text()))?
-            }
-            "file" => {
-                let name = field.file_name().unwrap_or_default().to_string();
-                let ct = field
-                    .content_type()
-                    .unwrap_or("application/octet-stream")
-                    .to_string();
-                file = Some((
-                    name,
-                    ct,
-                    field
-                        .bytes()
-                        .await
-                        .map_err(|e| WebError::BadRequest(e.body_text()))?,
-                ));
-            }
-            _ => {}
-        }
-    }
-    check_csrf(&Form(vec![("csrf".into(), csrf)]), &w.session)?;
+    let (fields, upload) = super::read_upload(req, &state, "file").await?;
+    check_csrf(&fields, &w.session)?;
+    let file = upload.map(|f| (f.name, f.content_type, f.bytes));
     let result = async {
         let (name, ct, bytes) = file
             .filter(|f| !f.2.is_empty())

@@ -155,6 +155,50 @@ impl FromRequestParts<AppState> for AnySession {
     }
 }
 
+/// A file sent with a multipart form.
+pub struct UploadedFile {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: axum::body::Bytes,
+}
+
+/// Reads a multipart form: its text fields (as a [`Form`], CSRF token included) and the
+/// file in `file_field`. Call it after the permission check, so that refusals are 403
+/// whatever was sent.
+pub async fn read_upload(
+    req: axum::extract::Request,
+    state: &AppState,
+    file_field: &str,
+) -> Result<(crate::extract::Form, Option<UploadedFile>), WebError> {
+    let bad = |e: axum::extract::multipart::MultipartError| WebError::BadRequest(e.body_text());
+    let mut parts =
+        <axum::extract::Multipart as axum::extract::FromRequest<AppState>>::from_request(
+            req, state,
+        )
+        .await
+        .map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let (mut texts, mut file) = (vec![], None);
+    while let Some(field) = parts.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == file_field {
+            let file_name = field.file_name().unwrap_or_default().to_string();
+            let content_type = field
+                .content_type()
+                .unwrap_or("application/octet-stream")
+                .to_string();
+            let bytes = field.bytes().await.map_err(bad)?;
+            file = Some(UploadedFile {
+                name: file_name,
+                content_type,
+                bytes,
+            });
+        } else {
+            texts.push((name, field.text().await.map_err(bad)?));
+        }
+    }
+    Ok((crate::extract::Form(texts), file))
+}
+
 /// Checks a form's CSRF token against the session's.
 pub fn check_csrf(form: &crate::extract::Form, session: &SessionRecord) -> Result<(), WebError> {
     if constant_time_eq(form.get_or_empty("csrf"), &session.csrf_token) {

@@ -197,3 +197,101 @@ async fn the_import_page_takes_a_file_upload() {
         assert!(page.contains("Test enhancement"));
     }
 }
+
+#[tokio::test]
+async fn cmdb_import_and_evidence_uploads_on_pages() {
+    for app in spawn_apps().await {
+        app.user("sec@example.org", &[Role::SecurityManager], None)
+            .await;
+        let (ci, _, _) = app.ci_pair("up").await;
+        let ctl = app.control("up").await;
+        let mut b = app.browser();
+        b.login("sec@example.org", PASSWORD).await;
+        let (_, _, page) = b.get("/cmdb/import").await;
+        let csrf = Browser::csrf(&page);
+        let cookie = b
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let send = |path: String, name: &'static str, body: &'static str, csrf: String| {
+            let form = reqwest::multipart::Form::new()
+                .text("csrf", csrf)
+                .part("file", reqwest::multipart::Part::text(body).file_name(name));
+            app.client
+                .post(app.url(&path))
+                .header("cookie", cookie.clone())
+                .multipart(form)
+                .send()
+        };
+        // The security manager may not change the CMDB: 403 before the upload is read.
+        let r = send(
+            "/cmdb/import".into(),
+            "cis.csv",
+            "external_key,ci_type,name\nk1,server,s1\n",
+            csrf.clone(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{}", app.backend);
+        // But may file evidence.
+        let r = send(
+            format!("/cmdb/{ci}/measures/{ctl}/evidence"),
+            "wipe-log.txt",
+            "wiped 2026-10-01",
+            csrf.clone(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", app.backend);
+        let (_, _, page) = b.get(&format!("/cmdb/{ci}/measures/{ctl}")).await;
+        let sha = custos_core::secret::sha256_hex(b"wiped 2026-10-01");
+        assert!(
+            page.contains("wipe-log.txt") && page.contains(&sha),
+            "{page}"
+        );
+        let r = send(
+            format!("/cmdb/{ci}/measures/{ctl}/evidence"),
+            "x.txt",
+            "x",
+            "forged".into(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+        app.user("agent@example.org", &[Role::Agent], None).await;
+        let mut a = app.browser();
+        a.login("agent@example.org", PASSWORD).await;
+        let (_, _, page) = a.get("/cmdb/import").await;
+        let csrf = Browser::csrf(&page);
+        let cookie = a
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+            "file",
+            reqwest::multipart::Part::text(
+                "external_key,ci_type,name\nk1,server,s1\nk2,toaster,t\n",
+            )
+            .file_name("cis.csv"),
+        );
+        let r = app
+            .client
+            .post(app.url("/cmdb/import"))
+            .header("cookie", cookie)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains("1 created") && page.contains("unknown ci_type"),
+            "{page}"
+        );
+    }
+}
