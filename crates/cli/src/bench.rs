@@ -208,6 +208,7 @@ pub async fn run(store: &dyn Store, cis: usize, rels: usize) -> anyhow::Result<(
     );
 
     crate::demo::load_nist(store, &actor).await?;
+    store.analyze().await.map_err(e)?;
     // Classify the bench service high, then recompute everything from scratch.
     let svc = store.ci_by_key("bench-svc").await.map_err(e)?.ci.id;
     let high = Classification {

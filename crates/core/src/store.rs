@@ -296,6 +296,8 @@ pub trait Store:
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> StoreResult<()>;
+    /// Refreshes the query planner's statistics (after bulk imports).
+    async fn analyze(&self) -> StoreResult<()>;
     fn pool_stats(&self) -> PoolStats;
     async fn close(&self);
 }

@@ -105,6 +105,14 @@ impl Store for PgStore {
             .map_err(crate::error::map("database"))
     }
 
+    async fn analyze(&self) -> Result<(), StoreError> {
+        sqlx::query("ANALYZE")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(crate::error::map("database"))
+    }
+
     fn pool_stats(&self) -> PoolStats {
         PoolStats {
             size: self.pool.size(),

@@ -115,6 +115,14 @@ impl Store for SqliteStore {
             .map_err(crate::error::map("database"))
     }
 
+    async fn analyze(&self) -> Result<(), StoreError> {
+        sqlx::query("PRAGMA optimize")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(crate::error::map("database"))
+    }
+
     fn pool_stats(&self) -> PoolStats {
         PoolStats {
             size: self.pool.size(),

@@ -265,6 +265,10 @@ pub async fn import_bytes(
     }
     if report.cis_created + report.cis_updated + report.relationships_created > 0 {
         report.reclassified = store.recompute_classification().await?;
+        // Large imports change the tables' shape; let the planner know.
+        if report.cis_created + report.relationships_created > 10_000 {
+            store.analyze().await?;
+        }
     }
     report.errors.sort_by_key(|e| (e.section, e.line));
     Ok(report)
