@@ -27,6 +27,8 @@ pub struct Config {
     /// How long an API-token lookup is reused, in ms (0: look up every request). Bounds how
     /// long a token revoked on another instance keeps working.
     pub auth_cache_ttl_ms: u64,
+    /// Display names for the classification levels low, moderate, high.
+    pub level_labels: Vec<String>,
 }
 
 impl Default for Config {
@@ -41,6 +43,7 @@ impl Default for Config {
             cookie_secure: true,
             body_limit_bytes: 1024 * 1024,
             auth_cache_ttl_ms: 1000,
+            level_labels: vec!["low".into(), "moderate".into(), "high".into()],
         }
     }
 }
@@ -61,6 +64,7 @@ impl std::fmt::Debug for Config {
             .field("cookie_secure", &self.cookie_secure)
             .field("body_limit_bytes", &self.body_limit_bytes)
             .field("auth_cache_ttl_ms", &self.auth_cache_ttl_ms)
+            .field("level_labels", &self.level_labels)
             .finish()
     }
 }
@@ -105,7 +109,8 @@ pub struct Overrides {
     pub log_format: Option<String>,
 }
 
-const KNOWN: [&str; 9] = [
+const KNOWN: [&str; 10] = [
+    "level_labels",
     "auth_cache_ttl_ms",
     "listen",
     "data_dir",
@@ -154,6 +159,16 @@ pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<(Confi
     let config: Config = fig
         .extract()
         .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    if config.level_labels.len() != 3
+        || config
+            .level_labels
+            .iter()
+            .any(|l| l.trim().is_empty() || l.len() > 40)
+    {
+        anyhow::bail!(
+            "invalid configuration: level_labels must be three names (for low, moderate, high), e.g. [\"public\", \"internal\", \"confidential\"]"
+        );
+    }
     Ok((config, warnings))
 }
 
@@ -186,7 +201,7 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
                 "c.toml",
-                "listen = \"0.0.0.0:9000\"\nmax_connections = 3\nbogus = 1\n",
+                "listen = \"0.0.0.0:9000\"\nmax_connections = 3\nbogus = 1\nlevel_labels = [\"public\", \"internal\", \"confidential\"]\n",
             )?;
             jail.set_env("CUSTOS_MAX_CONNECTIONS", "5");
             let o = Overrides {
@@ -199,6 +214,9 @@ mod tests {
             assert_eq!(c.data_dir, PathBuf::from("/tmp/x"), "flag beats all");
             assert_eq!(c.database_url(), "sqlite:/tmp/x/custos.db");
             assert!(warnings.iter().any(|w| w.contains("bogus")), "{warnings:?}");
+            assert_eq!(c.level_labels, ["public", "internal", "confidential"]);
+            jail.create_file("bad.toml", "level_labels = [\"a\"]\n")?;
+            assert!(load(Some(Path::new("bad.toml")), &Overrides::default()).is_err());
             Ok(())
         });
     }

@@ -16,6 +16,9 @@ pub struct ServerSettings {
     pub seal_interval_ms: u64,
     /// How long an API-token lookup may be reused, in milliseconds (0: never).
     pub auth_cache_ttl_ms: u64,
+    /// Display names of the classification levels low, moderate, high (e.g. public,
+    /// internal, confidential). The API always uses low/moderate/high.
+    pub level_labels: [String; 3],
 }
 
 impl Default for ServerSettings {
@@ -25,6 +28,7 @@ impl Default for ServerSettings {
             body_limit: 1024 * 1024,
             seal_interval_ms: 500,
             auth_cache_ttl_ms: 1000,
+            level_labels: ["low".into(), "moderate".into(), "high".into()],
         }
     }
 }

@@ -2,7 +2,7 @@
 //! from), relationships, a dependency diagram, impact analysis; forms to maintain them.
 
 use super::admin::Opt;
-use super::{Nav, WebError, WebUser, check_csrf, see_other};
+use super::{LevelLabels, Nav, WebError, WebUser, check_csrf, see_other};
 use crate::api::cmdb::{ClassificationOut, ImpactOut, impact_depth, provenance, run_impact};
 use crate::error::ApiError;
 use crate::extract::Form;
@@ -79,6 +79,7 @@ pub struct CiRow {
 struct ListPage {
     title: String,
     nav: Option<Nav>,
+    lv: LevelLabels,
     q: String,
     types: Vec<Opt>,
     statuses: Vec<Opt>,
@@ -159,6 +160,7 @@ async fn list(
         s.finish()
     });
     Ok(ListPage {
+        lv: LevelLabels::of(&state),
         title: "Configuration items".into(),
         nav: Some(Nav::new(&w, "/cmdb")),
         q: get("q"),
@@ -485,6 +487,7 @@ pub struct RelRow {
 struct ShowPage {
     title: String,
     nav: Option<Nav>,
+    lv: LevelLabels,
     csrf: String,
     id: String,
     ci_type: String,
@@ -503,7 +506,7 @@ struct ShowPage {
     error: Option<String>,
 }
 
-fn level_options(current: Option<Level>) -> Vec<Opt> {
+fn level_options(lv: &LevelLabels, current: Option<Level>) -> Vec<Opt> {
     let mut v = vec![Opt {
         value: String::new(),
         label: "not set".into(),
@@ -512,7 +515,7 @@ fn level_options(current: Option<Level>) -> Vec<Opt> {
     for l in [Level::Low, Level::Moderate, Level::High] {
         v.push(Opt {
             value: l.as_str().into(),
-            label: l.as_str().into(),
+            label: lv.get(l.as_str()).to_string(),
             selected: current == Some(l),
         });
     }
@@ -588,7 +591,9 @@ async fn show_page(
         })
         .collect();
     let explicit = r.ci.explicit;
+    let lv = LevelLabels::of(state);
     Ok(ShowPage {
+        lv: lv.clone(),
         title: r.ci.name.clone(),
         nav: Some(Nav::new(w, "/cmdb")),
         csrf: w.session.csrf_token.clone(),
@@ -613,10 +618,13 @@ async fn show_page(
         level_opts: vec![
             (
                 "confidentiality".into(),
-                level_options(explicit.confidentiality),
+                level_options(&lv, explicit.confidentiality),
             ),
-            ("integrity".into(), level_options(explicit.integrity)),
-            ("availability".into(), level_options(explicit.availability)),
+            ("integrity".into(), level_options(&lv, explicit.integrity)),
+            (
+                "availability".into(),
+                level_options(&lv, explicit.availability),
+            ),
         ],
         can_manage: w.principal.has(Permission::ManageCmdb),
         can_classify: w.principal.has(Permission::ClassifyCis),

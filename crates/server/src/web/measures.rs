@@ -2,7 +2,7 @@
 //! implementation, adding controls, and the gap report (with CSV download).
 
 use super::admin::Opt;
-use super::{Nav, WebError, WebUser, check_csrf, see_other};
+use super::{LevelLabels, Nav, WebError, WebUser, check_csrf, see_other};
 use crate::api::measures::{GapReport, MeasuresOut, gap_csv, gap_report, measures};
 use crate::error::ApiError;
 use crate::extract::Form;
@@ -52,6 +52,7 @@ fn query(raw: Option<String>) -> HashMap<String, String> {
 struct ShowPage {
     title: String,
     nav: Option<Nav>,
+    lv: LevelLabels,
     csrf: String,
     id: String,
     m: MeasuresOut,
@@ -78,6 +79,7 @@ async fn show_page(
         });
     }
     Ok(ShowPage {
+        lv: LevelLabels::of(state),
         title: format!("Security measures: {}", r.ci.name),
         nav: Some(Nav::new(w, "/cmdb")),
         csrf: w.session.csrf_token.clone(),
@@ -350,6 +352,7 @@ async fn save(
 struct GapsPage {
     title: String,
     nav: Option<Nav>,
+    lv: LevelLabels,
     report: GapReport,
     sort: String,
     types: Vec<Opt>,
@@ -406,6 +409,7 @@ async fn gaps(
         })
         .collect();
     Ok(GapsPage {
+        lv: LevelLabels::of(&state),
         title: "Security measures: gaps".into(),
         nav: Some(Nav::new(&w, "/gaps")),
         csv: format!("/gaps.csv?{}", raw.unwrap_or_default()),

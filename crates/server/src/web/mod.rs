@@ -155,6 +155,26 @@ impl FromRequestParts<AppState> for AnySession {
     }
 }
 
+/// The configured display names of the classification levels, for templates.
+#[derive(Clone)]
+pub struct LevelLabels(pub [String; 3]);
+
+impl LevelLabels {
+    pub fn of(state: &AppState) -> Self {
+        Self(state.settings.level_labels.clone())
+    }
+
+    /// The display name of `low`, `moderate` or `high`.
+    pub fn get<'a>(&'a self, level: &'a str) -> &'a str {
+        match level {
+            "low" => &self.0[0],
+            "moderate" => &self.0[1],
+            "high" => &self.0[2],
+            other => other,
+        }
+    }
+}
+
 /// A file sent with a multipart form.
 pub struct UploadedFile {
     pub name: String,

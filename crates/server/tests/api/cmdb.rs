@@ -440,6 +440,10 @@ async fn ci_pages_show_classification_sources_and_work_without_javascript() {
         assert!(page.contains("inherited from <a href=\"/cmdb/"), "{page}");
         assert!(page.contains("HR portal"));
         assert!(page.contains("<svg viewBox="), "dependency diagram");
+        assert!(
+            page.contains(">confidential</span>") && !page.contains(">high</span>"),
+            "configured level names are shown: {page}"
+        );
         let (status, _, page) = b.get(&format!("{db_page}/impact?direction=upstream")).await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains("HR portal"));

@@ -94,6 +94,7 @@ async fn spawn(store: Arc<dyn Store>, dir: Option<TempDir>) -> TestApp {
         body_limit: 64 * 1024,
         seal_interval_ms: 100,
         auth_cache_ttl_ms: 300,
+        level_labels: ["public".into(), "internal".into(), "confidential".into()],
     };
     let state = AppState::new(store.clone(), settings);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
