@@ -10,7 +10,7 @@
 use crate::error::DomainError;
 use crate::ids::CiId;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -112,65 +112,77 @@ pub struct Region<'a> {
 }
 
 /// Computes the effective classification of every node in the region.
+///
+/// Works on dense indices (one hash lookup per edge to build the adjacency, none in the
+/// searches), so a full recompute of a large CMDB is dominated by reading it.
 pub fn propagate(r: &Region<'_>) -> HashMap<CiId, Effective> {
-    let in_region: HashSet<CiId> = r.nodes.iter().copied().collect();
-    let mut children: HashMap<CiId, Vec<CiId>> = HashMap::new();
-    for &n in r.nodes {
-        for p in r.parents.get(&n).into_iter().flatten() {
-            if in_region.contains(p) {
-                children.entry(*p).or_default().push(n);
+    let n = r.nodes.len();
+    let index: HashMap<CiId, u32> = r
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (*c, i as u32))
+        .collect();
+    let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let mut outside_parents: Vec<Vec<(CiId, &Effective)>> = vec![Vec::new(); n];
+    for (i, node) in r.nodes.iter().enumerate() {
+        for p in r.parents.get(node).into_iter().flatten() {
+            if let Some(&pi) = index.get(p) {
+                children[pi as usize].push(i as u32);
+            } else if let Some(e) = r.outside.get(p) {
+                outside_parents[i].push((*p, e));
             }
         }
     }
-    let mut out: HashMap<CiId, Effective> = r
+    let explicit: Vec<Classification> = r
         .nodes
         .iter()
-        .map(|n| (*n, [Derived::DEFAULT; 3]))
+        .map(|c| r.explicit.get(c).copied().unwrap_or_default())
         .collect();
+    let mut out: Vec<Effective> = vec![[Derived::DEFAULT; 3]; n];
+    let mut assigned = vec![false; n];
+    let mut queue: VecDeque<u32> = VecDeque::new();
     for dim in 0..3 {
-        let mut assigned: HashSet<CiId> = HashSet::new();
+        assigned.iter_mut().for_each(|a| *a = false);
         for level in Level::DESCENDING {
-            let mut queue = VecDeque::new();
             // Seeds: set on the node itself first, then inherited from outside the region.
-            for &n in r.nodes {
-                if !assigned.contains(&n)
-                    && r.explicit.get(&n).and_then(|c| c.get(dim)) == Some(level)
-                {
-                    assigned.insert(n);
-                    out.get_mut(&n).expect("region node")[dim] = Derived {
+            for i in 0..n {
+                if !assigned[i] && explicit[i].get(dim) == Some(level) {
+                    assigned[i] = true;
+                    out[i][dim] = Derived {
                         level,
-                        source: Some(n),
+                        source: Some(r.nodes[i]),
                         via: None,
                     };
-                    queue.push_back(n);
+                    queue.push_back(i as u32);
                 }
             }
-            for &n in r.nodes {
-                if assigned.contains(&n) {
+            for i in 0..n {
+                if assigned[i] {
                     continue;
                 }
-                let from_outside = r.parents.get(&n).into_iter().flatten().find_map(|p| {
-                    let d = r.outside.get(p)?[dim];
-                    (d.level == level && d.source.is_some()).then_some((p, d))
-                });
-                if let Some((p, d)) = from_outside {
-                    assigned.insert(n);
-                    out.get_mut(&n).expect("region node")[dim] = Derived {
+                let from_outside = outside_parents[i]
+                    .iter()
+                    .find(|(_, e)| e[dim].level == level && e[dim].source.is_some());
+                if let Some((p, e)) = from_outside {
+                    assigned[i] = true;
+                    out[i][dim] = Derived {
                         level,
-                        source: d.source,
+                        source: e[dim].source,
                         via: Some(*p),
                     };
-                    queue.push_back(n);
+                    queue.push_back(i as u32);
                 }
             }
-            while let Some(n) = queue.pop_front() {
-                let source = out[&n][dim].source;
-                for &c in children.get(&n).into_iter().flatten() {
-                    if assigned.insert(c) {
-                        out.get_mut(&c).expect("region node")[dim] = Derived {
+            while let Some(i) = queue.pop_front() {
+                let (source, via) = (out[i as usize][dim].source, r.nodes[i as usize]);
+                for &c in &children[i as usize] {
+                    if !assigned[c as usize] {
+                        assigned[c as usize] = true;
+                        out[c as usize][dim] = Derived {
                             level,
                             source,
-                            via: Some(n),
+                            via: Some(via),
                         };
                         queue.push_back(c);
                     }
@@ -178,7 +190,7 @@ pub fn propagate(r: &Region<'_>) -> HashMap<CiId, Effective> {
             }
         }
     }
-    out
+    r.nodes.iter().copied().zip(out).collect()
 }
 
 #[cfg(test)]
@@ -224,7 +236,7 @@ mod tests {
             seeds: &[CiId],
         ) -> HashMap<CiId, Effective> {
             let mut region: Vec<CiId> = vec![];
-            let mut seen: HashSet<CiId> = HashSet::new();
+            let mut seen: std::collections::HashSet<CiId> = std::collections::HashSet::new();
             let mut q: VecDeque<CiId> = seeds.iter().copied().collect();
             while let Some(n) = q.pop_front() {
                 if seen.insert(n) {
