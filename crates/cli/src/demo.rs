@@ -251,7 +251,7 @@ pub async fn load_nist(store: &dyn Store, actor: &Actor) -> anyhow::Result<()> {
 /// What `custos demo` prints once it listens on `listen`.
 pub fn banner(listen: std::net::SocketAddr) -> String {
     let mut b = format!(
-        "\nCustos demo is running: http://{listen}/\n\nThe CMDB (/cmdb) holds four services with their applications, machines, data and\nnetwork, classified by the customer representative and the service owner. The control\ncatalogue (/controls) holds NIST SP 800-53 rev5 with the LOW, MODERATE and HIGH baselines.\n\nSign in with any of these accounts (password: {DEMO_PASSWORD}):\n\n"
+        "\nCustos demo is running: http://{listen}/\n\nThe CMDB (/cmdb) holds four services with their applications, machines, data and\nnetwork, classified by the customer representative and the service owner. The control\ncatalogue (/controls) holds NIST SP 800-53 rev5 with the LOW, MODERATE and HIGH baselines;\n/gaps shows what each CI's classification requires and what is implemented, failed or overdue.\n\nSign in with any of these accounts (password: {DEMO_PASSWORD}):\n\n"
     );
     for u in &USERS {
         let mfa = if u.totp {
