@@ -488,12 +488,17 @@ pub trait MeasureStore {
     ) -> StoreResult<crate::measures::Implementation>;
     /// The inputs of a CI's gap: `baseline` controls, explicit additions on the CI and on
     /// everything it inherits classification from, its implementations, and inheritable
-    /// implementations of business services it relies on.
+    /// implementations of business services it relies on. (One CI of `gap_data_many`.)
     async fn gap_data(
         &self,
         ci: crate::ids::CiId,
         baseline: Option<crate::ids::BaselineId>,
-    ) -> StoreResult<GapData>;
+    ) -> StoreResult<GapData> {
+        let mut all = self.gap_data_many(&[(ci, baseline)]).await?;
+        all.pop().ok_or_else(|| {
+            crate::StoreError::Internal("gap data for one CI came back empty".into())
+        })
+    }
     /// `gap_data` for many CIs at once with a handful of set-based queries (gap reports).
     async fn gap_data_many(
         &self,
