@@ -59,6 +59,47 @@ pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Arc<dyn Store>,
     }
 }
 
+/// The `Store` trait itself for a backend: its name, liveness, planner statistics, pool.
+macro_rules! impl_store {
+    ($store:ty, $name:literal, $analyze:literal) => {
+        #[async_trait::async_trait]
+        impl custos_core::store::Store for $store {
+            fn backend(&self) -> &'static str {
+                $name
+            }
+
+            async fn ping(&self) -> Result<(), custos_core::StoreError> {
+                sqlx::query("SELECT 1")
+                    .execute(&self.pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(crate::error::map("database"))
+            }
+
+            async fn analyze(&self) -> Result<(), custos_core::StoreError> {
+                sqlx::query($analyze)
+                    .execute(&self.pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(crate::error::map("database"))
+            }
+
+            fn pool_stats(&self) -> custos_core::store::PoolStats {
+                custos_core::store::PoolStats {
+                    size: self.pool.size(),
+                    idle: self.pool.num_idle() as u32,
+                    max: self.pool.options().get_max_connections(),
+                }
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+        }
+    };
+}
+pub(crate) use impl_store;
+
 /// The one database type a store implementation runs on.
 pub(crate) trait Backend {
     type Db: sqlx::Database;

@@ -3,9 +3,7 @@
 //! which only sealers touch.
 
 use crate::ConnectOptions;
-use async_trait::async_trait;
 use custos_core::StoreError;
-use custos_core::store::{PoolStats, Store};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
@@ -91,37 +89,4 @@ crate::cmdb::impl_cmdb_store!(PgStore);
 crate::controls::impl_control_store!(PgStore);
 crate::measures::impl_measure_store!(PgStore);
 
-#[async_trait]
-impl Store for PgStore {
-    fn backend(&self) -> &'static str {
-        "postgres"
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .map_err(crate::error::map("database"))
-    }
-
-    async fn analyze(&self) -> Result<(), StoreError> {
-        sqlx::query("ANALYZE")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .map_err(crate::error::map("database"))
-    }
-
-    fn pool_stats(&self) -> PoolStats {
-        PoolStats {
-            size: self.pool.size(),
-            idle: self.pool.num_idle() as u32,
-            max: self.pool.options().get_max_connections(),
-        }
-    }
-
-    async fn close(&self) {
-        self.pool.close().await;
-    }
-}
+crate::impl_store!(PgStore, "postgres", "ANALYZE");

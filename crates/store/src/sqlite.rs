@@ -3,9 +3,7 @@
 //! a lock upgrade.
 
 use crate::ConnectOptions;
-use async_trait::async_trait;
 use custos_core::StoreError;
-use custos_core::store::{PoolStats, Store};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -101,37 +99,4 @@ crate::cmdb::impl_cmdb_store!(SqliteStore);
 crate::controls::impl_control_store!(SqliteStore);
 crate::measures::impl_measure_store!(SqliteStore);
 
-#[async_trait]
-impl Store for SqliteStore {
-    fn backend(&self) -> &'static str {
-        "sqlite"
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .map_err(crate::error::map("database"))
-    }
-
-    async fn analyze(&self) -> Result<(), StoreError> {
-        sqlx::query("PRAGMA optimize")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .map_err(crate::error::map("database"))
-    }
-
-    fn pool_stats(&self) -> PoolStats {
-        PoolStats {
-            size: self.pool.size(),
-            idle: self.pool.num_idle() as u32,
-            max: self.pool.options().get_max_connections(),
-        }
-    }
-
-    async fn close(&self) {
-        self.pool.close().await;
-    }
-}
+crate::impl_store!(SqliteStore, "sqlite", "PRAGMA optimize");
