@@ -234,7 +234,7 @@ async fn create_user(
     .await;
     match result {
         Ok(u) => Ok(see_other(&format!("/admin/users/{}", u.id))),
-        Err(e) if e.status().is_client_error() => {
+        Err(e) if super::correctable(&e) => {
             let depts = department_names(&state).await?;
             let (roles, dept): (Vec<Role>, _) = form_roles_dept(&form)
                 .map(|(r, d)| (r.iter().collect(), d))
@@ -346,7 +346,7 @@ async fn update_user(
     .await;
     match result {
         Ok(u) => Ok(see_other(&format!("/admin/users/{}", u.id))),
-        Err(e) if e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND => {
+        Err(e) if super::correctable(&e) => {
             let u = state.store.user(id).await?;
             Ok((
                 StatusCode::BAD_REQUEST,
@@ -524,7 +524,7 @@ async fn save_department(
     .await;
     match result {
         Ok(_) => Ok(see_other("/admin/departments")),
-        Err(e) if e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND => {
+        Err(e) if super::correctable(&e) => {
             let fallback = SecurityProfile {
                 mfa_required: form.checked("mfa_required"),
                 access_two_approvals: form.checked("access_two_approvals"),

@@ -328,7 +328,7 @@ async fn save(
     .await;
     match result {
         Ok(r) => Ok(see_other(&format!("/cmdb/{}", r.ci.id))),
-        Err(e) if e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND => {
+        Err(e) if super::correctable(&e) => {
             let detail = match e {
                 ApiError::Conflict(_) => {
                     "The external key is taken, or the type or department does not exist."
@@ -649,7 +649,7 @@ async fn rejected(
     id: CiId,
     e: ApiError,
 ) -> Result<Response, WebError> {
-    if e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND {
+    if super::correctable(&e) {
         let page = show_page(state, w, id, Some(e.problem().detail)).await?;
         return Ok((StatusCode::BAD_REQUEST, page).into_response());
     }

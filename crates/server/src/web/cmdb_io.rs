@@ -73,7 +73,7 @@ async fn upload(
     let is_json = name.ends_with(".json") || bytes.first() == Some(&b'{');
     match import_bytes(state.store.as_ref(), &actor, &bytes, is_json).await {
         Ok(r) => Ok(page(&w, Some(r), None).into_response()),
-        Err(e) if e.status().is_client_error() => Ok((
+        Err(e) if super::correctable(&e) => Ok((
             StatusCode::BAD_REQUEST,
             page(&w, None, Some(e.problem().detail)),
         )

@@ -264,7 +264,7 @@ async fn import_upload(
         Ok(r) => Ok(import_page(&state, &w, Some(r), None)
             .await?
             .into_response()),
-        Err(e) if e.status().is_client_error() => {
+        Err(e) if super::correctable(&e) => {
             let page = import_page(&state, &w, None, Some(e.problem().detail)).await?;
             Ok((StatusCode::BAD_REQUEST, page).into_response())
         }
@@ -347,7 +347,7 @@ async fn create(
     .await;
     match result {
         Ok(c) => Ok(see_other(&format!("/controls/{}", c.id))),
-        Err(e) if e.status().is_client_error() => Ok((
+        Err(e) if super::correctable(&e) => Ok((
             StatusCode::BAD_REQUEST,
             new_page(&w, Some(&form), Some(e.problem().detail)),
         )

@@ -151,7 +151,7 @@ async fn add_control(
     .await;
     match result {
         Ok(()) => Ok(see_other(&format!("/cmdb/{id}/measures"))),
-        Err(e) if e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND => Ok((
+        Err(e) if super::correctable(&e) => Ok((
             StatusCode::BAD_REQUEST,
             show_page(&state, &w, id, String::new(), Some(e.problem().detail)).await?,
         )
@@ -330,7 +330,7 @@ async fn save(
     .await;
     match result {
         Ok(()) => Ok(see_other(&format!("/cmdb/{id}/measures"))),
-        Err(e) if e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND => Ok((
+        Err(e) if super::correctable(&e) => Ok((
             StatusCode::BAD_REQUEST,
             edit_page(
                 &state,
@@ -465,7 +465,7 @@ async fn upload_evidence(
     .await;
     match result {
         Ok(()) => Ok(see_other(&format!("/cmdb/{id}/measures/{control}"))),
-        Err(e) if e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND => Ok((
+        Err(e) if super::correctable(&e) => Ok((
             StatusCode::BAD_REQUEST,
             edit_page(&state, &w, id, control, None, Some(e.problem().detail)).await?,
         )

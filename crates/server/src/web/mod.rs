@@ -219,6 +219,12 @@ pub async fn read_upload(
     Ok((crate::extract::Form(texts), file))
 }
 
+/// Whether a failed form submission goes back to the user on the re-rendered form: input
+/// they can correct (a 4xx other than "not found"). Anything else fails the request.
+pub fn correctable(e: &ApiError) -> bool {
+    e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND
+}
+
 /// Checks a form's CSRF token against the session's.
 pub fn check_csrf(form: &crate::extract::Form, session: &SessionRecord) -> Result<(), WebError> {
     if constant_time_eq(form.get_or_empty("csrf"), &session.csrf_token) {
