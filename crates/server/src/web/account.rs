@@ -465,7 +465,7 @@ async fn revoke_token(
 ) -> Result<Response, WebError> {
     let actor = w.require(Permission::SelfService)?;
     check_csrf(&form, &w.session)?;
-    let id: TokenId = id.parse().map_err(|_| WebError::NotFound)?;
+    let id: TokenId = super::path_id(&id)?;
     state
         .store
         .revoke_token(&actor, w.principal.user_id, id, Timestamp::now())
@@ -482,7 +482,7 @@ async fn end_session(
 ) -> Result<Response, WebError> {
     let actor = w.require(Permission::SelfService)?;
     check_csrf(&form, &w.session)?;
-    let id: SessionId = id.parse().map_err(|_| WebError::NotFound)?;
+    let id: SessionId = super::path_id(&id)?;
     state
         .store
         .delete_session(&actor, w.principal.user_id, id)

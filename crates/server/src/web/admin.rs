@@ -303,17 +303,13 @@ async fn edit_page(
     })
 }
 
-fn user_id(s: &str) -> Result<UserId, WebError> {
-    s.parse().map_err(|_| WebError::NotFound)
-}
-
 async fn user_form(
     State(state): State<AppState>,
     w: WebUser,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     w.require(Permission::ReadUsers)?;
-    let u = state.store.user(user_id(&id)?).await?;
+    let u = state.store.user(super::path_id::<UserId>(&id)?).await?;
     Ok(edit_page(&state, &w, &u, None).await?.into_response())
 }
 
@@ -325,7 +321,7 @@ async fn update_user(
 ) -> Result<Response, WebError> {
     let actor = w.require(Permission::ManageUsers)?;
     check_csrf(&form, &w.session)?;
-    let id = user_id(&id)?;
+    let id = super::path_id::<UserId>(&id)?;
     let result = async {
         let (roles, dept) = form_roles_dept(&form)?;
         let patch = UserPatch {
@@ -366,8 +362,8 @@ async fn revoke_user_token(
 ) -> Result<Response, WebError> {
     let actor = w.require(Permission::ManageUsers)?;
     check_csrf(&form, &w.session)?;
-    let uid = user_id(&id)?;
-    let tid: TokenId = token.parse().map_err(|_| WebError::NotFound)?;
+    let uid = super::path_id::<UserId>(&id)?;
+    let tid: TokenId = super::path_id(&token)?;
     state
         .store
         .revoke_token(&actor, uid, tid, Timestamp::now())
@@ -557,17 +553,16 @@ async fn create_department(
     save_department(&state, &w, None, &form).await
 }
 
-fn dept_id(s: &str) -> Result<DepartmentId, WebError> {
-    s.parse().map_err(|_| WebError::NotFound)
-}
-
 async fn department_form(
     State(state): State<AppState>,
     w: WebUser,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     w.require(Permission::ReadDepartments)?;
-    let d = state.store.department(dept_id(&id)?).await?;
+    let d = state
+        .store
+        .department(super::path_id::<DepartmentId>(&id)?)
+        .await?;
     let can = w.principal.has(Permission::ManageDepartments);
     Ok(dept_page(
         &w,
@@ -585,7 +580,13 @@ async fn update_department(
     Path(id): Path<String>,
     form: Form,
 ) -> Result<Response, WebError> {
-    save_department(&state, &w, Some(dept_id(&id)?), &form).await
+    save_department(
+        &state,
+        &w,
+        Some(super::path_id::<DepartmentId>(&id)?),
+        &form,
+    )
+    .await
 }
 
 async fn delete_department(
@@ -596,6 +597,9 @@ async fn delete_department(
 ) -> Result<Response, WebError> {
     let actor = w.require(Permission::ManageDepartments)?;
     check_csrf(&form, &w.session)?;
-    state.store.delete_department(&actor, dept_id(&id)?).await?;
+    state
+        .store
+        .delete_department(&actor, super::path_id::<DepartmentId>(&id)?)
+        .await?;
     Ok(see_other("/admin/departments"))
 }

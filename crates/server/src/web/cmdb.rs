@@ -20,7 +20,6 @@ use custos_core::cmdb::{CiInput, Direction, Lifecycle, RelType};
 use custos_core::page::PageRequest;
 use custos_core::store::{CiFilter, CiRecord, RelationshipView};
 use custos_core::{CiId, DepartmentId, RelationshipId};
-use std::collections::HashMap;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -36,16 +35,6 @@ pub fn router() -> Router<AppState> {
             post(delete_relationship),
         )
         .route("/cmdb/{id}/impact", get(impact))
-}
-
-fn query(raw: Option<String>) -> HashMap<String, String> {
-    form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect()
-}
-
-fn ci_id(s: &str) -> Result<CiId, WebError> {
-    s.parse().map_err(|_| WebError::NotFound)
 }
 
 /// A C/I/A badge.
@@ -120,7 +109,7 @@ async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     w.require(Permission::ReadCmdb)?;
-    let q = query(raw);
+    let q = super::query_map(raw);
     let get = |k: &str| {
         q.get(k)
             .map(String::as_str)
@@ -281,7 +270,7 @@ async fn edit_form(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     w.require(Permission::ManageCmdb)?;
-    let r = state.store.ci(ci_id(&id)?).await?;
+    let r = state.store.ci(super::path_id::<CiId>(&id)?).await?;
     Ok(form_page(&state, &w, Some(id), None, Some(&r), None)
         .await?
         .into_response())
@@ -365,7 +354,7 @@ async fn update(
     Path(id): Path<String>,
     form: Form,
 ) -> Result<Response, WebError> {
-    save(&state, &w, Some(ci_id(&id)?), &form).await
+    save(&state, &w, Some(super::path_id::<CiId>(&id)?), &form).await
 }
 
 async fn delete(
@@ -376,7 +365,10 @@ async fn delete(
 ) -> Result<Response, WebError> {
     let actor = w.require(Permission::ManageCmdb)?;
     check_csrf(&form, &w.session)?;
-    state.store.delete_ci(&actor, ci_id(&id)?).await?;
+    state
+        .store
+        .delete_ci(&actor, super::path_id::<CiId>(&id)?)
+        .await?;
     Ok(see_other("/cmdb"))
 }
 
@@ -638,7 +630,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     w.require(Permission::ReadCmdb)?;
-    Ok(show_page(&state, &w, ci_id(&id)?, None)
+    Ok(show_page(&state, &w, super::path_id::<CiId>(&id)?, None)
         .await?
         .into_response())
 }
@@ -664,7 +656,7 @@ async fn classify(
 ) -> Result<Response, WebError> {
     let actor = w.require(Permission::ClassifyCis)?;
     check_csrf(&form, &w.session)?;
-    let id = ci_id(&id)?;
+    let id = super::path_id::<CiId>(&id)?;
     let result = async {
         let p = |k: &str| match form.get_or_empty(k) {
             "" => Ok(None),
@@ -704,7 +696,7 @@ async fn add_relationship(
 ) -> Result<Response, WebError> {
     let actor = w.require(Permission::ManageCmdb)?;
     check_csrf(&form, &w.session)?;
-    let id = ci_id(&id)?;
+    let id = super::path_id::<CiId>(&id)?;
     let result = async {
         let rel_type = RelType::parse(form.get_or_empty("rel_type"))?;
         let other_key = form.get_or_empty("other").trim();
@@ -756,9 +748,12 @@ async fn delete_relationship(
 ) -> Result<Response, WebError> {
     let actor = w.require(Permission::ManageCmdb)?;
     check_csrf(&form, &w.session)?;
-    let rel: RelationshipId = rel.parse().map_err(|_| WebError::NotFound)?;
+    let rel: RelationshipId = super::path_id(&rel)?;
     state.store.delete_relationship(&actor, rel).await?;
-    Ok(see_other(&format!("/cmdb/{}", ci_id(&id)?)))
+    Ok(see_other(&format!(
+        "/cmdb/{}",
+        super::path_id::<CiId>(&id)?
+    )))
 }
 
 #[derive(Template, WebTemplate)]
@@ -779,11 +774,11 @@ async fn impact(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     w.require(Permission::ReadCmdb)?;
-    let q = query(raw);
+    let q = super::query_map(raw);
     let direction = Direction::parse(q.get("direction").map(String::as_str).unwrap_or("upstream"))
         .map_err(ApiError::from)?;
     let depth = impact_depth(q.get("depth").and_then(|d| d.parse().ok()))?;
-    let origin = state.store.ci(ci_id(&id)?).await?;
+    let origin = state.store.ci(super::path_id::<CiId>(&id)?).await?;
     let result = run_impact(state.store.as_ref(), &origin, direction, depth).await?;
     Ok(ImpactPage {
         title: format!("Impact of {}", origin.ci.name),

@@ -148,7 +148,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     w.require(Permission::ReadControls)?;
-    let id: ControlId = id.parse().map_err(|_| WebError::NotFound)?;
+    let id: ControlId = super::path_id(&id)?;
     let c = state.store.control(id).await?;
     let catalog = state
         .store
@@ -186,7 +186,7 @@ async fn set_function(
 ) -> Result<Response, WebError> {
     let actor = w.require(Permission::ManageControls)?;
     check_csrf(&form, &w.session)?;
-    let id: ControlId = id.parse().map_err(|_| WebError::NotFound)?;
+    let id: ControlId = super::path_id(&id)?;
     let f = Function::parse(form.get_or_empty("function")).map_err(ApiError::from)?;
     state.store.set_control_function(&actor, id, f).await?;
     Ok(see_other(&format!("/controls/{id}")))

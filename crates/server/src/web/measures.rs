@@ -37,16 +37,6 @@ pub fn router() -> Router<AppState> {
         .route("/gaps.csv", get(gaps_csv))
 }
 
-fn ids(id: &str) -> Result<CiId, WebError> {
-    id.parse().map_err(|_| WebError::NotFound)
-}
-
-fn query(raw: Option<String>) -> HashMap<String, String> {
-    form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect()
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "measures.html")]
 struct ShowPage {
@@ -98,10 +88,12 @@ async fn show(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     w.require(Permission::ReadCmdb)?;
-    let only = query(raw).remove("only").unwrap_or_default();
-    Ok(show_page(&state, &w, ids(&id)?, only, None)
-        .await?
-        .into_response())
+    let only = super::query_map(raw).remove("only").unwrap_or_default();
+    Ok(
+        show_page(&state, &w, super::path_id::<CiId>(&id)?, only, None)
+            .await?
+            .into_response(),
+    )
 }
 
 async fn add_control(
@@ -112,7 +104,7 @@ async fn add_control(
 ) -> Result<Response, WebError> {
     let actor = w.require(Permission::ManageRequirements)?;
     check_csrf(&form, &w.session)?;
-    let id = ids(&id)?;
+    let id = super::path_id::<CiId>(&id)?;
     let result = async {
         let wanted = form.get_or_empty("control").trim().to_lowercase();
         let reason = custos_core::account::clean_text(form.get_or_empty("reason"), 1000);
@@ -273,21 +265,22 @@ async fn edit_page(
     })
 }
 
-fn control_id(s: &str) -> Result<ControlId, WebError> {
-    s.parse().map_err(|_| WebError::NotFound)
-}
-
 async fn edit_form(
     State(state): State<AppState>,
     w: WebUser,
     Path((id, control)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     w.require(Permission::ReadCmdb)?;
-    Ok(
-        edit_page(&state, &w, ids(&id)?, control_id(&control)?, None, None)
-            .await?
-            .into_response(),
+    Ok(edit_page(
+        &state,
+        &w,
+        super::path_id::<CiId>(&id)?,
+        super::path_id::<ControlId>(&control)?,
+        None,
+        None,
     )
+    .await?
+    .into_response())
 }
 
 async fn save(
@@ -298,7 +291,10 @@ async fn save(
 ) -> Result<Response, WebError> {
     let actor = w.require(Permission::ManageImplementations)?;
     check_csrf(&form, &w.session)?;
-    let (id, control) = (ids(&id)?, control_id(&control)?);
+    let (id, control) = (
+        super::path_id::<CiId>(&id)?,
+        super::path_id::<ControlId>(&control)?,
+    );
     let result = async {
         let status = ImplStatus::parse(form.get_or_empty("status"))?;
         let justification =
@@ -375,7 +371,7 @@ async fn gaps(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     w.require(Permission::ReadCmdb)?;
-    let q = query(raw.clone());
+    let q = super::query_map(raw.clone());
     let mut report = report_for(&state, &q).await?;
     let ci_type = q.get("ci_type").cloned().unwrap_or_default();
     if !ci_type.is_empty() {
@@ -426,7 +422,7 @@ async fn gaps_csv(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     w.require(Permission::ReadCmdb)?;
-    let report = report_for(&state, &query(raw)).await?;
+    let report = report_for(&state, &super::query_map(raw)).await?;
     Ok((
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -447,7 +443,10 @@ async fn upload_evidence(
     req: axum::extract::Request,
 ) -> Result<Response, WebError> {
     let actor = w.require(Permission::ManageImplementations)?;
-    let (id, control) = (ids(&id)?, control_id(&control)?);
+    let (id, control) = (
+        super::path_id::<CiId>(&id)?,
+        super::path_id::<ControlId>(&control)?,
+    );
     let (fields, upload) = super::read_upload(req, &state, "file").await?;
     check_csrf(&fields, &w.session)?;
     let file = upload.map(|f| (f.name, f.content_type, f.bytes));
@@ -480,7 +479,7 @@ async fn download_evidence(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     w.require(Permission::ReadCmdb)?;
-    let id: custos_core::EvidenceId = id.parse().map_err(|_| WebError::NotFound)?;
+    let id: custos_core::EvidenceId = super::path_id(&id)?;
     let (meta, content) = state.store.evidence(id).await?;
     Ok(crate::api::measures::evidence_response(&meta, content))
 }

@@ -219,6 +219,18 @@ pub async fn read_upload(
     Ok((crate::extract::Form(texts), file))
 }
 
+/// An id from the URL path; anything unparsable is simply not found.
+pub fn path_id<T: std::str::FromStr>(s: &str) -> Result<T, WebError> {
+    s.parse().map_err(|_| WebError::NotFound)
+}
+
+/// The query string as a map (later repeats win).
+pub fn query_map(raw: Option<String>) -> std::collections::HashMap<String, String> {
+    form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
 /// Whether a failed form submission goes back to the user on the re-rendered form: input
 /// they can correct (a 4xx other than "not found"). Anything else fails the request.
 pub fn correctable(e: &ApiError) -> bool {
