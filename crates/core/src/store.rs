@@ -435,6 +435,11 @@ pub trait ControlStore {
         page: PageRequest,
     ) -> StoreResult<Page<crate::controls::Control>>;
     async fn control(&self, id: crate::ids::ControlId) -> StoreResult<crate::controls::Control>;
+    /// The given controls (missing ones are left out), in no particular order.
+    async fn controls_by_ids(
+        &self,
+        ids: &[crate::ids::ControlId],
+    ) -> StoreResult<Vec<crate::controls::Control>>;
     /// Adds a hand-written control to the organisation's own catalog.
     async fn create_control(
         &self,

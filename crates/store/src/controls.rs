@@ -353,6 +353,24 @@ macro_rules! impl_control_store {
                     .try_into()
             }
 
+            async fn controls_by_ids(
+                &self,
+                ids: &[custos_core::ControlId],
+            ) -> custos_core::error::StoreResult<Vec<custos_core::controls::Control>> {
+                let mut out = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(crate::cmdb::CHUNK) {
+                    let sql = format!("SELECT {} FROM controls k WHERE k.id IN ({})", crate::rows::CONTROL_COLS, crate::rows::placeholders(1, chunk.len()));
+                    let mut q = sqlx::query_as::<_, crate::rows::ControlRow>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(id.0);
+                    }
+                    for r in q.fetch_all(&self.pool).await.map_err(crate::error::map("control"))? {
+                        out.push(r.try_into()?);
+                    }
+                }
+                Ok(out)
+            }
+
             async fn create_control(
                 &self,
                 actor: &custos_core::authz::Actor,

@@ -238,13 +238,13 @@ pub async fn measures(store: &dyn Store, r: &CiRecord) -> Result<MeasuresOut, Ap
     let map = level_baselines(store).await?;
     let lines = ci_gap(store, r, &map, Timestamp::now()).await?;
     let level = high_water_mark(&r.effective);
-    let mut labels: HashMap<ControlId, (String, String)> = HashMap::new();
-    for l in &lines {
-        if let std::collections::hash_map::Entry::Vacant(e) = labels.entry(l.control_id) {
-            let c = store.control(l.control_id).await?;
-            e.insert((c.spec.label, c.spec.title));
-        }
-    }
+    let ids: Vec<ControlId> = lines.iter().map(|l| l.control_id).collect();
+    let labels: HashMap<ControlId, (String, String)> = store
+        .controls_by_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, (c.spec.label, c.spec.title)))
+        .collect();
     Ok(MeasuresOut {
         ci: CiRef {
             id: r.ci.id.0,
