@@ -9,10 +9,10 @@
 
 use crate::error::DomainError;
 use crate::ids::CiId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     Low = 1,
@@ -58,7 +58,7 @@ impl Level {
 pub const DIMENSIONS: [&str; 3] = ["confidentiality", "integrity", "availability"];
 
 /// Explicitly set levels; `None` = not set on this CI.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Classification {
     pub confidentiality: Option<Level>,
     pub integrity: Option<Level>,

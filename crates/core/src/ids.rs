@@ -62,4 +62,16 @@ id_type!(
     BaselineId,
     /// An uploaded evidence file.
     EvidenceId,
+    /// A customer (external, or an internal business unit).
+    CustomerId,
+    /// A supplier.
+    SupplierId,
+    /// One version of a service level agreement.
+    SlaId,
+    /// An operational level agreement.
+    OlaId,
+    /// An underpinning contract with a supplier.
+    ContractId,
+    /// A kept (generated and frozen) SLA report.
+    ReportId,
 );

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod audit;
 pub mod authz;
+pub mod calendar;
 pub mod classification;
 pub mod cmdb;
 pub mod controls;
@@ -16,6 +17,9 @@ pub mod mfa;
 pub mod oscal;
 pub mod page;
 pub mod secret;
+pub mod service;
+pub mod sla;
+pub mod sla_report;
 pub mod store;
 pub mod time;
 

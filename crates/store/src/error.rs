@@ -13,6 +13,13 @@ pub(crate) fn map(entity: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
                 UniqueViolation | ForeignKeyViolation => StoreError::Conflict {
                     constraint: constraint_name(db.constraint(), db.message()),
                 },
+                // SQLite reports an `ON DELETE RESTRICT` refusal as a trigger constraint
+                // (extended code 1811) that sqlx does not classify.
+                _ if db.message().contains("FOREIGN KEY constraint failed") => {
+                    StoreError::Conflict {
+                        constraint: "foreign_key".into(),
+                    }
+                }
                 _ => internal(db.to_string()),
             }
         }

@@ -12,7 +12,10 @@ mod controls;
 mod departments;
 mod error;
 mod measures;
+mod parties;
 mod rows;
+mod service_levels;
+mod slas;
 mod users;
 
 pub mod postgres;

@@ -192,7 +192,12 @@ macro_rules! impl_measure_store {
                 let mut common: HashMap<uuid::Uuid, Vec<custos_core::measures::Implementation>> = HashMap::new();
                 for chunk in all.chunks(crate::cmdb::CHUNK) {
                     let ph = crate::rows::placeholders(1, chunk.len());
-                    let sql = format!("SELECT control_ref, ci_id FROM ci_controls WHERE ci_id IN ({ph})");
+                    // Explicit additions, the service's security baseline and agreed SLAs' requirements.
+                    let sql = format!(
+                        "SELECT control_ref, ci_id FROM ci_controls WHERE ci_id IN ({ph}) \
+                         UNION SELECT control_ref, ci_id FROM service_baseline WHERE ci_id IN ({ph}) \
+                         UNION SELECT control_ref, ci_id FROM sla_controls WHERE ci_id IN ({ph})"
+                    );
                     let mut q = sqlx::query_as::<_, (uuid::Uuid, uuid::Uuid)>(sqlx::AssertSqlSafe(sql));
                     for id in chunk {
                         q = q.bind(*id);

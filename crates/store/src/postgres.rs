@@ -88,5 +88,7 @@ crate::audit::impl_audit_store!(PgStore);
 crate::cmdb::impl_cmdb_store!(PgStore);
 crate::controls::impl_control_store!(PgStore);
 crate::measures::impl_measure_store!(PgStore);
+crate::service_levels::impl_service_level_store!(PgStore);
+crate::slas::sla_helpers!(PgStore);
 
 crate::impl_store!(PgStore, "postgres", "ANALYZE");

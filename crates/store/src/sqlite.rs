@@ -98,5 +98,7 @@ crate::audit::impl_audit_store!(SqliteStore);
 crate::cmdb::impl_cmdb_store!(SqliteStore);
 crate::controls::impl_control_store!(SqliteStore);
 crate::measures::impl_measure_store!(SqliteStore);
+crate::service_levels::impl_service_level_store!(SqliteStore);
+crate::slas::sla_helpers!(SqliteStore);
 
 crate::impl_store!(SqliteStore, "sqlite", "PRAGMA optimize");

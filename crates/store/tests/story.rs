@@ -849,3 +849,506 @@ async fn control_catalogue_story() {
         s.close().await;
     }
 }
+
+#[tokio::test]
+async fn service_level_story() {
+    for (s, _dir) in backends().await {
+        service_levels(s.as_ref()).await;
+        s.close().await;
+    }
+}
+
+async fn service_levels(s: &dyn Store) {
+    use custos_core::account::{NewUser, Role, Roles};
+    use custos_core::calendar::ServiceHours;
+    use custos_core::classification::{Classification, Level};
+    use custos_core::cmdb::{CiInput, Lifecycle, RelType};
+    use custos_core::controls::{ControlSpec, Function};
+    use custos_core::service::{
+        CustomerInput, CustomerKind, RiskTier, ServiceInput, SupplierInput, Targets,
+    };
+    use custos_core::sla::{
+        ContractTerms, Frequency, IncidentCriteria, OlaTerms, Requirement, SecuritySection, Side,
+        SlaStatus, SlaTerms,
+    };
+    use custos_core::sla_report::Period;
+    use custos_core::store::SlaFilter;
+    use custos_core::time::Date;
+    let backend = s.backend();
+    let d = |x: &str| Date::parse("d", x).unwrap();
+    let hash = PasswordHash::create("correct horse battery");
+    let user = |email: &str, role| NewUser {
+        email: Email::parse(email).unwrap(),
+        display_name: email.into(),
+        roles: Roles::new(vec![role]).unwrap(),
+        department_id: None,
+        password_hash: hash.clone(),
+    };
+    let rep = s
+        .create_user(
+            &admin(),
+            user("rep@fin.example", Role::CustomerRepresentative),
+        )
+        .await
+        .unwrap();
+    let owner = s
+        .create_user(&admin(), user("owner@it.example", Role::ServiceOwner))
+        .await
+        .unwrap();
+
+    // Customers and suppliers.
+    let fin = s
+        .create_customer(
+            &admin(),
+            CustomerInput::new(
+                "Finance",
+                CustomerKind::Internal,
+                None,
+                "cfo@fin.example",
+                "",
+                vec![rep.id],
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fin.representatives, vec![rep.id]);
+    let dup = s
+        .create_customer(
+            &admin(),
+            CustomerInput::new("Finance", CustomerKind::External, None, "", "", vec![]).unwrap(),
+        )
+        .await;
+    assert!(
+        matches!(dup, Err(StoreError::Conflict { ref constraint }) if constraint == "customers_name_key"),
+        "{backend}: {dup:?}"
+    );
+    let ghost = s
+        .create_customer(
+            &admin(),
+            CustomerInput::new(
+                "Ghost",
+                CustomerKind::External,
+                None,
+                "",
+                "",
+                vec![custos_core::UserId::new()],
+            )
+            .unwrap(),
+        )
+        .await;
+    assert!(
+        matches!(ghost, Err(StoreError::NotFound { .. })),
+        "{backend}: {ghost:?}"
+    );
+    assert!(
+        s.list_customers(PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .all(|c| c.name != "Ghost"),
+        "{backend}: nothing half-written"
+    );
+    assert_eq!(s.customers_of(rep.id).await.unwrap(), vec![fin.id]);
+    let acme = s
+        .create_supplier(
+            &admin(),
+            SupplierInput::new(
+                "Acme Hosting",
+                "noc@acme.example",
+                "ISO 27001",
+                RiskTier::High,
+                Some(d("2026-01-01")),
+                Some(d("2027-12-31")),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+
+    // The service: business_service CI → application → VM, plus a catalogue entry.
+    let ci = |t: &str, n: &str| {
+        CiInput::new(t, n, None, Lifecycle::Active, serde_json::json!({})).unwrap()
+    };
+    let svc = s
+        .create_ci(&admin(), ci("business_service", "Payroll"))
+        .await
+        .unwrap()
+        .ci;
+    let app = s
+        .create_ci(&admin(), ci("application", "Payroll app"))
+        .await
+        .unwrap()
+        .ci;
+    let vm = s
+        .create_ci(&admin(), ci("virtual_machine", "vm-payroll"))
+        .await
+        .unwrap()
+        .ci;
+    s.add_relationship(&admin(), svc.id, app.id, RelType::DependsOn)
+        .await
+        .unwrap();
+    s.add_relationship(&admin(), app.id, vm.id, RelType::RunsOn)
+        .await
+        .unwrap();
+    let control = |id: &str| ControlSpec {
+        control_id: id.into(),
+        label: id.to_uppercase(),
+        title: format!("Control {id}"),
+        family: "org".into(),
+        parent: None,
+        statement: String::new(),
+        guidance: String::new(),
+        function: Function::Preventive,
+        function_from_catalog: false,
+    };
+    let base = s.create_control(&admin(), control("org-1")).await.unwrap();
+    let extra = s.create_control(&admin(), control("org-2")).await.unwrap();
+    let not_a_service = s
+        .put_service(
+            &admin(),
+            app.id,
+            ServiceInput::new("", None, ServiceHours::always(), vec![], Targets::default())
+                .unwrap(),
+        )
+        .await;
+    assert!(
+        matches!(not_a_service, Err(StoreError::Invalid(ref e)) if e.field == "ci_id"),
+        "{backend}: {not_a_service:?}"
+    );
+    let hours = ServiceHours::office_hours("Europe/Amsterdam", "08:00", "18:00");
+    let service = s
+        .put_service(
+            &admin(),
+            svc.id,
+            ServiceInput::new(
+                "Salaries",
+                Some(owner.id),
+                hours.clone(),
+                vec![base.id],
+                Targets::default(),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            service.name.as_str(),
+            service.baseline.clone(),
+            service.hours.clone()
+        ),
+        ("Payroll", vec![base.id], hours)
+    );
+
+    // The baseline is required on the service and on what inherits from it.
+    let gap = s.gap_data(vm.id, None).await.unwrap();
+    assert!(
+        gap.added
+            .iter()
+            .any(|(c, on)| *c == base.id && *on == svc.id),
+        "{backend}: {:?}",
+        gap.added
+    );
+
+    // A draft SLA; editing; agreement by both sides.
+    let terms = SlaTerms {
+        name: "Payroll SLA 2026".into(),
+        customer_id: fin.id,
+        service_id: svc.id,
+        valid_from: d("2026-01-01"),
+        valid_to: d("2026-12-31"),
+        targets: Targets::default(),
+        security: SecuritySection {
+            classification: Classification {
+                confidentiality: Some(Level::High),
+                ..Default::default()
+            },
+            requirements: vec![Requirement {
+                key: "SR-1".into(),
+                text: "Extra logging".into(),
+                controls: vec![extra.id],
+            }],
+            incident_criteria: IncidentCriteria {
+                categories: vec!["data_leak".into()],
+                ..Default::default()
+            },
+            authorised_users: vec![],
+            authorised_roles: vec![],
+            asset_protection: String::new(),
+            copying_restrictions: String::new(),
+            reporting: Frequency::Monthly,
+        },
+        kpis: vec![],
+    }
+    .validate()
+    .unwrap();
+    let sla = s.create_sla(&admin(), terms.clone()).await.unwrap();
+    assert_eq!(
+        (sla.status, sla.version, sla.series_id),
+        (SlaStatus::Draft, 1, sla.id)
+    );
+    let today = d("2026-06-01");
+    let as_rep = Actor::User {
+        id: rep.id,
+        email: rep.email.clone(),
+    };
+    let as_owner = Actor::User {
+        id: owner.id,
+        email: owner.email.clone(),
+    };
+    let half = s
+        .agree_sla(&as_rep, sla.id, Side::Customer, &today)
+        .await
+        .unwrap();
+    assert_eq!(half.status, SlaStatus::Draft);
+    assert_eq!(
+        half.customer_agreement.as_ref().map(|a| a.user_id),
+        Some(rep.id)
+    );
+    let twice = s.agree_sla(&as_rep, sla.id, Side::Customer, &today).await;
+    assert!(
+        matches!(twice, Err(StoreError::Conflict { .. })),
+        "{backend}: {twice:?}"
+    );
+    assert!(
+        s.gap_data(vm.id, None)
+            .await
+            .unwrap()
+            .added
+            .iter()
+            .all(|(c, _)| *c != extra.id),
+        "{backend}: not binding before both agree"
+    );
+    let agreed = s
+        .agree_sla(&as_owner, sla.id, Side::Owner, &today)
+        .await
+        .unwrap();
+    assert_eq!(agreed.status, SlaStatus::Agreed);
+    // Classification flowed to the whole chain; the requirement's control is required.
+    for id in [svc.id, app.id, vm.id] {
+        assert_eq!(
+            s.ci(id).await.unwrap().effective[0].level,
+            Level::High,
+            "{backend}"
+        );
+    }
+    assert!(
+        s.gap_data(vm.id, None)
+            .await
+            .unwrap()
+            .added
+            .iter()
+            .any(|(c, on)| *c == extra.id && *on == svc.id),
+        "{backend}"
+    );
+    let edit = s.update_sla(&admin(), sla.id, terms.clone()).await;
+    assert!(
+        matches!(edit, Err(StoreError::Conflict { ref constraint }) if constraint == "sla_not_draft"),
+        "{backend}: {edit:?}"
+    );
+
+    // A new version supersedes on agreement; only one draft per series.
+    let v2 = s.new_sla_version(&admin(), sla.id).await.unwrap();
+    assert_eq!(
+        (v2.version, v2.series_id, v2.status),
+        (2, sla.id, SlaStatus::Draft)
+    );
+    let v3 = s.new_sla_version(&admin(), sla.id).await;
+    assert!(
+        matches!(v3, Err(StoreError::Conflict { .. })),
+        "{backend}: {v3:?}"
+    );
+    let mut t2 = terms.clone();
+    t2.security.requirements.clear();
+    s.update_sla(&admin(), v2.id, t2).await.unwrap();
+    s.agree_sla(&as_owner, v2.id, Side::Owner, &today)
+        .await
+        .unwrap();
+    s.agree_sla(&as_rep, v2.id, Side::Customer, &today)
+        .await
+        .unwrap();
+    assert_eq!(s.sla(sla.id).await.unwrap().status, SlaStatus::Superseded);
+    assert!(
+        s.gap_data(vm.id, None)
+            .await
+            .unwrap()
+            .added
+            .iter()
+            .all(|(c, _)| *c != extra.id),
+        "{backend}: v2 dropped SR-1"
+    );
+    assert_eq!(s.sla_versions(sla.id).await.unwrap().len(), 2);
+    let mine = SlaFilter {
+        customers: Some(vec![fin.id]),
+        ..Default::default()
+    };
+    assert_eq!(
+        s.list_slas(&mine, PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
+    let none = SlaFilter {
+        customers: Some(vec![]),
+        ..Default::default()
+    };
+    assert!(
+        s.list_slas(&none, PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let del = s.delete_customer(&admin(), fin.id).await;
+    assert!(
+        matches!(del, Err(StoreError::Conflict { .. })),
+        "{backend}: SLAs keep the customer: {del:?}"
+    );
+
+    // OLAs and contracts.
+    let ola = s
+        .create_ola(
+            &admin(),
+            OlaTerms {
+                service_id: svc.id,
+                department_id: None,
+                team: "Hosting team".into(),
+                component_ci: Some(vm.id),
+                component_type: None,
+                controls: vec![extra.id],
+                targets: "Patch within 14 days".into(),
+                valid_from: d("2026-01-01"),
+                valid_to: d("2026-12-31"),
+                review_date: None,
+            }
+            .validate()
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let k = s
+        .create_contract(
+            &admin(),
+            ContractTerms {
+                supplier_id: acme.id,
+                service_id: svc.id,
+                title: "Hosting contract".into(),
+                security_requirements: String::new(),
+                controls: vec![base.id],
+                penalties: "Service credits".into(),
+                penalty_amount: Some(1000.0),
+                currency: "EUR".into(),
+                valid_from: d("2026-01-01"),
+                valid_to: d("2026-12-31"),
+                review_date: None,
+            }
+            .validate()
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        s.list_olas(Some(svc.id), PageRequest::first(10))
+            .await
+            .unwrap()
+            .items,
+        vec![ola.clone()]
+    );
+    assert_eq!(
+        s.contract(k.id).await.unwrap().terms.title,
+        "Hosting contract"
+    );
+    assert!(
+        matches!(
+            s.delete_supplier(&admin(), acme.id).await,
+            Err(StoreError::Conflict { .. })
+        ),
+        "{backend}: contracts keep the supplier"
+    );
+    s.delete_ola(&admin(), ola.id).await.unwrap();
+    assert!(matches!(
+        s.ola(ola.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // Kept reports are immutable and hashed.
+    let p = Period::parse("2026-05").unwrap();
+    let kept = s
+        .keep_report(&admin(), v2.id, &p, "{\"x\":1}")
+        .await
+        .unwrap();
+    assert_eq!(kept.sha256, custos_core::secret::sha256_hex(b"{\"x\":1}"));
+    let again = s.keep_report(&admin(), v2.id, &p, "{\"x\":2}").await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict { .. })),
+        "{backend}: {again:?}"
+    );
+    assert_eq!(s.kept_report(v2.id, &p).await.unwrap().1, "{\"x\":1}");
+    s.keep_report(&admin(), v2.id, &Period::parse("2026-04").unwrap(), "{}")
+        .await
+        .unwrap();
+    let hist = s
+        .report_history(v2.id, &Period::parse("2026-06").unwrap(), 11)
+        .await
+        .unwrap();
+    assert_eq!(
+        hist.iter()
+            .map(|(m, _)| m.period.as_str())
+            .collect::<Vec<_>>(),
+        vec!["2026-05", "2026-04"]
+    );
+
+    // Expiry and leases.
+    assert_eq!(s.expire_slas(&d("2027-01-01")).await.unwrap(), 1);
+    assert_eq!(s.sla(v2.id).await.unwrap().status, SlaStatus::Expired);
+    let t0 = Timestamp(1_000_000);
+    assert!(
+        s.take_lease("reports", "a", t0, Timestamp(2_000_000))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.take_lease("reports", "b", t0, Timestamp(2_000_000))
+            .await
+            .unwrap(),
+        "{backend}: held by a"
+    );
+    assert!(
+        s.take_lease("reports", "a", t0, Timestamp(3_000_000))
+            .await
+            .unwrap(),
+        "{backend}: renewed"
+    );
+    assert!(
+        s.take_lease("reports", "b", Timestamp(3_000_001), Timestamp(4_000_000))
+            .await
+            .unwrap(),
+        "{backend}: expired"
+    );
+
+    // Everything was audited and the chain holds.
+    while s.seal_audit(1000).await.unwrap() > 0 {}
+    let chain = s.audit_chain(0, 10_000).await.unwrap();
+    let actions: std::collections::HashSet<&str> =
+        chain.iter().map(|e| e.action.as_str()).collect();
+    for a in [
+        "customer.create",
+        "supplier.create",
+        "service.create",
+        "sla.create",
+        "sla.agree",
+        "sla.new_version",
+        "ci.classify",
+        "ola.create",
+        "ola.delete",
+        "contract.create",
+        "sla_report.keep",
+        "sla.expire",
+    ] {
+        assert!(actions.contains(a), "{backend}: {a} not audited");
+    }
+}

@@ -1,0 +1,290 @@
+//! Service level management, part one: customers (with representatives), suppliers, the
+//! service catalogue, OLAs and underpinning contracts, and job leases. SLAs and reports are
+//! in `slas.rs`.
+
+use custos_core::service::{Customer, CustomerKind, RiskTier, Service, Supplier};
+use custos_core::sla::{Contract, ContractTerms, Ola, OlaTerms};
+use custos_core::time::Date;
+use custos_core::{
+    CiId, ContractId, CustomerId, DepartmentId, OlaId, StoreError, SupplierId, Timestamp, UserId,
+};
+use uuid::Uuid;
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CustomerRow {
+    id: Uuid,
+    name: String,
+    kind: String,
+    department_id: Option<Uuid>,
+    contact: String,
+    notes: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl CustomerRow {
+    pub(crate) fn into_customer(self, reps: Vec<UserId>) -> Result<Customer, StoreError> {
+        Ok(Customer {
+            id: CustomerId(self.id),
+            name: self.name,
+            kind: CustomerKind::parse(&self.kind)?,
+            department_id: self.department_id.map(DepartmentId),
+            contact: self.contact,
+            notes: self.notes,
+            representatives: reps,
+            created_at: Timestamp(self.created_at),
+            updated_at: Timestamp(self.updated_at),
+        })
+    }
+}
+
+pub(crate) fn customer_view(c: &Customer) -> serde_json::Value {
+    serde_json::json!({
+        "name": c.name, "kind": c.kind.as_str(),
+        "department_id": c.department_id.map(|d| d.to_string()),
+        "contact": c.contact, "notes": c.notes,
+        "representatives": c.representatives.iter().map(|u| u.to_string()).collect::<Vec<_>>(),
+    })
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SupplierRow {
+    id: Uuid,
+    name: String,
+    contact: String,
+    security_requirements: String,
+    risk_tier: String,
+    contract_start: Option<String>,
+    contract_end: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<SupplierRow> for Supplier {
+    type Error = StoreError;
+    fn try_from(r: SupplierRow) -> Result<Self, StoreError> {
+        let date = |s: Option<String>| s.map(|s| Date::parse("date", &s)).transpose();
+        Ok(Supplier {
+            id: SupplierId(r.id),
+            name: r.name,
+            contact: r.contact,
+            security_requirements: r.security_requirements,
+            risk_tier: RiskTier::parse(&r.risk_tier)?,
+            contract_start: date(r.contract_start)?,
+            contract_end: date(r.contract_end)?,
+            created_at: Timestamp(r.created_at),
+            updated_at: Timestamp(r.updated_at),
+        })
+    }
+}
+
+pub(crate) fn json_of<T: ::serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+pub(crate) fn parse_json<T: ::serde::de::DeserializeOwned>(
+    what: &str,
+    s: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(s)
+        .map_err(|e| StoreError::Internal(format!("stored {what} unreadable: {e}")))
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ServiceRow {
+    ci_id: Uuid,
+    name: String,
+    description: String,
+    owner_id: Option<Uuid>,
+    hours: String,
+    targets: String,
+    updated_at: i64,
+}
+
+impl ServiceRow {
+    pub(crate) fn into_service(
+        self,
+        baseline: Vec<custos_core::ControlId>,
+    ) -> Result<Service, StoreError> {
+        Ok(Service {
+            ci_id: CiId(self.ci_id),
+            name: self.name,
+            description: self.description,
+            owner_id: self.owner_id.map(UserId),
+            hours: parse_json("service hours", &self.hours)?,
+            targets: parse_json("targets", &self.targets)?,
+            baseline,
+            updated_at: Timestamp(self.updated_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TermsRow {
+    id: Uuid,
+    terms: String,
+    pub(crate) created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<TermsRow> for Ola {
+    type Error = StoreError;
+    fn try_from(r: TermsRow) -> Result<Self, StoreError> {
+        Ok(Ola {
+            id: OlaId(r.id),
+            terms: parse_json::<OlaTerms>("OLA", &r.terms)?,
+            created_at: Timestamp(r.created_at),
+            updated_at: Timestamp(r.updated_at),
+        })
+    }
+}
+
+impl TryFrom<TermsRow> for Contract {
+    type Error = StoreError;
+    fn try_from(r: TermsRow) -> Result<Self, StoreError> {
+        Ok(Contract {
+            id: ContractId(r.id),
+            terms: parse_json::<ContractTerms>("contract", &r.terms)?,
+            created_at: Timestamp(r.created_at),
+            updated_at: Timestamp(r.updated_at),
+        })
+    }
+}
+
+/// A foreign-key refusal on insert or update means a referenced record does not exist.
+pub(crate) fn missing_ref(entity: &'static str) -> impl Fn(StoreError) -> StoreError {
+    move |e| match e {
+        StoreError::Conflict { constraint }
+            if constraint == "foreign_key" || constraint.ends_with("_fkey") =>
+        {
+            StoreError::not_found(entity)
+        }
+        other => other,
+    }
+}
+
+/// Insert/update/delete/get/list of an OLA-like table whose record is `terms` JSON plus
+/// `service_id` (and `extra_col` = `extra` when given).
+macro_rules! terms_table {
+    ($store:ty, $table:literal, $entity:literal, $audit:literal, $create:ident, $update:ident, $delete:ident, $get:ident, $list:ident, $Terms:ty, $Rec:ty, $Id:ident, |$t:ident| $extra:expr) => {
+        impl $store {
+        async fn $create(&self, actor: &custos_core::authz::Actor, t: $Terms) -> custos_core::error::StoreResult<$Rec> {
+            let now = custos_core::Timestamp::now();
+            let id = custos_core::$Id::new();
+            let map = crate::error::map($entity);
+            let $t = &t;
+            let extra: Option<uuid::Uuid> = $extra;
+            let mut tx = self.begin_write().await?;
+            let sql = if extra.is_some() {
+                concat!("INSERT INTO ", $table, " (id, service_id, terms, created_at, updated_at, supplier_id) VALUES ($1, $2, $3, $4, $4, $5)")
+            } else {
+                concat!("INSERT INTO ", $table, " (id, service_id, terms, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
+            };
+            let mut q = sqlx::query(sql).bind(id.0).bind(t.service_id.0).bind(serde_json::to_string(&t).unwrap_or_default()).bind(now.0);
+            if let Some(x) = extra {
+                q = q.bind(x);
+            }
+            q.execute(&mut *tx).await.map_err(|e| crate::parties::missing_ref("service or supplier")(map(e)))?;
+            let rec = custos_core::audit::AuditRecord::new(concat!($audit, ".create"), $audit, id, custos_core::audit::diff(None, Some(&crate::parties::json_of(&t))));
+            crate::audit::append_audit!(tx, actor, rec, now);
+            tx.commit().await.map_err(&map)?;
+            <$Rec>::try_from(crate::parties::TermsRow::new(id.0, &t, now))
+        }
+
+        async fn $update(&self, actor: &custos_core::authz::Actor, id: custos_core::$Id, t: $Terms) -> custos_core::error::StoreResult<$Rec> {
+            let now = custos_core::Timestamp::now();
+            let map = crate::error::map($entity);
+            let $t = &t;
+            let extra: Option<uuid::Uuid> = $extra;
+            let mut tx = self.begin_write().await?;
+            let before: crate::parties::TermsRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(concat!("SELECT id, terms, created_at, updated_at FROM ", $table, " WHERE id = $1{}"), Self::FOR_UPDATE)))
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(&map)?;
+            let before = <$Rec>::try_from(before)?;
+            let sql = if extra.is_some() {
+                concat!("UPDATE ", $table, " SET service_id = $2, terms = $3, updated_at = $4, supplier_id = $5 WHERE id = $1")
+            } else {
+                concat!("UPDATE ", $table, " SET service_id = $2, terms = $3, updated_at = $4 WHERE id = $1")
+            };
+            let mut q = sqlx::query(sql).bind(id.0).bind(t.service_id.0).bind(serde_json::to_string(&t).unwrap_or_default()).bind(now.0);
+            if let Some(x) = extra {
+                q = q.bind(x);
+            }
+            q.execute(&mut *tx).await.map_err(|e| crate::parties::missing_ref("service or supplier")(map(e)))?;
+            let changes = custos_core::audit::diff(Some(&crate::parties::json_of(&before.terms)), Some(&crate::parties::json_of(&t)));
+            crate::audit::append_audit!(tx, actor, custos_core::audit::AuditRecord::new(concat!($audit, ".update"), $audit, id, changes), now);
+            tx.commit().await.map_err(&map)?;
+            let mut row = crate::parties::TermsRow::new(id.0, &t, now);
+            row.created_at = before.created_at.0;
+            <$Rec>::try_from(row)
+        }
+
+        async fn $delete(&self, actor: &custos_core::authz::Actor, id: custos_core::$Id) -> custos_core::error::StoreResult<()> {
+            let now = custos_core::Timestamp::now();
+            let map = crate::error::map($entity);
+            let mut tx = self.begin_write().await?;
+            let before: crate::parties::TermsRow = sqlx::query_as(concat!("SELECT id, terms, created_at, updated_at FROM ", $table, " WHERE id = $1"))
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(&map)?;
+            let before = <$Rec>::try_from(before)?;
+            sqlx::query(concat!("DELETE FROM ", $table, " WHERE id = $1")).bind(id.0).execute(&mut *tx).await.map_err(&map)?;
+            let changes = custos_core::audit::diff(Some(&crate::parties::json_of(&before.terms)), None);
+            crate::audit::append_audit!(tx, actor, custos_core::audit::AuditRecord::new(concat!($audit, ".delete"), $audit, id, changes), now);
+            tx.commit().await.map_err(&map)?;
+            Ok(())
+        }
+
+        async fn $get(&self, id: custos_core::$Id) -> custos_core::error::StoreResult<$Rec> {
+            let row: crate::parties::TermsRow = sqlx::query_as(concat!("SELECT id, terms, created_at, updated_at FROM ", $table, " WHERE id = $1"))
+                .bind(id.0)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(crate::error::map($entity))?;
+            row.try_into()
+        }
+
+        async fn $list(&self, service: Option<custos_core::CiId>, page: custos_core::page::PageRequest) -> custos_core::error::StoreResult<custos_core::page::Page<$Rec>> {
+            let rows: Vec<crate::parties::TermsRow> = sqlx::query_as(concat!(
+                "SELECT id, terms, created_at, updated_at FROM ", $table,
+                " WHERE ($1 IS NULL OR service_id = $1) AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
+            ))
+            .bind(service.map(|s| s.0))
+            .bind(page.after)
+            .bind(page.fetch())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(crate::error::map($entity))?;
+            let items = rows.into_iter().map(TryInto::try_into).collect::<Result<Vec<$Rec>, _>>()?;
+            Ok(custos_core::page::Page::from_rows(items, page, |r: &$Rec| r.id.0))
+        }
+        }
+    };
+}
+pub(crate) use terms_table;
+
+impl TermsRow {
+    pub(crate) fn new<T: ::serde::Serialize>(id: Uuid, t: &T, now: Timestamp) -> Self {
+        Self {
+            id,
+            terms: serde_json::to_string(t).unwrap_or_default(),
+            created_at: now.0,
+            updated_at: now.0,
+        }
+    }
+}
+
+impl CustomerRow {
+    pub(crate) fn id(&self) -> Uuid {
+        self.id
+    }
+}
+
+impl ServiceRow {
+    pub(crate) fn ci_id(&self) -> Uuid {
+        self.ci_id
+    }
+}
