@@ -29,6 +29,8 @@ pub struct Config {
     pub auth_cache_ttl_ms: u64,
     /// Display names for the classification levels low, moderate, high.
     pub level_labels: Vec<String>,
+    /// How often the SLA report scheduler looks for due reports, in ms (0: off).
+    pub report_interval_ms: u64,
 }
 
 impl Default for Config {
@@ -44,6 +46,7 @@ impl Default for Config {
             body_limit_bytes: 1024 * 1024,
             auth_cache_ttl_ms: 1000,
             level_labels: vec!["low".into(), "moderate".into(), "high".into()],
+            report_interval_ms: 600_000,
         }
     }
 }
@@ -65,6 +68,7 @@ impl std::fmt::Debug for Config {
             .field("body_limit_bytes", &self.body_limit_bytes)
             .field("auth_cache_ttl_ms", &self.auth_cache_ttl_ms)
             .field("level_labels", &self.level_labels)
+            .field("report_interval_ms", &self.report_interval_ms)
             .finish()
     }
 }
@@ -109,7 +113,8 @@ pub struct Overrides {
     pub log_format: Option<String>,
 }
 
-const KNOWN: [&str; 10] = [
+const KNOWN: [&str; 11] = [
+    "report_interval_ms",
     "level_labels",
     "auth_cache_ttl_ms",
     "listen",

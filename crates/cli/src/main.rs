@@ -228,6 +228,7 @@ fn settings(config: &Config) -> ServerSettings {
         cookie_secure: config.cookie_secure,
         body_limit: config.body_limit_bytes,
         auth_cache_ttl_ms: config.auth_cache_ttl_ms,
+        report_interval_ms: config.report_interval_ms,
         level_labels: [
             config.level_labels[0].clone(),
             config.level_labels[1].clone(),

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// The roles of the product map. A user has one or more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Role {
     Requester,
     Agent,

@@ -39,10 +39,21 @@ pub enum Permission {
     ManageImplementations,
     /// Map classification levels to baselines.
     ConfigureRequirements,
+    /// Read the service catalogue, and the SLAs and reports of the customers one may see.
+    ReadServiceLevels,
+    /// See every customer's SLAs and reports, suppliers, OLAs and contracts (without it, a
+    /// customer representative sees only the customers they represent).
+    ReadAllServiceLevels,
+    /// Create and change customers and suppliers.
+    ManageCustomers,
+    /// Maintain catalogue entries, draft SLAs, OLAs and contracts, keep reports.
+    ManageServiceLevels,
+    /// Record agreement to an SLA (for the customer one represents, or as service owner).
+    AgreeSlas,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 20] = [
         Permission::SelfService,
         Permission::ReadUsers,
         Permission::ManageUsers,
@@ -58,6 +69,11 @@ impl Permission {
         Permission::ManageRequirements,
         Permission::ManageImplementations,
         Permission::ConfigureRequirements,
+        Permission::ReadServiceLevels,
+        Permission::ReadAllServiceLevels,
+        Permission::ManageCustomers,
+        Permission::ManageServiceLevels,
+        Permission::AgreeSlas,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +93,11 @@ impl Permission {
             Permission::ManageRequirements => "manage_requirements",
             Permission::ManageImplementations => "manage_implementations",
             Permission::ConfigureRequirements => "configure_requirements",
+            Permission::ReadServiceLevels => "read_service_levels",
+            Permission::ReadAllServiceLevels => "read_all_service_levels",
+            Permission::ManageCustomers => "manage_customers",
+            Permission::ManageServiceLevels => "manage_service_levels",
+            Permission::AgreeSlas => "agree_slas",
         }
     }
 }
@@ -86,7 +107,9 @@ impl Permission {
 /// issue); security managers read users and departments to judge access. Everyone but a
 /// plain requester reads the CMDB; agents, service owners and admins maintain it; only the
 /// customer's representative and the service owner decide how sensitive information is
-/// (explicit classification) — not the admin.
+/// (explicit classification) — not the admin. Service owners run service level
+/// management; a customer representative reads and agrees only its own customers' SLAs
+/// and reports (`ReadAllServiceLevels` is what lifts that restriction).
 pub fn role_grants(role: Role, p: Permission) -> bool {
     use Permission::*;
     use Role::*;
@@ -107,6 +130,16 @@ pub fn role_grants(role: Role, p: Permission) -> bool {
         ),
         ManageImplementations => matches!(role, Agent | SecurityManager | ServiceOwner),
         ConfigureRequirements => matches!(role, Admin),
+        ReadServiceLevels => !matches!(role, Requester),
+        ReadAllServiceLevels => {
+            matches!(
+                role,
+                Agent | SecurityManager | ServiceOwner | Auditor | Admin
+            )
+        }
+        ManageCustomers => matches!(role, ServiceOwner | Admin),
+        ManageServiceLevels => matches!(role, ServiceOwner),
+        AgreeSlas => matches!(role, ServiceOwner | CustomerRepresentative),
     }
 }
 

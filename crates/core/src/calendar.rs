@@ -30,6 +30,7 @@ const SEARCH_DAYS: u32 = 3653;
 /// A service's calendar: when the clock runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceHours {
     /// IANA time zone name, e.g. "Europe/Amsterdam".
     pub time_zone: String,
@@ -42,6 +43,7 @@ pub struct ServiceHours {
 /// One weekly service window in local time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Window {
     /// "mon".."sun"
     pub day: String,

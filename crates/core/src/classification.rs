@@ -14,6 +14,7 @@ use std::collections::{HashMap, VecDeque};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Level {
     Low = 1,
     Moderate = 2,
@@ -59,6 +60,7 @@ pub const DIMENSIONS: [&str; 3] = ["confidentiality", "integrity", "availability
 
 /// Explicitly set levels; `None` = not set on this CI.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Classification {
     pub confidentiality: Option<Level>,
     pub integrity: Option<Level>,

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CustomerKind {
     External,
     Internal,
@@ -90,6 +91,7 @@ pub struct Customer {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RiskTier {
     Low,
     Medium,
@@ -182,6 +184,7 @@ pub fn check_period(
 /// calendar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PriorityTarget {
     pub response_minutes: u32,
     pub resolution_minutes: u32,
@@ -190,6 +193,7 @@ pub struct PriorityTarget {
 /// Service targets: availability and P1–P4 response/resolution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Targets {
     /// Percentage of agreed service time, e.g. 99.5.
     pub availability_pct: f64,

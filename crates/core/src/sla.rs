@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum SlaStatus {
     Draft,
     Agreed,
@@ -55,6 +56,7 @@ impl SlaStatus {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Frequency {
     Monthly,
     Quarterly,
@@ -72,6 +74,7 @@ impl Frequency {
 /// A C/I/A level condition: an affected CI whose `dimension` is at least `at_least`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LevelCriterion {
     /// "confidentiality", "integrity" or "availability".
     pub dimension: String,
@@ -82,6 +85,7 @@ pub struct LevelCriterion {
 /// recognition rules.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncidentCriteria {
     /// Incident categories that are always security incidents (e.g. data_leak, malware).
     #[serde(default)]
@@ -100,6 +104,7 @@ pub struct IncidentCriteria {
 /// A security requirement beyond the baseline, met by one or more controls.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Requirement {
     /// Short reference unique within the SLA, e.g. "SR-1".
     pub key: String,
@@ -110,6 +115,7 @@ pub struct Requirement {
 /// The security section of an SLA.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SecuritySection {
     /// The customer's classification of its information; becomes the explicit
     /// classification of the service CI when the SLA is agreed.
@@ -133,6 +139,7 @@ pub struct SecuritySection {
 /// Built-in KPI metrics. Those whose data arrives with later features report "no data yet".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Metric {
     AvailabilityAchieved,
     ResponseWithinTarget,
@@ -200,6 +207,7 @@ impl Metric {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Comparison {
     AtLeast,
     AtMost,
@@ -223,6 +231,7 @@ impl Comparison {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Kpi {
     pub metric: Metric,
     pub target: f64,
@@ -235,6 +244,7 @@ pub struct Kpi {
 /// Everything a person writes in an SLA (draft or new version).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlaTerms {
     pub name: String,
     pub customer_id: CustomerId,
@@ -373,6 +383,7 @@ impl Sla {
 /// Which side agrees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Side {
     Customer,
     Owner,
@@ -406,6 +417,7 @@ pub fn check_agreement(sla: &Sla, side: Side, today: &Date) -> Result<(), Domain
 /// Where a requirement's controls stand against the service's baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Coverage {
     /// Every control is in the service's baseline (or the level baseline its
     /// classification requires): no extra cost.
@@ -415,6 +427,7 @@ pub enum Coverage {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequirementCheck {
     pub key: String,
     pub text: String,
@@ -465,6 +478,7 @@ pub fn requirements_check(
 /// An operational level agreement: how an internal team assures a service component.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OlaTerms {
     pub service_id: CiId,
     /// The team: a department, or a named support group.
@@ -513,6 +527,7 @@ pub struct Ola {
 /// An underpinning contract with a supplier.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContractTerms {
     pub supplier_id: SupplierId,
     pub service_id: CiId,
@@ -568,12 +583,14 @@ pub struct Contract {
 /// Who assures one control of a requirement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Underpin {
     Ola { id: OlaId, team: String },
     Contract { id: ContractId, title: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequirementUnderpinning {
     pub sla_id: SlaId,
     pub key: String,

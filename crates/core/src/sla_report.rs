@@ -15,6 +15,7 @@ use std::collections::HashMap;
 /// A reporting period: a month ("2026-10") or a quarter ("2026-Q4").
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 pub struct Period(String);
 
 impl Period {
@@ -125,6 +126,7 @@ impl std::fmt::Display for Period {
 /// Whether a target or KPI was met.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Outcome {
     Met,
     Missed,
@@ -134,6 +136,7 @@ pub enum Outcome {
 
 /// A service target (availability, response/resolution per priority) for the period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TargetResult {
     /// e.g. "availability", "p1_response", "p2_resolution".
     pub key: String,
@@ -145,6 +148,7 @@ pub struct TargetResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KpiResult {
     pub metric: Metric,
     pub label: String,
@@ -157,6 +161,7 @@ pub struct KpiResult {
 
 /// Control coverage of the service and everything it depends on.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Coverage {
     pub cis: u64,
     pub required: u64,
@@ -171,6 +176,7 @@ pub struct Coverage {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ExceptionKind {
     MissedTarget,
     BreachedKpi,
@@ -196,6 +202,7 @@ impl ExceptionKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Exception {
     pub kind: ExceptionKind,
     pub title: String,
@@ -206,6 +213,7 @@ pub struct Exception {
 
 /// A planned security action: what is being done about a gap, by whom, by when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Action {
     pub title: String,
     pub owner: Option<String>,
@@ -217,6 +225,7 @@ pub struct Action {
 
 /// One KPI's values over past periods, oldest first (None: no data for that period).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Trend {
     pub metric: Metric,
     pub label: String,
@@ -225,6 +234,7 @@ pub struct Trend {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NamedRef<I> {
     pub id: I,
     pub name: String,
@@ -232,6 +242,7 @@ pub struct NamedRef<I> {
 
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlaReport {
     pub sla_id: SlaId,
     pub sla_name: String,

@@ -253,7 +253,12 @@ pub mod perm {
         ManageControls,
         ManageRequirements,
         ManageImplementations,
-        ConfigureRequirements
+        ConfigureRequirements,
+        ReadServiceLevels,
+        ReadAllServiceLevels,
+        ManageCustomers,
+        ManageServiceLevels,
+        AgreeSlas
     );
 }
 

@@ -175,6 +175,17 @@ pub fn conflict_message(constraint: &str) -> String {
         "users_email_key" => "a user with this e-mail address already exists".into(),
         "departments_name_key" => "a department with this name already exists".into(),
         "users_department_id_fkey" => "the department does not exist or still has users".into(),
+        "customers_name_key" => "a customer with this name already exists".into(),
+        "suppliers_name_key" => "a supplier with this name already exists".into(),
+        "sla_not_draft" | "sla_status" => {
+            "only a draft SLA can be changed or agreed; create a new version instead".into()
+        }
+        "sla_side" => "this side has already agreed to the SLA".into(),
+        "slas_one_draft" => "this SLA already has a draft version; change that one".into(),
+        "sla_reports_period_key" | "sla_reports_sla_id_key" => {
+            "a report for this SLA and period is already kept".into()
+        }
+        "foreign_key" => "other records still refer to this one".into(),
         other => format!("conflicts with existing data ({other})"),
     }
 }

@@ -1,5 +1,7 @@
 //! Background jobs every instance runs. They coordinate through the database only: the
-//! sealer through the chain-head row lock, the purge through idempotent deletes.
+//! sealer through the chain-head row lock, the purge through idempotent deletes, the SLA
+//! report scheduler through a lease row (one instance per interval) and the kept reports'
+//! unique key.
 
 use crate::state::AppState;
 use custos_core::Timestamp;
@@ -14,8 +16,15 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     ));
     seal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut purge = tokio::time::interval(Duration::from_secs(3600));
+    let report_every = Duration::from_millis(state.settings.report_interval_ms.max(1000));
+    let mut reports = tokio::time::interval(report_every);
+    reports.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let holder = uuid::Uuid::now_v7().to_string();
     loop {
         tokio::select! {
+            _ = reports.tick(), if state.settings.report_interval_ms > 0 => {
+                scheduled_reports(&state, &holder, report_every).await;
+            }
             _ = seal.tick() => seal_all(&state).await,
             _ = purge.tick() => {
                 if let Err(e) = state.store.purge_expired_sessions(Timestamp::now()).await {
@@ -39,5 +48,28 @@ pub async fn seal_all(state: &AppState) {
                 break;
             }
         }
+    }
+}
+
+/// Keeps due SLA reports if this instance holds the scheduler lease.
+async fn scheduled_reports(state: &AppState, holder: &str, every: Duration) {
+    let now = Timestamp::now();
+    let until = now.plus_secs(every.as_secs().max(1) as i64);
+    match state
+        .store
+        .take_lease("sla-reports", holder, now, until)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "report scheduler lease failed");
+            return;
+        }
+    }
+    match crate::service_levels::scheduled_reports(state.store.as_ref(), now).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(kept = n, "kept scheduled SLA reports"),
+        Err(e) => tracing::warn!(error = %e, "scheduled SLA reports failed"),
     }
 }

@@ -19,6 +19,8 @@ pub struct ServerSettings {
     /// Display names of the classification levels low, moderate, high (e.g. public,
     /// internal, confidential). The API always uses low/moderate/high.
     pub level_labels: [String; 3],
+    /// How often the SLA report scheduler looks for due reports, in milliseconds (0: off).
+    pub report_interval_ms: u64,
 }
 
 impl Default for ServerSettings {
@@ -29,6 +31,7 @@ impl Default for ServerSettings {
             seal_interval_ms: 500,
             auth_cache_ttl_ms: 1000,
             level_labels: ["low".into(), "moderate".into(), "high".into()],
+            report_interval_ms: 600_000,
         }
     }
 }

@@ -12,10 +12,13 @@ pub mod audit;
 pub mod cmdb;
 pub mod cmdb_io;
 pub mod controls;
+pub mod customers;
 pub mod departments;
 pub mod me;
 pub mod measures;
 pub mod relationships;
+pub mod services;
+pub mod slas;
 pub mod tokens;
 pub mod users;
 
@@ -62,6 +65,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(controls::router())
         .merge(measures::router())
         .merge(cmdb_io::router())
+        .merge(customers::router())
+        .merge(services::router())
+        .merge(slas::router())
 }
 
 /// The OpenAPI document as served and committed (`docs/openapi.json`).

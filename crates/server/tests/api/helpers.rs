@@ -95,6 +95,8 @@ async fn spawn(store: Arc<dyn Store>, dir: Option<TempDir>) -> TestApp {
         seal_interval_ms: 100,
         auth_cache_ttl_ms: 300,
         level_labels: ["public".into(), "internal".into(), "confidential".into()],
+        // Tests run the scheduler's pass themselves.
+        report_interval_ms: 0,
     };
     let state = AppState::new(store.clone(), settings);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -10,4 +10,5 @@ mod instances;
 mod matrix;
 mod measures;
 mod openapi;
+mod service_levels;
 mod web;

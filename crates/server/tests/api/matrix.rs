@@ -83,7 +83,176 @@ const API: &[(&str, &str, Permission)] = &[
         Permission::ManageImplementations,
     ),
     ("GET", "/evidence/{id}", Permission::ReadCmdb),
+    ("GET", "/customers", Permission::ReadServiceLevels),
+    ("POST", "/customers", Permission::ManageCustomers),
+    ("GET", "/customers/{id}", Permission::ReadServiceLevels),
+    ("PUT", "/customers/{id}", Permission::ManageCustomers),
+    ("GET", "/suppliers", Permission::ReadAllServiceLevels),
+    ("POST", "/suppliers", Permission::ManageCustomers),
+    ("GET", "/suppliers/{id}", Permission::ReadAllServiceLevels),
+    ("PUT", "/suppliers/{id}", Permission::ManageCustomers),
+    ("GET", "/services", Permission::ReadServiceLevels),
+    ("GET", "/services/{id}", Permission::ReadServiceLevels),
+    ("PUT", "/services/{id}", Permission::ManageServiceLevels),
+    (
+        "GET",
+        "/services/{id}/underpinning",
+        Permission::ReadAllServiceLevels,
+    ),
+    ("GET", "/olas", Permission::ReadAllServiceLevels),
+    ("POST", "/olas", Permission::ManageServiceLevels),
+    ("GET", "/olas/{id}", Permission::ReadAllServiceLevels),
+    ("PUT", "/olas/{id}", Permission::ManageServiceLevels),
+    ("GET", "/contracts", Permission::ReadAllServiceLevels),
+    ("POST", "/contracts", Permission::ManageServiceLevels),
+    ("GET", "/contracts/{id}", Permission::ReadAllServiceLevels),
+    ("PUT", "/contracts/{id}", Permission::ManageServiceLevels),
+    ("GET", "/slas", Permission::ReadServiceLevels),
+    ("POST", "/slas", Permission::ManageServiceLevels),
+    ("GET", "/slas/{id}", Permission::ReadServiceLevels),
+    ("PUT", "/slas/{id}", Permission::ManageServiceLevels),
+    (
+        "GET",
+        "/slas/{id}/requirements-check",
+        Permission::ReadServiceLevels,
+    ),
+    ("POST", "/slas/{id}/agree", Permission::AgreeSlas),
+    ("GET", "/slas/{id}/versions", Permission::ReadServiceLevels),
+    (
+        "POST",
+        "/slas/{id}/versions",
+        Permission::ManageServiceLevels,
+    ),
+    ("GET", "/slas/{id}/reports", Permission::ReadServiceLevels),
+    (
+        "GET",
+        "/slas/{id}/reports/{period}",
+        Permission::ReadServiceLevels,
+    ),
+    (
+        "POST",
+        "/slas/{id}/reports/{period}",
+        Permission::ManageServiceLevels,
+    ),
+    ("DELETE", "/olas/{id}", Permission::ManageServiceLevels),
+    ("DELETE", "/contracts/{id}", Permission::ManageServiceLevels),
+    ("DELETE", "/slas/{id}", Permission::ManageServiceLevels),
+    ("DELETE", "/customers/{id}", Permission::ManageCustomers),
+    ("DELETE", "/suppliers/{id}", Permission::ManageCustomers),
 ];
+
+/// A customer the token's user represents, a catalogued service, a supplier, a draft SLA,
+/// an OLA and a contract, for the service level routes.
+async fn service_level_fixture(app: &TestApp, token: &str, role: Role) -> [String; 6] {
+    use custos_core::authz::Actor;
+    let me: serde_json::Value = app.get("/api/v1/me", token).await.json().await.unwrap();
+    let me = custos_core::UserId(me["id"].as_str().unwrap().parse().unwrap());
+    let actor = Actor::System("test");
+    let s = &app.store;
+    let svc = s
+        .create_ci(
+            &actor,
+            custos_core::cmdb::CiInput::new(
+                "business_service",
+                &format!("Svc {role}"),
+                None,
+                custos_core::cmdb::Lifecycle::Active,
+                json!({}),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap()
+        .ci
+        .id;
+    let service = custos_core::service::ServiceInput::new(
+        "",
+        None,
+        custos_core::calendar::ServiceHours::always(),
+        vec![],
+        Default::default(),
+    )
+    .unwrap();
+    s.put_service(&actor, svc, service).await.unwrap();
+    let cust = s
+        .create_customer(
+            &actor,
+            custos_core::service::CustomerInput::new(
+                &format!("Cust {role}"),
+                custos_core::service::CustomerKind::External,
+                None,
+                "",
+                "",
+                vec![me],
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let sup = s
+        .create_supplier(
+            &actor,
+            custos_core::service::SupplierInput::new(
+                &format!("Sup {role}"),
+                "",
+                "",
+                custos_core::service::RiskTier::Low,
+                None,
+                None,
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let terms: custos_core::sla::SlaTerms =
+        serde_json::from_value(sla_body(&cust.to_string(), &svc.to_string())).unwrap();
+    let sla = s
+        .create_sla(&actor, terms.validate().unwrap())
+        .await
+        .unwrap()
+        .id;
+    let ola: custos_core::sla::OlaTerms =
+        serde_json::from_value(ola_body(&svc.to_string())).unwrap();
+    let ola = s
+        .create_ola(&actor, ola.validate().unwrap())
+        .await
+        .unwrap()
+        .id;
+    let k: custos_core::sla::ContractTerms =
+        serde_json::from_value(contract_body(&sup.to_string(), &svc.to_string())).unwrap();
+    let k = s
+        .create_contract(&actor, k.validate().unwrap())
+        .await
+        .unwrap()
+        .id;
+    [
+        cust.to_string(),
+        sup.to_string(),
+        svc.to_string(),
+        sla.to_string(),
+        ola.to_string(),
+        k.to_string(),
+    ]
+}
+
+fn sla_body(customer: &str, service: &str) -> serde_json::Value {
+    json!({"name": "Matrix SLA", "customer_id": customer, "service_id": service, "valid_from": "2026-01-01", "valid_to": "2030-12-31",
+        "targets": {"availability_pct": 99.0, "priorities": [{"response_minutes": 10, "resolution_minutes": 60}, {"response_minutes": 10, "resolution_minutes": 60},
+            {"response_minutes": 10, "resolution_minutes": 60}, {"response_minutes": 10, "resolution_minutes": 60}]},
+        "security": {"classification": {"confidentiality": "moderate", "integrity": null, "availability": null}, "reporting": "monthly"}})
+}
+
+fn ola_body(service: &str) -> serde_json::Value {
+    json!({"service_id": service, "department_id": null, "team": "Ops", "component_ci": null, "component_type": "server",
+        "valid_from": "2026-01-01", "valid_to": "2030-12-31", "review_date": null})
+}
+
+fn contract_body(supplier: &str, service: &str) -> serde_json::Value {
+    json!({"supplier_id": supplier, "service_id": service, "title": "Matrix contract", "penalty_amount": null,
+        "valid_from": "2026-01-01", "valid_to": "2030-12-31", "review_date": null})
+}
 
 #[tokio::test]
 async fn the_matrix_covers_every_documented_operation() {
@@ -136,8 +305,17 @@ async fn api_routes_by_role() {
                 .await
                 .unwrap()
                 .id;
+            let [cust, sup, svc, sla, ola, contract] =
+                service_level_fixture(&app, &token, role).await;
             for (method, template, perm) in API {
                 let path = template
+                    .replace("/customers/{id}", &format!("/customers/{cust}"))
+                    .replace("/suppliers/{id}", &format!("/suppliers/{sup}"))
+                    .replace("/services/{id}", &format!("/services/{svc}"))
+                    .replace("/slas/{id}", &format!("/slas/{sla}"))
+                    .replace("{period}", "2026-10")
+                    .replace("/olas/{id}", &format!("/olas/{ola}"))
+                    .replace("/contracts/{id}", &format!("/contracts/{contract}"))
                     .replace(
                         "/cis/{id}/impact",
                         &format!("/cis/{ci}/impact?direction=upstream"),
@@ -189,6 +367,31 @@ async fn api_routes_by_role() {
                     }
                     ("POST", "/ci-types") => {
                         json!({"name": format!("type_{role}"), "label": "Matrix"})
+                    }
+                    ("POST", "/customers") => {
+                        json!({"name": format!("New cust {role}"), "kind": "external"})
+                    }
+                    ("PUT", "/customers/{id}") => {
+                        let me: serde_json::Value =
+                            app.get("/api/v1/me", &token).await.json().await.unwrap();
+                        json!({"name": format!("Cust {role}"), "kind": "external", "representatives": [me["id"]]})
+                    }
+                    ("POST", "/suppliers") => {
+                        json!({"name": format!("New sup {role}"), "risk_tier": "low"})
+                    }
+                    ("PUT", "/suppliers/{id}") => {
+                        json!({"name": format!("Sup {role}"), "risk_tier": "medium"})
+                    }
+                    ("PUT", "/services/{id}") => {
+                        json!({"hours": {"time_zone": "UTC", "windows": [{"day": "mon", "start": "00:00", "end": "24:00"}], "holidays": []}})
+                    }
+                    ("POST", "/slas") | ("PUT", "/slas/{id}") => sla_body(&cust, &svc),
+                    ("POST", "/slas/{id}/agree") => {
+                        json!({"side": if role == Role::ServiceOwner { "owner" } else { "customer" }})
+                    }
+                    ("POST", "/olas") | ("PUT", "/olas/{id}") => ola_body(&svc),
+                    ("POST", "/contracts") | ("PUT", "/contracts/{id}") => {
+                        contract_body(&sup, &svc)
                     }
                     ("POST", "/relationships") => {
                         json!({"source_id": ci2, "target_id": ci, "rel_type": "connects_to"})
