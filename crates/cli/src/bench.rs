@@ -289,3 +289,282 @@ pub async fn run(store: &dyn Store, cis: usize, rels: usize) -> anyhow::Result<(
     println!("peak RSS of this process: {}", peak_rss_mib());
     Ok(())
 }
+
+/// `custos bench report`: one service relying on `cis` CIs (20 applications, each on its
+/// share of virtual machines), classified through an agreed SLA (C=moderate, so the
+/// MODERATE baseline applies to every CI), the baseline implemented as common controls on
+/// the service, 1 % of the CIs with a failed control and 0.5 % with an overdue review, and
+/// eleven kept monthly reports as history. Times building the report (JSON), rendering
+/// HTML, CSV and PDF.
+pub async fn report(store: &dyn Store, cis: usize) -> anyhow::Result<()> {
+    use custos_core::measures::{ImplStatus, Implementation};
+    use custos_core::sla::Side;
+    use custos_core::sla_report::Period;
+    use custos_core::time::Date;
+    let actor = Actor::System("bench");
+    let e = |e: custos_core::StoreError| anyhow!("{e}");
+    let api = |e: custos_server::error::ApiError| anyhow!("{}", e.problem().detail);
+    println!("backend: {}; service scope: {cis} CIs", store.backend());
+    crate::demo::load_nist(store, &actor).await?;
+    let mk = |t: &str, k: String| {
+        CiInput::new(
+            t,
+            &k,
+            Some(&k),
+            Lifecycle::Active,
+            serde_json::json!({"env": "prod"}),
+        )
+        .unwrap()
+    };
+    let apps = 20.min(cis.saturating_sub(1)).max(1);
+    let mut rows = vec![mk("business_service", "rb-svc".into())];
+    let mut edges = vec![];
+    for a in 0..apps {
+        rows.push(mk("application", format!("rb-app-{a}")));
+        edges.push((
+            "rb-svc".to_string(),
+            RelType::DependsOn,
+            format!("rb-app-{a}"),
+        ));
+    }
+    for v in 0..cis.saturating_sub(apps + 1) {
+        rows.push(mk("virtual_machine", format!("rb-vm-{v}")));
+        edges.push((
+            format!("rb-app-{}", v % apps),
+            RelType::RunsOn,
+            format!("rb-vm-{v}"),
+        ));
+    }
+    for chunk in rows.chunks(5000) {
+        store
+            .bulk_upsert_cis(&actor, chunk.to_vec())
+            .await
+            .map_err(e)?;
+    }
+    for chunk in edges.chunks(5000) {
+        store
+            .bulk_add_relationships(&actor, chunk.to_vec())
+            .await
+            .map_err(e)?;
+    }
+    store.analyze().await.map_err(e)?;
+    let svc = store.ci_by_key("rb-svc").await.map_err(e)?.ci.id;
+    let hours =
+        custos_core::calendar::ServiceHours::office_hours("Europe/Amsterdam", "07:00", "19:00");
+    let service = custos_core::service::ServiceInput::new(
+        "Bench service",
+        None,
+        hours,
+        vec![],
+        Default::default(),
+    )?;
+    store.put_service(&actor, svc, service).await.map_err(e)?;
+    let customer = custos_core::service::CustomerInput::new(
+        "Bench customer",
+        custos_core::service::CustomerKind::External,
+        None,
+        "",
+        "",
+        vec![],
+    )?;
+    let customer = store.create_customer(&actor, customer).await.map_err(e)?;
+    let terms: custos_core::sla::SlaTerms = serde_json::from_value(serde_json::json!({
+        "name": "Bench SLA", "customer_id": customer.id, "service_id": svc,
+        "valid_from": "2025-01-01", "valid_to": "2030-12-31",
+        "targets": custos_core::service::Targets::default(),
+        "security": {"classification": {"confidentiality": "moderate", "integrity": "moderate", "availability": "low"}, "reporting": "monthly"},
+        "kpis": [{"metric": "control_coverage", "target": 95, "comparison": "at_least"},
+                 {"metric": "overdue_control_reviews", "target": 0, "comparison": "at_most"},
+                 {"metric": "security_incidents", "target": 0, "comparison": "at_most"}]
+    }))?;
+    let sla = store
+        .create_sla(&actor, terms.validate()?)
+        .await
+        .map_err(e)?;
+    let today = Date::of(custos_core::Timestamp::now());
+    let hash = custos_core::secret::PasswordHash::create("bench-password-2026");
+    let mut signers = vec![];
+    for (email, role) in [
+        (
+            "bench-rep@example.org",
+            custos_core::account::Role::CustomerRepresentative,
+        ),
+        (
+            "bench-owner@example.org",
+            custos_core::account::Role::ServiceOwner,
+        ),
+    ] {
+        let u = store
+            .create_user(
+                &actor,
+                custos_core::account::NewUser {
+                    email: custos_core::account::Email::parse(email)?,
+                    display_name: email.into(),
+                    roles: custos_core::account::Roles::new(vec![role])?,
+                    department_id: None,
+                    password_hash: hash.clone(),
+                },
+            )
+            .await
+            .map_err(e)?;
+        signers.push(Actor::User {
+            id: u.id,
+            email: u.email,
+        });
+    }
+    store
+        .agree_sla(&signers[0], sla.id, Side::Customer, &today)
+        .await
+        .map_err(e)?;
+    let sla = store
+        .agree_sla(&signers[1], sla.id, Side::Owner, &today)
+        .await
+        .map_err(e)?;
+    // The MODERATE baseline as common controls of the service.
+    let moderate = custos_server::api::measures::level_baselines(store)
+        .await
+        .map_err(api)?[1]
+        .0;
+    let baseline = store
+        .gap_data_many(&[(svc, moderate)])
+        .await
+        .map_err(e)?
+        .remove(0)
+        .baseline
+        .to_vec();
+    let now = custos_core::Timestamp::now();
+    let imp =
+        |ci, control, status, review: Option<custos_core::Timestamp>, inheritable| Implementation {
+            ci_id: ci,
+            control_id: control,
+            status,
+            justification: String::new(),
+            evidence: "bench".into(),
+            links: vec![],
+            owner_id: None,
+            last_verified_at: None,
+            next_review_at: review,
+            inheritable,
+            updated_at: now,
+        };
+    for c in &baseline {
+        store
+            .put_implementation(
+                &actor,
+                imp(
+                    svc,
+                    *c,
+                    ImplStatus::Verified,
+                    Some(now.plus_secs(86_400 * 180)),
+                    true,
+                ),
+            )
+            .await
+            .map_err(e)?;
+    }
+    let mut rng = Rng(0x5eed_cafe);
+    let vms = cis.saturating_sub(apps + 1);
+    for i in 0..vms / 100 {
+        let ci = store
+            .ci_by_key(&format!("rb-vm-{}", i * 100))
+            .await
+            .map_err(e)?
+            .ci
+            .id;
+        let c = baseline[rng.below(baseline.len())];
+        store
+            .put_implementation(&actor, imp(ci, c, ImplStatus::Failed, None, false))
+            .await
+            .map_err(e)?;
+    }
+    for i in 0..vms / 200 {
+        let ci = store
+            .ci_by_key(&format!("rb-vm-{}", i * 200 + 1))
+            .await
+            .map_err(e)?
+            .ci
+            .id;
+        let c = baseline[rng.below(baseline.len())];
+        store
+            .put_implementation(
+                &actor,
+                imp(
+                    ci,
+                    c,
+                    ImplStatus::Implemented,
+                    Some(now.minus_secs(86_400 * 10)),
+                    false,
+                ),
+            )
+            .await
+            .map_err(e)?;
+    }
+    // Eleven months of kept reports before the measured period.
+    let period = Period::last_complete(&today, false);
+    let mut history = period.clone();
+    for _ in 0..11 {
+        history = history.previous();
+        custos_server::service_levels::keep_report(store, &actor, &sla, &history, now)
+            .await
+            .map_err(api)?;
+    }
+
+    let (mut build, mut html, mut csv, mut pdf) = (vec![], vec![], vec![], vec![]);
+    let mut report = None;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let r = custos_server::service_levels::build_report(
+            store,
+            &sla,
+            &period,
+            custos_core::Timestamp::now(),
+        )
+        .await
+        .map_err(api)?;
+        let _json = serde_json::to_string(&r)?;
+        build.push(t.elapsed());
+        let t = Instant::now();
+        let _ = custos_report::to_html(&r, "");
+        html.push(t.elapsed());
+        let t = Instant::now();
+        let _ = custos_report::to_csv(&r);
+        csv.push(t.elapsed());
+        report = Some(r);
+    }
+    let r = report.ok_or_else(|| anyhow!("no report"))?;
+    let mut pages = 0;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let bytes = custos_report::to_pdf(&r, "").map_err(|e| anyhow!("{e}"))?;
+        pdf.push(t.elapsed());
+        pages = bytes
+            .windows(b"/Type /Page\n".len())
+            .filter(|w| *w == b"/Type /Page\n")
+            .count();
+        if pages == 0 {
+            pages = bytes.len() / 1024;
+        }
+    }
+    println!(
+        "report {period}: {} CIs, {} required implementations, {} exceptions, {} actions, coverage {} %",
+        r.coverage.cis,
+        r.coverage.required,
+        r.exceptions.len(),
+        r.actions.len(),
+        r.coverage.coverage_pct
+    );
+    println!(
+        "build + JSON (5 runs): p50 {}, worst {}",
+        ms(pct(build.clone(), 0.5)),
+        ms(pct(build, 1.0))
+    );
+    println!("HTML render (5 runs): p50 {}", ms(pct(html, 0.5)));
+    println!("CSV render (5 runs): p50 {}", ms(pct(csv, 0.5)));
+    println!(
+        "PDF render (3 runs): p50 {}, worst {} ({pages} page markers or KiB)",
+        ms(pct(pdf.clone(), 0.5)),
+        ms(pct(pdf, 1.0))
+    );
+    println!("peak RSS of this process: {}", peak_rss_mib());
+    Ok(())
+}

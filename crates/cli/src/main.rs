@@ -56,6 +56,9 @@ enum Command {
     /// Work with the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Produce SLA reports.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Work with the control catalogue.
     #[command(subcommand)]
     Catalog(CatalogCommand),
@@ -137,6 +140,28 @@ enum CmdbCommand {
 }
 
 #[derive(Subcommand)]
+enum ReportCommand {
+    /// Write an SLA's report for a period: the kept one if there is one, else generated now.
+    Sla {
+        /// The SLA's id.
+        #[arg(long)]
+        sla: String,
+        /// A month (2026-10) or a quarter (2026-Q4).
+        #[arg(long)]
+        period: String,
+        /// html, pdf, csv or json.
+        #[arg(long, default_value = "html")]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Keep (freeze and hash) the report if none is kept for the period yet.
+        #[arg(long)]
+        keep: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum BenchCommand {
     /// Build a synthetic CMDB in the configured database and time the CMDB operations.
     Cmdb {
@@ -144,6 +169,12 @@ enum BenchCommand {
         cis: usize,
         #[arg(long, default_value_t = 300_000)]
         rels: usize,
+    },
+    /// Build a service with a large CMDB behind it and time SLA report generation.
+    Report {
+        /// CIs the service depends on.
+        #[arg(long, default_value_t = 10_000)]
+        cis: usize,
     },
 }
 
@@ -438,6 +469,19 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 .map_err(|e| anyhow!("{}", e.problem().detail))?;
             print!("{out}");
         }
+        Command::Report(ReportCommand::Sla {
+            sla,
+            period,
+            format,
+            output,
+            keep,
+        }) => {
+            return report_sla(&config, &sla, &period, &format, output, keep).await;
+        }
+        Command::Bench(BenchCommand::Report { cis }) => {
+            let store = open_store(&config).await?;
+            bench::report(store.as_ref(), cis).await?;
+        }
         Command::Bench(BenchCommand::Cmdb { cis, rels }) => {
             if cis < 1000 {
                 anyhow::bail!("--cis must be at least 1000");
@@ -534,4 +578,66 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
+}
+
+/// `custos report sla`: renders (and optionally keeps) one SLA report.
+async fn report_sla(
+    config: &Config,
+    sla: &str,
+    period: &str,
+    format: &str,
+    output: Option<PathBuf>,
+    keep: bool,
+) -> anyhow::Result<ExitCode> {
+    use custos_core::sla_report::Period;
+    if !matches!(format, "html" | "pdf" | "csv" | "json") {
+        return Err(anyhow!("--format must be html, pdf, csv or json"));
+    }
+    let id: custos_core::SlaId = sla
+        .parse()
+        .map_err(|_| anyhow!("--sla must be an SLA id (see GET /api/v1/slas)"))?;
+    let period = Period::parse(period).map_err(|e| anyhow!("--period {}", e.message))?;
+    if format == "pdf" && output.is_none() && std::io::stdout().is_terminal() {
+        return Err(anyhow!(
+            "a PDF needs --output FILE (or redirect standard output)"
+        ));
+    }
+    let store = open_store(config).await?;
+    let fail = |e: custos_server::error::ApiError| anyhow!("{}", e.problem().detail);
+    let sla = store.sla(id).await.map_err(|e| fail(e.into()))?;
+    let mut found = custos_server::api::slas::report_for(store.as_ref(), &sla, &period)
+        .await
+        .map_err(fail)?;
+    if keep && found.0.is_none() {
+        let (kept, report) = custos_server::service_levels::keep_report(
+            store.as_ref(),
+            &Actor::System("cli"),
+            &sla,
+            &period,
+            custos_core::Timestamp::now(),
+        )
+        .await
+        .map_err(fail)?;
+        seal(store.as_ref()).await;
+        eprintln!(
+            "kept report {} for {} (sha256 {})",
+            kept.id, period, kept.sha256
+        );
+        found = (Some(kept), report);
+    }
+    let (_, report) = found;
+    let bytes: Vec<u8> = match format {
+        "html" => custos_report::to_html(&report, "").into_bytes(),
+        "csv" => custos_report::to_csv(&report).into_bytes(),
+        "json" => serde_json::to_vec_pretty(&report)?,
+        _ => {
+            custos_report::to_pdf(&report, "").map_err(|e| anyhow!("PDF rendering failed: {e}"))?
+        }
+    };
+    match output {
+        Some(path) => std::fs::write(&path, &bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => std::io::stdout().write_all(&bytes)?,
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -207,7 +207,7 @@ pub struct Exception {
     pub kind: ExceptionKind,
     pub title: String,
     pub detail: String,
-    /// Path of the record in the web UI, e.g. "/cmdb/cis/{id}/measures".
+    /// Path of the record in the web UI, e.g. "/cmdb/{id}/measures".
     pub link: String,
 }
 
@@ -263,6 +263,31 @@ pub struct SlaReport {
     pub trends: Vec<Trend>,
 }
 
+/// One CI of a report's scope: its gap summary and the required controls that need
+/// attention (not implemented, verified or not applicable; or overdue for review).
+#[derive(Debug, Clone)]
+pub struct CiFindings {
+    pub ci: CiId,
+    pub name: String,
+    pub summary: GapSummary,
+    pub findings: Vec<GapLine>,
+}
+
+impl CiFindings {
+    /// From a CI's full gap lines.
+    pub fn from_lines(ci: CiId, name: &str, lines: Vec<GapLine>) -> Self {
+        Self {
+            ci,
+            name: name.to_string(),
+            summary: GapSummary::of(&lines),
+            findings: lines
+                .into_iter()
+                .filter(|l| !is_covered(l.status()) || l.overdue)
+                .collect(),
+        }
+    }
+}
+
 /// One period's KPI values as a kept report recorded them.
 pub type KpiValues = Vec<(Metric, Option<f64>)>;
 
@@ -274,8 +299,8 @@ pub struct ReportInput<'a> {
     pub period: &'a Period,
     pub now: Timestamp,
     pub service_hours: f64,
-    /// Gap lines of every CI in the service scope (the service and what it depends on).
-    pub gaps: &'a [(CiId, String, Vec<GapLine>)],
+    /// Every CI in the service scope (the service and what it depends on).
+    pub gaps: &'a [CiFindings],
     pub underpinning: &'a [RequirementUnderpinning],
     /// Control id → "AC-2 Account Management" for display.
     pub control_labels: &'a HashMap<ControlId, String>,
@@ -304,63 +329,120 @@ pub fn build(inp: &ReportInput<'_>) -> SlaReport {
             .cloned()
             .unwrap_or_else(|| c.to_string())
     };
+    // Findings are grouped per control, so a report stays readable (and bounded by the
+    // number of controls) however many CIs the service relies on.
+    #[derive(Default)]
+    struct Group<'a> {
+        failed: Vec<(CiId, &'a str)>,
+        overdue: Vec<(CiId, &'a str, Option<Timestamp>)>,
+        open: Vec<(CiId, &'a str)>,
+        planned: usize,
+        owners: std::collections::BTreeSet<String>,
+        due: Option<Timestamp>,
+    }
     let mut total = GapSummary::default();
-    let mut exceptions = vec![];
-    let mut actions = vec![];
-    for (ci, name, lines) in inp.gaps {
-        total.add(&GapSummary::of(lines));
-        let link = format!("/cmdb/cis/{ci}/measures");
-        for l in lines {
+    let mut groups: std::collections::BTreeMap<ControlId, Group> =
+        std::collections::BTreeMap::new();
+    for f in inp.gaps {
+        let (ci, name) = (&f.ci, f.name.as_str());
+        total.add(&f.summary);
+        for l in &f.findings {
             let status = l.status();
             let imp = l.implementation.as_ref();
-            if status == ImplStatus::Failed {
-                exceptions.push(Exception {
-                    kind: ExceptionKind::FailedControl,
-                    title: format!("{} on {name}", label(&l.control_id)),
-                    detail: "Implementation recorded as failed.".into(),
-                    link: link.clone(),
-                });
-            }
-            if l.overdue {
-                exceptions.push(Exception {
-                    kind: ExceptionKind::OverdueControl,
-                    title: format!("{} on {name}", label(&l.control_id)),
-                    detail: format!(
-                        "Review was due {}.",
-                        imp.and_then(|i| i.next_review_at)
-                            .map(|t| Date::of(t).to_string())
-                            .unwrap_or_default()
-                    ),
-                    link: link.clone(),
-                });
-            }
             let open = matches!(
                 status,
                 ImplStatus::NotStarted | ImplStatus::Planned | ImplStatus::Failed
             );
-            if open || l.overdue {
-                actions.push(Action {
-                    title: format!("{} on {name}", label(&l.control_id)),
-                    owner: imp
-                        .and_then(|i| i.owner_id)
-                        .and_then(|u| inp.user_names.get(&u).cloned()),
-                    due: imp.and_then(|i| i.next_review_at).map(Date::of),
-                    status: if status == ImplStatus::Planned {
-                        "planned".into()
-                    } else {
-                        "not_started".into()
-                    },
-                    link: link.clone(),
-                });
+            if !open && !l.overdue {
+                continue;
+            }
+            let g = groups.entry(l.control_id).or_default();
+            if status == ImplStatus::Failed {
+                g.failed.push((*ci, name));
+            }
+            if l.overdue {
+                g.overdue
+                    .push((*ci, name, imp.and_then(|i| i.next_review_at)));
+            }
+            g.open.push((*ci, name));
+            if status == ImplStatus::Planned {
+                g.planned += 1;
+            }
+            if let Some(o) = imp
+                .and_then(|i| i.owner_id)
+                .and_then(|u| inp.user_names.get(&u))
+            {
+                g.owners.insert(o.clone());
+            }
+            if let Some(d) = imp.and_then(|i| i.next_review_at) {
+                g.due = Some(g.due.map_or(d, |x| x.min(d)));
             }
         }
+    }
+    let scope_link = format!("/gaps?scope=service&ci={}", sla.terms.service_id);
+    let link_for = |cis: &[(CiId, &str)]| match cis {
+        [(ci, _)] => format!("/cmdb/{ci}/measures"),
+        _ => scope_link.clone(),
+    };
+    let mut exceptions = vec![];
+    let mut actions = vec![];
+    for (control, g) in &groups {
+        if !g.failed.is_empty() {
+            exceptions.push(Exception {
+                kind: ExceptionKind::FailedControl,
+                title: label(control),
+                detail: format!(
+                    "Recorded as failed on {}.",
+                    name_list(g.failed.iter().map(|x| x.1))
+                ),
+                link: link_for(&g.failed),
+            });
+        }
+        if !g.overdue.is_empty() {
+            let earliest = g.overdue.iter().filter_map(|x| x.2).min();
+            let cis: Vec<(CiId, &str)> = g.overdue.iter().map(|x| (x.0, x.1)).collect();
+            exceptions.push(Exception {
+                kind: ExceptionKind::OverdueControl,
+                title: label(control),
+                detail: format!(
+                    "Review overdue on {}{}.",
+                    name_list(cis.iter().map(|x| x.1)),
+                    earliest
+                        .map(|t| format!(" (due since {})", Date::of(t)))
+                        .unwrap_or_default()
+                ),
+                link: link_for(&cis),
+            });
+        }
+        let on = match g.open.as_slice() {
+            [(_, name)] => (*name).to_string(),
+            many => format!("{} CIs", many.len()),
+        };
+        actions.push(Action {
+            title: format!("{} on {on}", label(control)),
+            owner: (!g.owners.is_empty()).then(|| {
+                g.owners
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }),
+            due: g.due.map(Date::of),
+            status: if g.planned == g.open.len() {
+                "planned".into()
+            } else {
+                "not_started".into()
+            },
+            link: link_for(&g.open),
+        });
     }
     // A requirement is uncovered when one of its controls is not implemented (or verified,
     // or not applicable) on some CI of the scope that requires it.
     let mut open_controls: HashMap<ControlId, Vec<&str>> = HashMap::new();
-    for (_, name, lines) in inp.gaps {
-        for l in lines.iter().filter(|l| !is_covered(l.status())) {
-            open_controls.entry(l.control_id).or_default().push(name);
+    for f in inp.gaps {
+        for l in f.findings.iter().filter(|l| !is_covered(l.status())) {
+            open_controls.entry(l.control_id).or_default().push(&f.name);
         }
     }
     let service_link = format!("/services/{}", sla.terms.service_id);
@@ -371,7 +453,7 @@ pub fn build(inp: &ReportInput<'_>) -> SlaReport {
             .filter_map(|c| {
                 open_controls
                     .get(c)
-                    .map(|cis| format!("{} (open on {})", label(c), cis.join(", ")))
+                    .map(|cis| format!("{} (open on {})", label(c), name_list(cis.iter().copied())))
             })
             .collect();
         if !open.is_empty() {
@@ -521,6 +603,21 @@ pub fn build(inp: &ReportInput<'_>) -> SlaReport {
         exceptions,
         actions,
         trends,
+    }
+}
+
+/// "a, b and c", or "a, b, c and 12 more" for long lists.
+fn name_list<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let all: Vec<&str> = names.collect();
+    let shown = all.len().min(5);
+    let head = all[..shown].join(", ");
+    match all.len() - shown {
+        0 if shown > 1 => {
+            let (first, last) = all[..shown].split_at(shown - 1);
+            format!("{} and {}", first.join(", "), last[0])
+        }
+        0 => head,
+        more => format!("{head} and {more} more"),
     }
 }
 

@@ -458,10 +458,12 @@ pub trait ControlStore {
 /// What computing one CI's gap needs from storage.
 #[derive(Debug, Clone)]
 pub struct GapData {
-    pub baseline: Vec<crate::ids::ControlId>,
+    /// Shared by every CI with the same baseline.
+    pub baseline: std::sync::Arc<[crate::ids::ControlId]>,
     pub added: Vec<(crate::ids::ControlId, crate::ids::CiId)>,
     pub own: Vec<crate::measures::Implementation>,
-    pub common: Vec<crate::measures::Implementation>,
+    /// Shared by every CI that inherits from the same business services.
+    pub common: std::sync::Arc<[crate::measures::Implementation]>,
 }
 
 #[async_trait]

@@ -41,7 +41,7 @@ fn html_is_a_standalone_accessible_document_with_every_section() {
         "Missed</span>",
         "Met</span>",
         // Links go to the web UI.
-        &format!(r#"<a href="{BASE}/cmdb/cis/{}/measures">"#, r.service.id),
+        &format!(r#"<a href="{BASE}/cmdb/{}/measures">"#, r.service.id),
         "<svg",
     ] {
         assert!(html.contains(needle), "missing {needle:?}");

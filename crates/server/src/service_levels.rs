@@ -7,10 +7,12 @@ use crate::error::ApiError;
 use custos_core::authz::{Actor, Permission, Principal};
 use custos_core::classification::high_water_mark;
 use custos_core::cmdb::Direction;
-use custos_core::measures::{GapInput, GapLine, gap_lines};
+use custos_core::measures::{
+    CommonIndex, GapLine, GapSummary, ImplStatus, Implementation, gap_scan,
+};
 use custos_core::page::PageRequest;
 use custos_core::sla::{RequirementCheck, RequirementUnderpinning, Sla, SlaStatus, SlaTerms};
-use custos_core::sla_report::{KpiValues, Period, ReportInput, SlaReport};
+use custos_core::sla_report::{CiFindings, KpiValues, Period, ReportInput, SlaReport};
 use custos_core::store::{KeptReport, SlaFilter, Store};
 use custos_core::time::Date;
 use custos_core::{BaselineId, CiId, ControlId, CustomerId, Timestamp, UserId};
@@ -81,7 +83,7 @@ pub async fn baseline_controls(
     if let Some(b) = level_baselines(store).await?[(level.as_i16() - 1) as usize].0 {
         let d = store.gap_data_many(&[(service, Some(b))]).await?;
         if let Some(d) = d.into_iter().next() {
-            set.extend(d.baseline);
+            set.extend(d.baseline.iter().copied());
         }
     }
     Ok(set)
@@ -146,12 +148,14 @@ async fn underpinning_of(
     ))
 }
 
-/// Gap lines of the service and everything it depends on (the report's scope).
+/// The service and everything it depends on (the report's scope), each CI with its gap
+/// summary and findings. Evaluated with [`gap_scan`] so that a scope of thousands of CIs
+/// copies only what needs attention.
 pub async fn scope_gaps(
     store: &dyn Store,
     service: CiId,
     now: Timestamp,
-) -> Result<Vec<(CiId, String, Vec<GapLine>)>, ApiError> {
+) -> Result<Vec<CiFindings>, ApiError> {
     let map = level_baselines(store).await?;
     let deps = custos_core::cmdb::impact(
         service,
@@ -174,21 +178,52 @@ pub async fn scope_gaps(
         })
         .collect();
     let data = store.gap_data_many(&inputs).await?;
-    Ok(records
-        .iter()
-        .zip(data)
-        .map(|(r, d)| {
-            let lines = gap_lines(&GapInput {
-                ci: r.ci.id,
-                baseline: &d.baseline,
-                added: &d.added,
-                own: &d.own,
-                common: &d.common,
-                now,
-            });
-            (r.ci.id, r.ci.name.clone(), lines)
-        })
-        .collect())
+    // One index per distinct shared list of common controls.
+    let mut indexes: HashMap<*const Implementation, CommonIndex<'_>> = HashMap::new();
+    for d in &data {
+        indexes
+            .entry(d.common.as_ptr())
+            .or_insert_with(|| CommonIndex::new(&d.common));
+    }
+    let mut scratch = vec![];
+    let mut out = Vec::with_capacity(records.len());
+    for (r, d) in records.iter().zip(&data) {
+        let index = &indexes[&d.common.as_ptr()];
+        let mut summary = GapSummary::default();
+        let mut findings = vec![];
+        gap_scan(
+            &d.baseline,
+            &d.added,
+            &d.own,
+            index,
+            now,
+            &mut scratch,
+            |item| {
+                summary.count(item.status(), item.overdue);
+                let covered = matches!(
+                    item.status(),
+                    ImplStatus::Implemented | ImplStatus::Verified | ImplStatus::NotApplicable
+                );
+                if !covered || item.overdue {
+                    findings.push(GapLine {
+                        control_id: item.control_id,
+                        reasons: vec![],
+                        implementation: item.implementation.cloned(),
+                        inherited_from: item.inherited_from,
+                        overdue: item.overdue,
+                    });
+                }
+            },
+        );
+        summary.finish();
+        out.push(CiFindings {
+            ci: r.ci.id,
+            name: r.ci.name.clone(),
+            summary,
+            findings,
+        });
+    }
+    Ok(out)
 }
 
 /// Builds the report of `sla` for `period` from the current state (a kept report is this,
@@ -209,19 +244,11 @@ pub async fn build_report(
     let mut control_ids: HashSet<ControlId> =
         sla.terms.requirement_controls().into_iter().collect();
     let mut owners: HashSet<UserId> = HashSet::new();
-    for (_, _, lines) in &gaps {
-        for l in lines {
-            let open = !matches!(
-                l.status(),
-                custos_core::measures::ImplStatus::Implemented
-                    | custos_core::measures::ImplStatus::Verified
-                    | custos_core::measures::ImplStatus::NotApplicable
-            );
-            if open || l.overdue {
-                control_ids.insert(l.control_id);
-                if let Some(o) = l.implementation.as_ref().and_then(|i| i.owner_id) {
-                    owners.insert(o);
-                }
+    for f in &gaps {
+        for l in &f.findings {
+            control_ids.insert(l.control_id);
+            if let Some(o) = l.implementation.as_ref().and_then(|i| i.owner_id) {
+                owners.insert(o);
             }
         }
     }

@@ -231,7 +231,7 @@ macro_rules! impl_measure_store {
                         own.entry(i.ci_id.0).or_default().push(i);
                     }
                 }
-                let mut baselines: HashMap<custos_core::BaselineId, Vec<custos_core::ControlId>> = HashMap::new();
+                let mut baselines: HashMap<custos_core::BaselineId, std::sync::Arc<[custos_core::ControlId]>> = HashMap::new();
                 for b in items.iter().filter_map(|(_, b)| *b) {
                     if let std::collections::hash_map::Entry::Vacant(e) = baselines.entry(b) {
                         let rows = sqlx::query_as::<_, (uuid::Uuid,)>("SELECT control_ref FROM baseline_controls WHERE baseline_id = $1")
@@ -239,11 +239,12 @@ macro_rules! impl_measure_store {
                             .fetch_all(&mut *tx)
                             .await
                             .map_err(&map)?;
-                        e.insert(rows.into_iter().map(|r| custos_core::ControlId(r.0)).collect());
+                        e.insert(rows.into_iter().map(|r| custos_core::ControlId(r.0)).collect::<Vec<_>>().into());
                     }
                 }
                 tx.commit().await.map_err(&map)?;
                 let mut out = Vec::with_capacity(items.len());
+                let mut shared_common: HashMap<Vec<uuid::Uuid>, std::sync::Arc<[custos_core::measures::Implementation]>> = HashMap::new();
                 for (ci, b) in items {
                     // This CI's ancestors, from the parent links.
                     let mut anc: HashSet<uuid::Uuid> = HashSet::new();
@@ -261,11 +262,19 @@ macro_rules! impl_measure_store {
                             add.push((*k, custos_core::CiId(on)));
                         }
                     }
+                    // CIs inheriting from the same services share one list of common
+                    // implementations (a large service scope would otherwise copy it per CI).
+                    let mut sources: Vec<uuid::Uuid> = anc.iter().filter(|a| common.contains_key(*a)).copied().collect();
+                    sources.sort_unstable();
+                    let shared = shared_common
+                        .entry(sources.clone())
+                        .or_insert_with(|| sources.iter().flat_map(|a| common.get(a).cloned().unwrap_or_default()).collect())
+                        .clone();
                     out.push(custos_core::store::GapData {
-                        baseline: b.and_then(|b| baselines.get(&b).cloned()).unwrap_or_default(),
+                        baseline: b.and_then(|b| baselines.get(&b).cloned()).unwrap_or_else(|| std::sync::Arc::from(Vec::new())),
                         added: add,
                         own: own.remove(&ci.0).unwrap_or_default(),
-                        common: anc.iter().flat_map(|a| common.get(a).cloned().unwrap_or_default()).collect(),
+                        common: shared,
                     });
                 }
                 Ok(out)

@@ -125,9 +125,9 @@ fn report_lists_failed_overdue_uncovered_and_unsupported_and_plans_actions() {
         created_at: Timestamp(0),
         updated_at: Timestamp(0),
     };
-    let gaps = vec![(
+    let gaps = vec![CiFindings::from_lines(
         server,
-        "srv-01".to_string(),
+        "srv-01",
         vec![
             line(ok, Some(ImplStatus::Verified), false, None),
             line(failed, Some(ImplStatus::Failed), false, None),
@@ -207,8 +207,9 @@ fn report_lists_failed_overdue_uncovered_and_unsupported_and_plans_actions() {
         .iter()
         .find(|e| e.kind == ExceptionKind::FailedControl)
         .unwrap();
-    assert_eq!(failed_ex.title, "AC-2 Account Management on srv-01");
-    assert_eq!(failed_ex.link, format!("/cmdb/cis/{server}/measures"));
+    assert_eq!(failed_ex.title, "AC-2 Account Management");
+    assert_eq!(failed_ex.detail, "Recorded as failed on srv-01.");
+    assert_eq!(failed_ex.link, format!("/cmdb/{server}/measures"));
     assert_eq!(r.coverage.required, 4);
     assert_eq!(r.coverage.coverage_pct, 50.0);
     let kpi = |m| r.kpis.iter().find(|k| k.metric == m).unwrap();
@@ -239,4 +240,80 @@ fn report_lists_failed_overdue_uncovered_and_unsupported_and_plans_actions() {
     // A kept report is JSON; it must read back identically.
     let back: SlaReport = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
     assert_eq!(back, r);
+}
+
+#[test]
+fn findings_are_grouped_per_control_however_many_cis() {
+    let c = ControlId::new();
+    let id = SlaId::new();
+    let svc = CiId::new();
+    let sla = Sla {
+        id,
+        series_id: id,
+        version: 1,
+        status: SlaStatus::Agreed,
+        terms: SlaTerms {
+            name: "S".into(),
+            customer_id: CustomerId::new(),
+            service_id: svc,
+            valid_from: Date::parse("d", "2026-01-01").unwrap(),
+            valid_to: Date::parse("d", "2026-12-31").unwrap(),
+            targets: Targets::default(),
+            security: SecuritySection {
+                classification: Classification::default(),
+                requirements: vec![],
+                incident_criteria: IncidentCriteria::default(),
+                authorised_users: vec![],
+                authorised_roles: vec![],
+                asset_protection: String::new(),
+                copying_restrictions: String::new(),
+                reporting: Frequency::Monthly,
+            },
+            kpis: vec![],
+        },
+        customer_agreement: None,
+        owner_agreement: None,
+        created_by: None,
+        created_at: Timestamp(0),
+        updated_at: Timestamp(0),
+    };
+    let gaps: Vec<CiFindings> = (0..12)
+        .map(|i| {
+            CiFindings::from_lines(
+                CiId::new(),
+                &format!("vm-{i:02}"),
+                vec![line(c, Some(ImplStatus::Failed), false, None)],
+            )
+        })
+        .collect();
+    let period = Period::parse("2026-10").unwrap();
+    let r = build(&ReportInput {
+        sla: &sla,
+        customer_name: "C",
+        service_name: "S",
+        period: &period,
+        now: Timestamp(0),
+        service_hours: 0.0,
+        gaps: &gaps,
+        underpinning: &[],
+        control_labels: &HashMap::new(),
+        user_names: &HashMap::new(),
+        history: &[],
+    });
+    assert_eq!(r.exceptions.len(), 1);
+    assert_eq!(
+        r.exceptions[0].detail,
+        "Recorded as failed on vm-00, vm-01, vm-02, vm-03, vm-04 and 7 more."
+    );
+    assert_eq!(
+        r.exceptions[0].link,
+        format!("/gaps?scope=service&ci={svc}")
+    );
+    assert_eq!(r.actions.len(), 1);
+    assert!(
+        r.actions[0].title.ends_with("on 12 CIs"),
+        "{}",
+        r.actions[0].title
+    );
+    assert_eq!(r.coverage.failed, 12);
 }

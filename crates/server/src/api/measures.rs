@@ -15,8 +15,8 @@ use axum::response::{IntoResponse, Response};
 use custos_core::classification::{Level, high_water_mark};
 use custos_core::cmdb::Direction;
 use custos_core::measures::{
-    GapInput, GapLine, GapSummary, ImplStatus, Implementation, Reason, check_implementation,
-    gap_lines,
+    CommonIndex, GapInput, GapLine, GapSummary, ImplStatus, Implementation, Reason,
+    check_implementation, gap_lines, gap_scan,
 };
 use custos_core::store::{CiFilter, CiRecord, Store};
 use custos_core::{BaselineId, CiId, ControlId, Timestamp, UserId};
@@ -509,17 +509,27 @@ pub async fn gap_report(
     let inputs: Vec<(CiId, Option<BaselineId>)> =
         records.iter().map(|r| (r.ci.id, baseline_of(r))).collect();
     let data = store.gap_data_many(&inputs).await?;
+    // Summaries only: scan without building lines, one common-control index per shared list.
+    let mut indexes: HashMap<*const Implementation, CommonIndex<'_>> = HashMap::new();
+    for d in &data {
+        indexes
+            .entry(d.common.as_ptr())
+            .or_insert_with(|| CommonIndex::new(&d.common));
+    }
+    let mut scratch = vec![];
     let mut items = vec![];
-    for (r, d) in records.iter().zip(data) {
-        let lines = gap_lines(&GapInput {
-            ci: r.ci.id,
-            baseline: &d.baseline,
-            added: &d.added,
-            own: &d.own,
-            common: &d.common,
+    for (r, d) in records.iter().zip(&data) {
+        let mut s = GapSummary::default();
+        gap_scan(
+            &d.baseline,
+            &d.added,
+            &d.own,
+            &indexes[&d.common.as_ptr()],
             now,
-        });
-        let s = GapSummary::of(&lines);
+            &mut scratch,
+            |i| s.count(i.status(), i.overdue),
+        );
+        s.finish();
         total.add(&s);
         items.push(GapRow {
             ci: CiRef {

@@ -495,6 +495,8 @@ struct ShowPage {
     level_opts: Vec<(String, Vec<Opt>)>,
     can_manage: bool,
     can_classify: bool,
+    /// For a business service: its catalogue entry (or the form to add one), with a label.
+    service_link: Option<(String, &'static str)>,
     error: Option<String>,
 }
 
@@ -584,6 +586,25 @@ async fn show_page(
         .collect();
     let explicit = r.ci.explicit;
     let lv = LevelLabels::of(state);
+    let service_link = if r.ci.ci_type == "business_service" {
+        match state.store.service(id).await {
+            Ok(_) if w.principal.has(Permission::ReadServiceLevels) => {
+                Some((format!("/services/{id}"), "Service catalogue entry"))
+            }
+            Err(custos_core::StoreError::NotFound { .. })
+                if w.principal.has(Permission::ManageServiceLevels) =>
+            {
+                Some((
+                    format!("/services/{id}/edit"),
+                    "Add to the service catalogue",
+                ))
+            }
+            Ok(_) | Err(custos_core::StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        None
+    };
     Ok(ShowPage {
         lv: lv.clone(),
         title: r.ci.name.clone(),
@@ -620,6 +641,7 @@ async fn show_page(
         ],
         can_manage: w.principal.has(Permission::ManageCmdb),
         can_classify: w.principal.has(Permission::ClassifyCis),
+        service_link,
         error,
     })
 }

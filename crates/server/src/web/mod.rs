@@ -25,8 +25,19 @@ pub mod audit;
 pub mod cmdb;
 pub mod cmdb_io;
 pub mod controls;
+pub mod customers;
 pub mod login;
 pub mod measures;
+pub mod service_form;
+pub mod service_levels;
+pub mod sl_common;
+pub mod sla_form;
+pub mod sla_list;
+pub mod sla_reports;
+pub mod sla_terms;
+pub mod slas;
+pub mod suppliers;
+pub mod underpinning;
 
 static APP_CSS: &str = include_str!("../../static/app.css");
 
@@ -42,6 +53,9 @@ pub fn router() -> Router<AppState> {
         .merge(cmdb_io::router())
         .merge(controls::router())
         .merge(measures::router())
+        .merge(service_levels::router())
+        .merge(customers::router())
+        .merge(slas::router())
 }
 
 async fn css() -> Response {
@@ -81,6 +95,10 @@ impl Nav {
         links.push(("/cmdb", "CMDB", Permission::ReadCmdb));
         links.push(("/controls", "Controls", Permission::ReadControls));
         links.push(("/gaps", "Gaps", Permission::ReadCmdb));
+        links.push(("/services", "Services", Permission::ReadServiceLevels));
+        links.push(("/slas", "SLAs", Permission::ReadServiceLevels));
+        links.push(("/customers", "Customers", Permission::ReadServiceLevels));
+        links.push(("/suppliers", "Suppliers", Permission::ReadAllServiceLevels));
         links.push(("/audit", "Audit log", Permission::ReadAudit));
         links.push(("/account", "My account", Permission::SelfService));
         Self {

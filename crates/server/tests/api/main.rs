@@ -11,4 +11,5 @@ mod matrix;
 mod measures;
 mod openapi;
 mod service_levels;
+mod sl_web;
 mod web;

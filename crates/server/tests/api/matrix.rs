@@ -144,9 +144,18 @@ const API: &[(&str, &str, Permission)] = &[
 /// A customer the token's user represents, a catalogued service, a supplier, a draft SLA,
 /// an OLA and a contract, for the service level routes.
 async fn service_level_fixture(app: &TestApp, token: &str, role: Role) -> [String; 6] {
-    use custos_core::authz::Actor;
     let me: serde_json::Value = app.get("/api/v1/me", token).await.json().await.unwrap();
     let me = custos_core::UserId(me["id"].as_str().unwrap().parse().unwrap());
+    service_level_fixture_for(app, me, &role.to_string()).await
+}
+
+/// The same records, with `me` representing the customer; names carry `role`.
+async fn service_level_fixture_for(
+    app: &TestApp,
+    me: custos_core::UserId,
+    role: &str,
+) -> [String; 6] {
+    use custos_core::authz::Actor;
     let actor = Actor::System("test");
     let s = &app.store;
     let svc = s
@@ -468,6 +477,50 @@ const PAGES: &[(&str, Permission)] = &[
     ("/gaps.csv", Permission::ReadCmdb),
     ("/cmdb/import", Permission::ReadCmdb),
     ("/cmdb/export", Permission::ReadCmdb),
+    ("/cmdb/{svc}", Permission::ReadCmdb),
+    ("/services", Permission::ReadServiceLevels),
+    ("/services/new", Permission::ManageServiceLevels),
+    ("/services/{svc}", Permission::ReadServiceLevels),
+    ("/services/{svc}/edit", Permission::ManageServiceLevels),
+    ("/olas/new?service={svc}", Permission::ManageServiceLevels),
+    (
+        "/contracts/new?service={svc}",
+        Permission::ManageServiceLevels,
+    ),
+    ("/customers", Permission::ReadServiceLevels),
+    ("/customers/new", Permission::ManageCustomers),
+    ("/customers/{cust}", Permission::ReadServiceLevels),
+    ("/suppliers", Permission::ReadAllServiceLevels),
+    ("/suppliers/new", Permission::ManageCustomers),
+    ("/suppliers/{sup}", Permission::ReadAllServiceLevels),
+    ("/slas", Permission::ReadServiceLevels),
+    ("/slas?status=draft", Permission::ReadServiceLevels),
+    ("/slas/new", Permission::ManageServiceLevels),
+    ("/slas/{sla}", Permission::ReadServiceLevels),
+    ("/slas/{sla}/edit", Permission::ManageServiceLevels),
+    ("/slas/{sla}/reports/2026-10", Permission::ReadServiceLevels),
+    (
+        "/slas/{sla}/reports/2026-10.pdf",
+        Permission::ReadServiceLevels,
+    ),
+    (
+        "/slas/{sla}/reports/2026-10.csv",
+        Permission::ReadServiceLevels,
+    ),
+    (
+        "/slas/{sla}/reports/2026-10.json",
+        Permission::ReadServiceLevels,
+    ),
+];
+
+/// Pages that only send the browser on (303 when allowed).
+const REDIRECTS: &[(&str, Permission)] = &[
+    (
+        "/slas/{sla}/reports?period=2026-10",
+        Permission::ReadServiceLevels,
+    ),
+    ("/services/new?ci={svc}", Permission::ManageServiceLevels),
+    ("/cmdb/cis/{ci}/measures", Permission::ReadCmdb),
 ];
 
 /// Form posts and the permission each needs (sent with a valid CSRF token and no fields).
@@ -488,6 +541,30 @@ const POSTS: &[(&str, Permission)] = &[
         "/cmdb/{ci}/measures/{ctl}",
         Permission::ManageImplementations,
     ),
+    ("/customers", Permission::ManageCustomers),
+    ("/customers/{cust}", Permission::ManageCustomers),
+    ("/suppliers", Permission::ManageCustomers),
+    ("/suppliers/{sup}", Permission::ManageCustomers),
+    ("/services/{svc}", Permission::ManageServiceLevels),
+    ("/olas", Permission::ManageServiceLevels),
+    ("/contracts", Permission::ManageServiceLevels),
+    ("/slas", Permission::ManageServiceLevels),
+    ("/slas/{sla}", Permission::ManageServiceLevels),
+    ("/slas/{sla}/agree", Permission::AgreeSlas),
+    ("/slas/{sla}/versions", Permission::ManageServiceLevels),
+    (
+        "/slas/{sla}/reports/2026-10/keep",
+        Permission::ManageServiceLevels,
+    ),
+    // Deletions last: they remove this role's fixture.
+    ("/olas/{ola}/delete", Permission::ManageServiceLevels),
+    (
+        "/contracts/{contract}/delete",
+        Permission::ManageServiceLevels,
+    ),
+    ("/suppliers/{sup}/delete", Permission::ManageCustomers),
+    ("/slas/{sla}/delete", Permission::ManageServiceLevels),
+    ("/customers/{cust}/delete", Permission::ManageCustomers),
 ];
 
 #[tokio::test]
@@ -499,15 +576,22 @@ async fn pages_by_role() {
         let dept = app.department("Sales", false).await;
         let (ci, _, _) = app.ci_pair("pages").await;
         let ctl = app.control("pages").await;
-        let fill = |p: &str| {
+        let fill = |p: &str, fx: &[String; 6]| {
             p.replace("{user}", &target.id.to_string())
                 .replace("{dept}", &dept.to_string())
                 .replace("{ci}", &ci.to_string())
                 .replace("{ctl}", &ctl.to_string())
+                .replace("{cust}", &fx[0])
+                .replace("{sup}", &fx[1])
+                .replace("{svc}", &fx[2])
+                .replace("{sla}", &fx[3])
+                .replace("{ola}", &fx[4])
+                .replace("{contract}", &fx[5])
         };
+        let anon_fx = service_level_fixture_for(&app, target.id, "anon").await;
         let mut anon = app.browser();
-        for (page, _) in PAGES {
-            let (status, loc, _) = anon.get(&fill(page)).await;
+        for (page, _) in PAGES.iter().chain(REDIRECTS) {
+            let (status, loc, _) = anon.get(&fill(page, &anon_fx)).await;
             assert_eq!(
                 (status, loc.as_deref()),
                 (StatusCode::SEE_OTHER, Some("/login")),
@@ -516,7 +600,9 @@ async fn pages_by_role() {
         }
         for role in Role::ALL {
             let email = format!("{role}@example.org");
-            app.user(&email, &[role], None).await;
+            let user = app.user(&email, &[role], None).await;
+            // The role's user represents the fixture's customer (customer scoping).
+            let fx = service_level_fixture_for(&app, user.id, &role.to_string()).await;
             let mut b = app.browser();
             let (status, loc, _) = b.login(&email, PASSWORD).await;
             assert_eq!(
@@ -527,7 +613,7 @@ async fn pages_by_role() {
             let (_, _, home) = b.get("/").await;
             let csrf = crate::helpers::Browser::csrf(&home);
             for (page, perm) in PAGES {
-                let (status, _, body) = b.get(&fill(page)).await;
+                let (status, _, body) = b.get(&fill(page, &fx)).await;
                 let expected = if role_grants(role, *perm) {
                     StatusCode::OK
                 } else {
@@ -539,8 +625,26 @@ async fn pages_by_role() {
                     app.backend
                 );
             }
+            for (page, perm) in REDIRECTS {
+                let (status, _, body) = b.get(&fill(page, &fx)).await;
+                let expected = if role_grants(role, *perm) {
+                    StatusCode::SEE_OTHER
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                assert_eq!(
+                    status, expected,
+                    "{} {role} GET {page}: {body}",
+                    app.backend
+                );
+            }
             for (page, perm) in POSTS {
-                let (status, _, _) = b.post(&fill(page), &[("csrf", &csrf)]).await;
+                let (status, _, body) = b.post(&fill(page, &fx), &[("csrf", &csrf)]).await;
+                assert!(
+                    !status.is_server_error(),
+                    "{} {role} POST {page}: {status} {body}",
+                    app.backend
+                );
                 if role_grants(role, *perm) {
                     assert_ne!(status, StatusCode::FORBIDDEN, "{role} POST {page}");
                 } else {

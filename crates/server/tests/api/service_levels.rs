@@ -510,7 +510,7 @@ async fn an_agreed_sla_drives_classification_measures_and_reports() {
             .iter()
             .find(|e| e["kind"] == "failed_control")
             .unwrap();
-        assert_eq!(failed["link"], format!("/cmdb/cis/{}/measures", w.srv));
+        assert_eq!(failed["link"], format!("/cmdb/{}/measures", w.srv));
         let kpi = |m: &str| {
             report["kpis"]
                 .as_array()
@@ -533,11 +533,11 @@ async fn an_agreed_sla_drives_classification_measures_and_reports() {
             .get(&format!("{sla_path}/reports/2026-10?format=html"), &rep_a)
             .await;
         assert_eq!(html.status(), StatusCode::OK);
+        let csp = html.headers()["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("default-src 'none'"), "{csp}");
         assert!(
-            html.headers()["content-security-policy"]
-                .to_str()
-                .unwrap()
-                .contains("default-src 'none'")
+            csp.contains("style-src 'unsafe-inline'"),
+            "the standalone report's inline stylesheet is allowed: {csp}"
         );
         let html = html.text().await.unwrap();
         assert!(html.contains("SR-3") && html.contains("<svg"), "{backend}");

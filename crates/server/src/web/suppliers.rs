@@ -1,0 +1,278 @@
+//! Suppliers: contact, security requirements, risk tier and contract dates, with the
+//! underpinning contracts made with them. For those who see all service levels; changed
+//! by those who manage customers.
+
+use super::admin::Opt;
+use super::customers::delete_error;
+use super::sl_common::{date_str, field_label, form_message, opt_date, opts, write_error};
+use super::{Nav, WebError, WebUser, check_csrf, see_other};
+use crate::error::ApiError;
+use crate::extract::Form;
+use crate::state::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use custos_core::SupplierId;
+use custos_core::authz::Permission;
+use custos_core::page::PageRequest;
+use custos_core::service::{RiskTier, Supplier, SupplierInput};
+use std::collections::HashMap;
+
+pub struct SupplierRow {
+    pub id: String,
+    pub name: String,
+    pub risk: &'static str,
+    pub contract: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sl_suppliers.html")]
+struct SuppliersPage {
+    title: String,
+    nav: Option<Nav>,
+    rows: Vec<SupplierRow>,
+    can_manage: bool,
+}
+
+pub async fn list(State(state): State<AppState>, w: WebUser) -> Result<Response, WebError> {
+    w.require(Permission::ReadAllServiceLevels)?;
+    let mut rows = vec![];
+    let mut page = PageRequest::first(500);
+    loop {
+        let p = state.store.list_suppliers(page).await?;
+        rows.extend(p.items.into_iter().map(|s| SupplierRow {
+            id: s.id.to_string(),
+            risk: s.risk_tier.as_str(),
+            contract: match (&s.contract_start, &s.contract_end) {
+                (None, None) => String::new(),
+                (a, b) => format!("{} to {}", date_str(a), date_str(b)),
+            },
+            name: s.name,
+        }));
+        match p.next_cursor {
+            Some(c) => page = PageRequest::new(Some(500), Some(c)),
+            None => break,
+        }
+    }
+    rows.sort_by_key(|r| r.name.to_lowercase());
+    Ok(SuppliersPage {
+        title: "Suppliers".into(),
+        nav: Some(Nav::new(&w, "/suppliers")),
+        rows,
+        can_manage: w.principal.has(Permission::ManageCustomers),
+    }
+    .into_response())
+}
+
+pub struct ContractRow {
+    pub service_id: String,
+    pub service: String,
+    pub title: String,
+    pub valid: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sl_supplier.html")]
+struct SupplierPage {
+    title: String,
+    nav: Option<Nav>,
+    csrf: String,
+    id: Option<String>,
+    name: String,
+    contact: String,
+    security_requirements: String,
+    tiers: Vec<Opt>,
+    risk: String,
+    contract_start: String,
+    contract_end: String,
+    contracts: Vec<ContractRow>,
+    can_manage: bool,
+    error: Option<String>,
+}
+
+async fn supplier_page(
+    state: &AppState,
+    w: &WebUser,
+    s: Option<&Supplier>,
+    form: Option<&Form>,
+    error: Option<String>,
+) -> Result<SupplierPage, WebError> {
+    let pick = |k: &str, v: String| form.map(|f| f.get_or_empty(k).to_string()).unwrap_or(v);
+    let risk = pick(
+        "risk_tier",
+        s.map(|s| s.risk_tier.as_str())
+            .unwrap_or("medium")
+            .to_string(),
+    );
+    let mut contracts = vec![];
+    if let Some(s) = s {
+        let services: HashMap<_, _> = super::sl_common::all_services(state)
+            .await?
+            .into_iter()
+            .map(|s| (s.ci_id, s.name))
+            .collect();
+        let mut page = PageRequest::first(500);
+        loop {
+            let p = state.store.list_contracts(None, page).await?;
+            for k in p.items.iter().filter(|k| k.terms.supplier_id == s.id) {
+                contracts.push(ContractRow {
+                    service_id: k.terms.service_id.to_string(),
+                    service: services
+                        .get(&k.terms.service_id)
+                        .cloned()
+                        .unwrap_or_default(),
+                    title: k.terms.title.clone(),
+                    valid: format!(
+                        "{} to {}",
+                        k.terms.valid_from.as_str(),
+                        k.terms.valid_to.as_str()
+                    ),
+                });
+            }
+            match p.next_cursor {
+                Some(c) => page = PageRequest::new(Some(500), Some(c)),
+                None => break,
+            }
+        }
+    }
+    Ok(SupplierPage {
+        title: s
+            .map(|s| s.name.clone())
+            .unwrap_or_else(|| "New supplier".into()),
+        nav: Some(Nav::new(w, "/suppliers")),
+        csrf: w.session.csrf_token.clone(),
+        id: s.map(|s| s.id.to_string()),
+        name: pick("name", s.map(|s| s.name.clone()).unwrap_or_default()),
+        contact: pick("contact", s.map(|s| s.contact.clone()).unwrap_or_default()),
+        security_requirements: pick(
+            "security_requirements",
+            s.map(|s| s.security_requirements.clone())
+                .unwrap_or_default(),
+        ),
+        tiers: opts(
+            RiskTier::ALL
+                .iter()
+                .map(|t| (t.as_str().to_string(), t.as_str().to_string())),
+            &risk,
+        ),
+        risk,
+        contract_start: pick(
+            "contract_start",
+            s.map(|s| date_str(&s.contract_start)).unwrap_or_default(),
+        ),
+        contract_end: pick(
+            "contract_end",
+            s.map(|s| date_str(&s.contract_end)).unwrap_or_default(),
+        ),
+        contracts,
+        can_manage: w.principal.has(Permission::ManageCustomers),
+        error,
+    })
+}
+
+pub async fn new_form(State(state): State<AppState>, w: WebUser) -> Result<Response, WebError> {
+    w.require(Permission::ManageCustomers)?;
+    Ok(supplier_page(&state, &w, None, None, None)
+        .await?
+        .into_response())
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    w: WebUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    w.require(Permission::ReadAllServiceLevels)?;
+    let s = state.store.supplier(super::path_id(&id)?).await?;
+    Ok(supplier_page(&state, &w, Some(&s), None, None)
+        .await?
+        .into_response())
+}
+
+fn supplier_input(form: &Form) -> Result<SupplierInput, ApiError> {
+    Ok(SupplierInput::new(
+        form.get_or_empty("name"),
+        form.get_or_empty("contact"),
+        form.get_or_empty("security_requirements"),
+        RiskTier::parse(form.get_or_empty("risk_tier"))?,
+        opt_date("contract_start", form.get_or_empty("contract_start"))?,
+        opt_date("contract_end", form.get_or_empty("contract_end"))?,
+    )?)
+}
+
+async fn save_supplier(
+    state: &AppState,
+    w: &WebUser,
+    id: Option<SupplierId>,
+    form: &Form,
+) -> Result<Response, WebError> {
+    let actor = w.require(Permission::ManageCustomers)?;
+    check_csrf(form, &w.session)?;
+    let before = match id {
+        Some(id) => Some(state.store.supplier(id).await?),
+        None => None,
+    };
+    let result = async {
+        let input = supplier_input(form)?;
+        match id {
+            Some(id) => state.store.update_supplier(&actor, id, input).await,
+            None => state.store.create_supplier(&actor, input).await,
+        }
+        .map_err(write_error)
+    }
+    .await;
+    match result {
+        Ok(s) => Ok(see_other(&format!("/suppliers/{}", s.id))),
+        Err(e) if super::correctable(&e) => {
+            let msg = form_message(&e, field_label);
+            let page = supplier_page(state, w, before.as_ref(), Some(form), Some(msg)).await?;
+            Ok((e.status(), page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    w: WebUser,
+    form: Form,
+) -> Result<Response, WebError> {
+    save_supplier(&state, &w, None, &form).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    w: WebUser,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, WebError> {
+    w.require(Permission::ManageCustomers)?;
+    save_supplier(&state, &w, Some(super::path_id(&id)?), &form).await
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    w: WebUser,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, WebError> {
+    let actor = w.require(Permission::ManageCustomers)?;
+    check_csrf(&form, &w.session)?;
+    let s = state.store.supplier(super::path_id(&id)?).await?;
+    match state.store.delete_supplier(&actor, s.id).await {
+        Ok(()) => Ok(see_other("/suppliers")),
+        Err(e) => {
+            let e = delete_error(
+                e,
+                "This supplier still has underpinning contracts, so it cannot be deleted.",
+            );
+            if !super::correctable(&e) {
+                return Err(e.into());
+            }
+            let msg = form_message(&e, field_label);
+            let page = supplier_page(&state, &w, Some(&s), None, Some(msg)).await?;
+            Ok((e.status(), page).into_response())
+        }
+    }
+}
