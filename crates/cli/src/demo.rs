@@ -183,6 +183,7 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
         crate::demo_cmdb::seed(store, &actor, &customer, &owner, &departments).await?;
         load_nist(store, &actor).await?;
         crate::demo_cmdb::seed_measures(store, &actor).await?;
+        crate::demo_sl::seed(store, &actor, &customer, &owner).await?;
         while store.seal_audit(1000).await.map_err(err)? == 1000 {}
     }
     Ok(())
@@ -251,7 +252,7 @@ pub async fn load_nist(store: &dyn Store, actor: &Actor) -> anyhow::Result<()> {
 /// What `custos demo` prints once it listens on `listen`.
 pub fn banner(listen: std::net::SocketAddr) -> String {
     let mut b = format!(
-        "\nCustos demo is running: http://{listen}/\n\nThe CMDB (/cmdb) holds four services with their applications, machines, data and\nnetwork, classified by the customer representative and the service owner. The control\ncatalogue (/controls) holds NIST SP 800-53 rev5 with the LOW, MODERATE and HIGH baselines;\n/gaps shows what each CI's classification requires and what is implemented, failed or overdue.\n\nSign in with any of these accounts (password: {DEMO_PASSWORD}):\n\n"
+        "\nCustos demo is running: http://{listen}/\n\nThe CMDB (/cmdb) holds four services with their applications, machines, data and\nnetwork, classified by the customer representative and the service owner. The control\ncatalogue (/controls) holds NIST SP 800-53 rev5 with the LOW, MODERATE and HIGH baselines;\n/gaps shows what each CI's classification requires and what is implemented, failed or overdue.\n\nService level management (/services, /slas, /customers, /suppliers): the agreed payroll\nSLA's security section drives the payroll CIs' classification and required controls; its\nreport (/slas → Payroll SLA → report) lists the failed backup control, the requirement no\nOLA or contract underpins, and the coverage trend of five kept monthly reports. A draft\nwebshop SLA for an external customer shows the requirements check.\n\nSign in with any of these accounts (password: {DEMO_PASSWORD}):\n\n"
     );
     for u in &USERS {
         let mfa = if u.totp {

@@ -5,6 +5,7 @@ mod bench;
 mod config;
 mod demo;
 mod demo_cmdb;
+mod demo_sl;
 
 use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};

@@ -386,6 +386,7 @@ pub fn build(inp: &ReportInput<'_>) -> SlaReport {
     };
     let mut exceptions = vec![];
     let mut actions = vec![];
+    let mut unplanned = 0;
     for (control, g) in &groups {
         if !g.failed.is_empty() {
             exceptions.push(Exception {
@@ -414,6 +415,12 @@ pub fn build(inp: &ReportInput<'_>) -> SlaReport {
                 link: link_for(&cis),
             });
         }
+        // Controls nobody has started on are summed up in one line below, so the list
+        // holds what is planned or needs action now.
+        if g.planned == 0 && g.failed.is_empty() && g.overdue.is_empty() {
+            unplanned += 1;
+            continue;
+        }
         let on = match g.open.as_slice() {
             [(_, name)] => (*name).to_string(),
             many => format!("{} CIs", many.len()),
@@ -435,6 +442,15 @@ pub fn build(inp: &ReportInput<'_>) -> SlaReport {
                 "not_started".into()
             },
             link: link_for(&g.open),
+        });
+    }
+    if unplanned > 0 {
+        actions.push(Action {
+            title: format!("{unplanned} required controls not implemented and not yet planned"),
+            owner: None,
+            due: None,
+            status: "not_started".into(),
+            link: scope_link.clone(),
         });
     }
     // A requirement is uncovered when one of its controls is not implemented (or verified,
