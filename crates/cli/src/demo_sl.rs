@@ -123,15 +123,47 @@ pub async fn seed(
     let nl_holidays = ["2026-12-25", "2026-12-26", "2027-01-01", "2027-04-27"];
     let weekdays = ["mon", "tue", "wed", "thu", "fri"];
     let all_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    let office = hours("Europe/Amsterdam", &weekdays, "08:00", "18:00", &nl_holidays);
+    let office = hours(
+        "Europe/Amsterdam",
+        &weekdays,
+        "08:00",
+        "18:00",
+        &nl_holidays,
+    );
     let services = [
-        ("svc-payroll", "Salaries, bank transfers and payslips for all staff.", office.clone(), vec!["ac-2", "at-2", "ia-2", "si-2"]),
-        ("svc-webshop", "The public online shop, run for our own brand and for franchise partners.", hours("UTC", &all_days, "00:00", "24:00", &[]), vec!["ac-2", "si-2", "sc-7"]),
-        ("svc-email", "Mail and calendars for all staff.", hours("Europe/Amsterdam", &all_days, "06:00", "22:00", &[]), vec!["ac-2", "si-3"]),
-        ("svc-hr-portal", "Self-service for leave requests and personal data.", office.clone(), vec!["ac-2", "ia-2"]),
+        (
+            "svc-payroll",
+            "Salaries, bank transfers and payslips for all staff.",
+            office.clone(),
+            vec!["ac-2", "at-2", "ia-2", "si-2"],
+        ),
+        (
+            "svc-webshop",
+            "The public online shop, run for our own brand and for franchise partners.",
+            hours("UTC", &all_days, "00:00", "24:00", &[]),
+            vec!["ac-2", "si-2", "sc-7"],
+        ),
+        (
+            "svc-email",
+            "Mail and calendars for all staff.",
+            hours("Europe/Amsterdam", &all_days, "06:00", "22:00", &[]),
+            vec!["ac-2", "si-3"],
+        ),
+        (
+            "svc-hr-portal",
+            "Self-service for leave requests and personal data.",
+            office.clone(),
+            vec!["ac-2", "ia-2"],
+        ),
     ];
     for (key, description, h, base) in services {
-        let input = ServiceInput::new(description, owner_id, h, controls(store, &base).await?, Targets::default())?;
+        let input = ServiceInput::new(
+            description,
+            owner_id,
+            h,
+            controls(store, &base).await?,
+            Targets::default(),
+        )?;
         store.put_service(actor, ci(key).await?, input).await?;
     }
     let payroll = ci("svc-payroll").await?;
@@ -200,7 +232,9 @@ pub async fn seed(
         ]
     }))?;
     let sla = store.create_sla(owner, payroll_terms.validate()?).await?;
-    store.agree_sla(customer, sla.id, Side::Customer, &today).await?;
+    store
+        .agree_sla(customer, sla.id, Side::Customer, &today)
+        .await?;
     let sla = store.agree_sla(owner, sla.id, Side::Owner, &today).await?;
 
     // A draft for an external customer: its requirements check shows what is extra.
@@ -235,8 +269,18 @@ pub async fn seed(
     }))?;
     store.create_ola(actor, ola.validate()?).await?;
     for (supplier, title, ids, amount) in [
-        (acme.id, "Managed hosting agreement", vec!["sc-28"], 10_000.0),
-        (vault.id, "Backup media transport and vaulting", vec!["org-media-1"], 2_500.0),
+        (
+            acme.id,
+            "Managed hosting agreement",
+            vec!["sc-28"],
+            10_000.0,
+        ),
+        (
+            vault.id,
+            "Backup media transport and vaulting",
+            vec!["org-media-1"],
+            2_500.0,
+        ),
     ] {
         let k: ContractTerms = serde_json::from_value(json!({
             "supplier_id": supplier, "service_id": payroll, "title": title,
@@ -254,7 +298,12 @@ pub async fn seed(
         .await
         .map_err(|e| anyhow!("{}", e.problem().detail))?[2]
         .0;
-    let mut baseline = store.gap_data_many(&[(payroll, high)]).await?.remove(0).baseline.to_vec();
+    let mut baseline = store
+        .gap_data_many(&[(payroll, high)])
+        .await?
+        .remove(0)
+        .baseline
+        .to_vec();
     baseline.sort();
     let skip = controls(store, &["cp-9", "au-6", "sc-28", "ac-2", "at-2"]).await?;
     baseline.retain(|c| !skip.contains(c));
@@ -281,9 +330,15 @@ pub async fn seed(
             store.put_implementation(actor, imp).await?;
         }
         done = upto;
-        custos_server::service_levels::keep_report(store, &Actor::System("sla-reports"), &sla, period, now)
-            .await
-            .map_err(|e| anyhow!("{}", e.problem().detail))?;
+        custos_server::service_levels::keep_report(
+            store,
+            &Actor::System("sla-reports"),
+            &sla,
+            period,
+            now,
+        )
+        .await
+        .map_err(|e| anyhow!("{}", e.problem().detail))?;
     }
     Ok(())
 }

@@ -146,6 +146,49 @@ fn bad_input_gets_one_line_errors_and_nonzero_exit() {
             String::new(),
             "between 1 and 3650",
         ),
+        (
+            vec!["report", "sla", "--sla", "nope", "--period", "2026-10"],
+            String::new(),
+            "--sla must be an SLA id",
+        ),
+        (
+            vec![
+                "report",
+                "sla",
+                "--sla",
+                "01a20b58-f73a-7786-9e7f-d3f1de218807",
+                "--period",
+                "2026-13",
+            ],
+            String::new(),
+            "--period must be a month",
+        ),
+        (
+            vec![
+                "report",
+                "sla",
+                "--sla",
+                "01a20b58-f73a-7786-9e7f-d3f1de218807",
+                "--period",
+                "2026-10",
+                "--format",
+                "docx",
+            ],
+            String::new(),
+            "--format must be html, pdf, csv or json",
+        ),
+        (
+            vec![
+                "report",
+                "sla",
+                "--sla",
+                "01a20b58-f73a-7786-9e7f-d3f1de218807",
+                "--period",
+                "2026-10",
+            ],
+            String::new(),
+            "SLA not found",
+        ),
     ] {
         let out = custos(&dir.0, &args, &stdin);
         let err = text(&out.stderr);
@@ -345,6 +388,77 @@ async fn demo_serves_a_seeded_organisation_with_working_logins() {
     );
     let failed: u32 = vm.split(',').nth(8).unwrap().parse().unwrap();
     assert!(failed >= 1, "{vm}");
+    // Service level management: the agreed payroll SLA and its report, from the CLI too.
+    let slas = c
+        .get(format!("{}/slas", server.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(slas.contains("Payroll SLA"), "{slas}");
+    let at = slas.find("href=\"/slas/").expect("a link to an SLA") + 12;
+    let sla_id = &slas[at..at + 36];
+    let today = custos_core::time::Date::of(custos_core::Timestamp::now());
+    let period = custos_core::sla_report::Period::last_complete(&today, false).to_string();
+    let pdf = dir.0.join("report.pdf");
+    let out = custos(
+        &dir.0,
+        &[
+            "report",
+            "sla",
+            "--sla",
+            sla_id,
+            "--period",
+            &period,
+            "--format",
+            "pdf",
+            "--output",
+            pdf.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    // The PDF opens: poppler renders its pages (the trend chart is on one of them).
+    if let Ok(r) = Command::new("pdftoppm")
+        .args(["-png", "-r", "40"])
+        .arg(&pdf)
+        .arg(dir.0.join("page"))
+        .output()
+    {
+        assert!(r.status.success(), "{}", text(&r.stderr));
+        let pages = std::fs::read_dir(&dir.0)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("page")
+            })
+            .count();
+        assert!(pages >= 2, "{pages} pages rendered");
+    }
+    let out = custos(
+        &dir.0,
+        &[
+            "report", "sla", "--sla", sla_id, "--period", &period, "--format", "csv",
+        ],
+        "",
+    );
+    let csv = text(&out.stdout);
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("exception,") && l.contains("CP-9")),
+        "{csv}"
+    );
+    assert!(
+        csv.lines().any(|l| l.starts_with("trend,")),
+        "kept reports make a trend: {csv}"
+    );
 }
 
 #[test]
