@@ -442,6 +442,15 @@ async fn demo_serves_a_seeded_organisation_with_working_logins() {
             .count();
         assert!(pages >= 2, "{pages} pages rendered");
     }
+    // …and shows the coverage trend chart (its caption and axis are text in the PDF).
+    if let Ok(r) = Command::new("pdftotext").arg(&pdf).arg("-").output() {
+        let t = text(&r.stdout);
+        assert!(
+            t.contains("Control coverage (%): last 5 periods"),
+            "no trend chart: {t}"
+        );
+        assert!(t.contains("Exception report") && t.contains("CP-9"), "{t}");
+    }
     let out = custos(
         &dir.0,
         &[
