@@ -162,6 +162,36 @@ macro_rules! impl_cmdb_store {
                 Ok(changed)
             }
 
+            /// Whether a new inheritance edge `parent → child` leaves the child (and so
+            /// everything downstream) as it is: in every dimension the parent's level is
+            /// lower than the child's, or the parent holds only the default (no source).
+            async fn cannot_raise(
+                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                parent: uuid::Uuid,
+                child: uuid::Uuid,
+            ) -> custos_core::error::StoreResult<bool> {
+                let rows = Self::cls_rows(tx, &[parent, child]).await?;
+                let eff = |id: uuid::Uuid| rows.iter().find(|r| r.id == id).map(|r| r.eff.effective()).transpose();
+                Ok(match (eff(parent)?, eff(child)?) {
+                    (Some(p), Some(c)) => (0..3).all(|d| p[d].source.is_none() || p[d].level < c[d].level),
+                    _ => false,
+                })
+            }
+
+            /// Whether any of `child`'s effective levels came through `parent` (so removing
+            /// the edge between them can lower it).
+            async fn inherits_through(
+                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                child: uuid::Uuid,
+                parent: uuid::Uuid,
+            ) -> custos_core::error::StoreResult<bool> {
+                let rows = Self::cls_rows(tx, &[child]).await?;
+                Ok(match rows.first() {
+                    Some(r) => r.eff.effective()?.iter().any(|d| d.via == Some(custos_core::CiId(parent))),
+                    None => true,
+                })
+            }
+
             /// Reads a CI inside a write transaction, taking its row (PostgreSQL).
             async fn ci_in(
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
@@ -461,6 +491,9 @@ macro_rules! impl_cmdb_store {
                         other => other,
                     })?;
                 let reclassified = match rel_type.classification_flow(source, target) {
+                    // A new parent that is lower than the child in every dimension (or
+                    // carries only the default) changes nothing: skip the region walk.
+                    Some((from, to)) if Self::cannot_raise(&mut tx, from.0, to.0).await? => 0,
                     Some((_, to)) => Self::reclassify(&mut tx, vec![to.0]).await?,
                     None => 0,
                 };
@@ -493,6 +526,8 @@ macro_rules! impl_cmdb_store {
                         .try_into()?;
                 sqlx::query("DELETE FROM relationships WHERE id = $1").bind(id.0).execute(&mut *tx).await.map_err(&map)?;
                 let reclassified = match rel.rel_type.classification_flow(rel.source_id, rel.target_id) {
+                    // The child's levels came through other neighbours: nothing changes.
+                    Some((from, to)) if !Self::inherits_through(&mut tx, to.0, from.0).await? => 0,
                     Some((_, to)) => Self::reclassify(&mut tx, vec![to.0]).await?,
                     None => 0,
                 };
