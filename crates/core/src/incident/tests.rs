@@ -43,10 +43,23 @@ fn matrix_must_be_monotone_and_round_trips() {
         ([[P1, P2, P3], [P2, P3, P4], [P3, P4, P4]], None),
         ([[P1, P1, P1], [P1, P1, P1], [P1, P1, P1]], None),
         ([[P2, P2, P4], [P3, P3, P4], [P4, P4, P4]], None),
-        ([[P1, P2, P3], [P1, P3, P4], [P3, P4, P4]], Some("priority_matrix.cells[1][0]")),
-        ([[P1, P3, P2], [P2, P3, P4], [P3, P4, P4]], Some("priority_matrix.cells[0][2]")),
-        ([[P1, P2, P3], [P2, P3, P4], [P3, P4, P3]], Some("priority_matrix.cells[2][2]")),
-        ([[P4, P4, P4], [P4, P4, P4], [P4, P4, P1]], Some("priority_matrix.cells[2][2]")),
+        ([[P1, P2, P3], [P1, P3, P4], [P3, P4, P4]], None),
+        (
+            [[P2, P2, P3], [P1, P3, P4], [P3, P4, P4]],
+            Some("priority_matrix.cells[1][0]"),
+        ),
+        (
+            [[P1, P3, P2], [P2, P3, P4], [P3, P4, P4]],
+            Some("priority_matrix.cells[0][2]"),
+        ),
+        (
+            [[P1, P2, P3], [P2, P3, P4], [P3, P4, P3]],
+            Some("priority_matrix.cells[2][2]"),
+        ),
+        (
+            [[P4, P4, P4], [P4, P4, P4], [P4, P4, P1]],
+            Some("priority_matrix.cells[2][2]"),
+        ),
     ];
     for (i, (cells, want)) in cases.into_iter().enumerate() {
         let m = PriorityMatrix { cells };
@@ -147,7 +160,9 @@ fn categories() {
     for (input, want, security) in cases {
         let got = Category::parse("category", input);
         assert_eq!(
-            got.as_ref().map(|c| c.as_str()).map_err(|e| e.field.as_str()),
+            got.as_ref()
+                .map(|c| c.as_str())
+                .map_err(|e| e.field.as_str()),
             want,
             "{input:?}"
         );
@@ -206,8 +221,13 @@ fn input_is_checked_and_normalised() {
 
     let json = r#"{"title":"t","category":"printer","impact":"low","urgency":"medium"}"#;
     let f: IncidentFields = serde_json::from_str(json).unwrap();
-    assert_eq!((f.description.as_str(), f.service, f.cis.len()), ("", None, 0));
-    assert!(serde_json::from_str::<IncidentFields>(&json.replace("\"t\"", "\"t\",\"x\":1")).is_err());
+    assert_eq!(
+        (f.description.as_str(), f.service, f.cis.len()),
+        ("", None, 0)
+    );
+    assert!(
+        serde_json::from_str::<IncidentFields>(&json.replace("\"t\"", "\"t\",\"x\":1")).is_err()
+    );
 }
 
 fn priority() -> impl Strategy<Value = Priority> {
