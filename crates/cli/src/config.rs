@@ -31,6 +31,8 @@ pub struct Config {
     pub level_labels: Vec<String>,
     /// How often the SLA report scheduler looks for due reports, in ms (0: off).
     pub report_interval_ms: u64,
+    /// Public address of this installation, for links in report PDFs and HTML files.
+    pub public_url: String,
 }
 
 impl Default for Config {
@@ -47,6 +49,7 @@ impl Default for Config {
             auth_cache_ttl_ms: 1000,
             level_labels: vec!["low".into(), "moderate".into(), "high".into()],
             report_interval_ms: 600_000,
+            public_url: String::new(),
         }
     }
 }
@@ -69,6 +72,7 @@ impl std::fmt::Debug for Config {
             .field("auth_cache_ttl_ms", &self.auth_cache_ttl_ms)
             .field("level_labels", &self.level_labels)
             .field("report_interval_ms", &self.report_interval_ms)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }
@@ -113,7 +117,8 @@ pub struct Overrides {
     pub log_format: Option<String>,
 }
 
-const KNOWN: [&str; 11] = [
+const KNOWN: [&str; 12] = [
+    "public_url",
     "report_interval_ms",
     "level_labels",
     "auth_cache_ttl_ms",

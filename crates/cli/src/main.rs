@@ -261,6 +261,7 @@ fn settings(config: &Config) -> ServerSettings {
         body_limit: config.body_limit_bytes,
         auth_cache_ttl_ms: config.auth_cache_ttl_ms,
         report_interval_ms: config.report_interval_ms,
+        public_url: config.public_url.trim_end_matches('/').to_string(),
         level_labels: [
             config.level_labels[0].clone(),
             config.level_labels[1].clone(),
@@ -627,13 +628,13 @@ async fn report_sla(
         found = (Some(kept), report);
     }
     let (_, report) = found;
+    let base = config.public_url.trim_end_matches('/');
     let bytes: Vec<u8> = match format {
-        "html" => custos_report::to_html(&report, "").into_bytes(),
+        "html" => custos_report::to_html(&report, base).into_bytes(),
         "csv" => custos_report::to_csv(&report).into_bytes(),
         "json" => serde_json::to_vec_pretty(&report)?,
-        _ => {
-            custos_report::to_pdf(&report, "").map_err(|e| anyhow!("PDF rendering failed: {e}"))?
-        }
+        _ => custos_report::to_pdf(&report, base)
+            .map_err(|e| anyhow!("PDF rendering failed: {e}"))?,
     };
     match output {
         Some(path) => std::fs::write(&path, &bytes)

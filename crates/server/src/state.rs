@@ -21,6 +21,9 @@ pub struct ServerSettings {
     pub level_labels: [String; 3],
     /// How often the SLA report scheduler looks for due reports, in milliseconds (0: off).
     pub report_interval_ms: u64,
+    /// The address users reach Custos at (e.g. https://custos.example.org), for links in
+    /// documents that leave the browser (report PDFs and HTML files); empty: relative links.
+    pub public_url: String,
 }
 
 impl Default for ServerSettings {
@@ -32,6 +35,7 @@ impl Default for ServerSettings {
             auth_cache_ttl_ms: 1000,
             level_labels: ["low".into(), "moderate".into(), "high".into()],
             report_interval_ms: 600_000,
+            public_url: String::new(),
         }
     }
 }

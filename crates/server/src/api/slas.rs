@@ -369,11 +369,13 @@ pub async fn report_for(
 }
 
 /// Renders a report in `format` as an HTTP response (json is the API's [`ReportOut`]).
-/// PDF typesetting is CPU-bound, so it runs on the blocking pool.
+/// Links in the standalone HTML and the PDF start with `base` (the configured public URL;
+/// empty: relative). PDF typesetting is CPU-bound, so it runs on the blocking pool.
 pub async fn render(
     kept: Option<&KeptReport>,
     r: &SlaReport,
     format: &str,
+    base: &str,
 ) -> Result<Response, ApiError> {
     let name = format!(
         "sla-report-{}-{}",
@@ -403,7 +405,7 @@ pub async fn render(
                     "default-src 'none'; style-src 'unsafe-inline'; img-src data:".to_string(),
                 ),
             ],
-            custos_report::to_html(r, ""),
+            custos_report::to_html(r, base),
         )
             .into_response(),
         "csv" => (
@@ -415,8 +417,8 @@ pub async fn render(
         )
             .into_response(),
         "pdf" => {
-            let owned = r.clone();
-            let pdf = tokio::task::spawn_blocking(move || custos_report::to_pdf(&owned, ""))
+            let (owned, base) = (r.clone(), base.to_string());
+            let pdf = tokio::task::spawn_blocking(move || custos_report::to_pdf(&owned, &base))
                 .await
                 .map_err(|e| ApiError::Internal(format!("PDF rendering stopped: {e}")))?
                 .map_err(|e| ApiError::Internal(format!("PDF rendering failed: {e}")))?;
@@ -457,7 +459,7 @@ async fn get_report(
         ));
     }
     let (kept, report) = report_for(state.store.as_ref(), &sla, &period).await?;
-    render(kept.as_ref(), &report, format).await
+    render(kept.as_ref(), &report, format, &state.settings.public_url).await
 }
 
 /// Generates and keeps the report for an ended period (normally the scheduler does this

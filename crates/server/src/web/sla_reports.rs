@@ -135,7 +135,7 @@ pub async fn report(
     match format {
         Some(f) => {
             let (kept, report) = report_for(state.store.as_ref(), &s, &period).await?;
-            Ok(render(kept.as_ref(), &report, f).await?)
+            Ok(render(kept.as_ref(), &report, f, &state.settings.public_url).await?)
         }
         None => Ok(report_page(&state, &w, &s, &period, None)
             .await?

@@ -97,6 +97,7 @@ async fn spawn(store: Arc<dyn Store>, dir: Option<TempDir>) -> TestApp {
         level_labels: ["public".into(), "internal".into(), "confidential".into()],
         // Tests run the scheduler's pass themselves.
         report_interval_ms: 0,
+        public_url: "https://custos.example.org".into(),
     };
     let state = AppState::new(store.clone(), settings);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -541,6 +541,11 @@ async fn an_agreed_sla_drives_classification_measures_and_reports() {
         );
         let html = html.text().await.unwrap();
         assert!(html.contains("SR-3") && html.contains("<svg"), "{backend}");
+        // A file that leaves the browser links back with the configured public URL.
+        assert!(
+            html.contains("href=\"https://custos.example.org/cmdb/"),
+            "{backend}: absolute links"
+        );
         let csv = app
             .get(&format!("{sla_path}/reports/2026-10?format=csv"), &rep_a)
             .await;
