@@ -769,11 +769,15 @@ macro_rules! impl_cmdb_store {
                 for (p, c) in pairs {
                     parents.entry(custos_core::CiId(c)).or_default().push(custos_core::CiId(p));
                 }
+                // Only CIs with an explicit level go into the map (most have none); the
+                // current values are compared from `rows` afterwards rather than copied into
+                // a second map — at a million CIs every copy is a hundred MiB or more.
                 let mut explicit = HashMap::new();
-                let mut current = HashMap::new();
                 for r in &rows {
-                    explicit.insert(custos_core::CiId(r.id), r.explicit()?);
-                    current.insert(custos_core::CiId(r.id), r.eff.effective()?);
+                    let e = r.explicit()?;
+                    if !e.is_empty() {
+                        explicit.insert(custos_core::CiId(r.id), e);
+                    }
                 }
                 let nodes: Vec<custos_core::CiId> = rows.iter().map(|r| custos_core::CiId(r.id)).collect();
                 let result = custos_core::classification::propagate(&custos_core::classification::Region {
@@ -782,10 +786,14 @@ macro_rules! impl_cmdb_store {
                     parents: &parents,
                     outside: &HashMap::new(),
                 });
+                drop(parents);
+                drop(explicit);
                 let mut changed = 0;
-                for n in &nodes {
-                    if current.get(n) != result.get(n) {
-                        Self::write_effective(&mut tx, n.0, &result[n]).await?;
+                for r in &rows {
+                    let id = custos_core::CiId(r.id);
+                    let new = &result[&id];
+                    if &r.eff.effective()? != new {
+                        Self::write_effective(&mut tx, r.id, new).await?;
                         changed += 1;
                     }
                 }
