@@ -12,7 +12,7 @@ use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use custos_core::account::Role;
@@ -60,17 +60,48 @@ struct CustomersPage {
     title: String,
     nav: Option<Nav>,
     rows: Vec<CustomerRow>,
+    /// The query string of the next page, if there is one.
+    next: Option<String>,
     can_manage: bool,
 }
 
-async fn customers(State(state): State<AppState>, w: WebUser) -> Result<Response, WebError> {
+/// Customers in id order, 50 a page (`?cursor=` from the "Next page" link). A customer
+/// representative's list holds only the customers it represents, paged the same way.
+async fn customers(
+    State(state): State<AppState>,
+    w: WebUser,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
     w.require(Permission::ReadServiceLevels)?;
-    let mine = visible_customers(state.store.as_ref(), &w.principal).await?;
+    let q = super::query_map(raw);
+    let cursor = q.get("cursor").and_then(|c| uuid::Uuid::parse_str(c).ok());
+    let (items, next_cursor) = match visible_customers(state.store.as_ref(), &w.principal).await? {
+        None => {
+            let p = state
+                .store
+                .list_customers(PageRequest::new(Some(PAGE), cursor))
+                .await?;
+            (p.items, p.next_cursor)
+        }
+        Some(mut mine) => {
+            mine.sort_by_key(|c| c.0);
+            mine.retain(|c| cursor.is_none_or(|after| c.0 > after));
+            let more = mine.len() > PAGE as usize;
+            mine.truncate(PAGE as usize);
+            let mut items = vec![];
+            for id in &mine {
+                match state.store.customer(*id).await {
+                    Ok(c) => items.push(c),
+                    Err(StoreError::NotFound { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            (items, mine.last().filter(|_| more).map(|c| c.0))
+        }
+    };
     let names = super::sl_common::user_names(&all_users(&state).await?);
-    let mut rows: Vec<CustomerRow> = super::sl_common::all_customers(&state)
-        .await?
+    let rows = items
         .into_iter()
-        .filter(|c| mine.as_ref().is_none_or(|m| m.contains(&c.id)))
         .map(|c| CustomerRow {
             id: c.id.to_string(),
             name: c.name,
@@ -83,15 +114,23 @@ async fn customers(State(state): State<AppState>, w: WebUser) -> Result<Response
                 .join(", "),
         })
         .collect();
-    rows.sort_by_key(|r| r.name.to_lowercase());
+    let next = next_cursor.map(|c| {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("cursor", &c.to_string())
+            .finish()
+    });
     Ok(CustomersPage {
         title: "Customers".into(),
         nav: Some(Nav::new(&w, "/customers")),
         rows,
+        next,
         can_manage: w.principal.has(Permission::ManageCustomers),
     }
     .into_response())
 }
+
+/// Rows on a page of the customer and supplier lists.
+pub const PAGE: u32 = 50;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "sl_customer.html")]

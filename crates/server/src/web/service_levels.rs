@@ -4,25 +4,29 @@
 
 use super::admin::Opt;
 use super::sl_common::{
-    ControlRef, DAYS, SlaRow, all_customers, all_services, all_users, control_refs, date_str, opts,
-    today, user_names,
+    ControlRef, DAYS, SlaRow, all_customers, all_services, all_users, control_lines, control_refs,
+    date_str, field_label, form_message, opt_date, opts, resolve_controls, today, user_names,
+    write_error,
 };
-use super::{Nav, WebError, WebUser, see_other};
+use super::{Nav, WebError, WebUser, check_csrf, see_other};
+use crate::error::ApiError;
+use crate::extract::Form;
 use crate::service_levels::{all_slas, service_underpinning, visible_customers};
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use custos_core::authz::Permission;
 use custos_core::page::PageRequest;
 use custos_core::service::Service;
-use custos_core::sla::Underpin;
+use custos_core::sla::{Contract, ContractTerms, Ola, OlaTerms, Underpin};
 use custos_core::store::{CiFilter, SlaFilter};
 use custos_core::time::Date;
-use custos_core::{CiId, ControlId, CustomerId};
+use custos_core::{CiId, ControlId, CustomerId, DepartmentId, StoreError, SupplierId};
 use std::collections::HashMap;
 
 pub fn router() -> Router<AppState> {
@@ -34,9 +38,13 @@ pub fn router() -> Router<AppState> {
         .route("/services/{id}/edit", get(service_form::edit))
         .route("/olas", post(underpinning::create_ola))
         .route("/olas/new", get(underpinning::new_ola))
+        .route("/olas/{id}", post(update_ola))
+        .route("/olas/{id}/edit", get(edit_ola))
         .route("/olas/{id}/delete", post(underpinning::delete_ola))
         .route("/contracts", post(underpinning::create_contract))
         .route("/contracts/new", get(underpinning::new_contract))
+        .route("/contracts/{id}", post(update_contract))
+        .route("/contracts/{id}/edit", get(edit_contract))
         .route(
             "/contracts/{id}/delete",
             post(underpinning::delete_contract),
@@ -60,41 +68,58 @@ struct ListPage {
     title: String,
     nav: Option<Nav>,
     rows: Vec<ServiceRow>,
+    /// The query string of the next page, if there is one.
+    next: Option<String>,
     can_manage: bool,
 }
 
-async fn list(State(state): State<AppState>, w: WebUser) -> Result<Response, WebError> {
+/// Services in catalogue order, 50 a page (`?cursor=` from the "Next page" link).
+async fn list(
+    State(state): State<AppState>,
+    w: WebUser,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
     w.require(Permission::ReadServiceLevels)?;
-    let services = all_services(&state).await?;
+    let q = super::query_map(raw);
+    let cursor = q.get("cursor").and_then(|c| uuid::Uuid::parse_str(c).ok());
+    let page = state
+        .store
+        .list_services(PageRequest::new(Some(50), cursor))
+        .await?;
     let names = user_names(&all_users(&state).await?);
-    let slas = all_slas(
-        state.store.as_ref(),
-        &SlaFilter {
-            customers: visible_customers(state.store.as_ref(), &w.principal).await?,
-            ..Default::default()
-        },
-    )
-    .await?;
-    let mut rows: Vec<ServiceRow> = services
-        .iter()
-        .map(|s| ServiceRow {
+    let customers = visible_customers(state.store.as_ref(), &w.principal).await?;
+    let mut rows = vec![];
+    for s in &page.items {
+        // The SLAs this user may see, counted for the services on this page only.
+        let slas = all_slas(
+            state.store.as_ref(),
+            &SlaFilter {
+                customers: customers.clone(),
+                service: Some(s.ci_id),
+                status: None,
+            },
+        )
+        .await?;
+        rows.push(ServiceRow {
             id: s.ci_id.to_string(),
             name: s.name.clone(),
             owner: s
                 .owner_id
                 .and_then(|o| names.get(&o).cloned())
                 .unwrap_or_default(),
-            slas: slas
-                .iter()
-                .filter(|x| x.terms.service_id == s.ci_id)
-                .count(),
-        })
-        .collect();
-    rows.sort_by_key(|r| r.name.to_lowercase());
+            slas: slas.len(),
+        });
+    }
+    let next = page.next_cursor.map(|c| {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("cursor", &c.to_string())
+            .finish()
+    });
     Ok(ListPage {
         title: "Service catalogue".into(),
         nav: Some(Nav::new(&w, "/services")),
         rows,
+        next,
         can_manage: w.principal.has(Permission::ManageServiceLevels),
     }
     .into_response())
@@ -380,4 +405,324 @@ async fn measures_link(w: WebUser, Path(id): Path<String>) -> Result<Response, W
     w.require(Permission::ReadCmdb)?;
     let id: CiId = super::path_id(&id)?;
     Ok(see_other(&format!("/cmdb/{id}/measures")))
+}
+
+// ---- editing an OLA or a contract --------------------------------------------------
+//
+// The forms share their fields with the new-agreement forms in `underpinning`
+// (sl_ola_fields.html, sl_contract_fields.html). The agreement keeps its service; the
+// terms are checked as the API's PUT checks them (`OlaTerms::validate`,
+// `ContractTerms::validate`).
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sl_ola_edit.html")]
+struct OlaEditPage {
+    title: String,
+    nav: Option<Nav>,
+    csrf: String,
+    id: String,
+    service_id: String,
+    team: String,
+    departments: Vec<Opt>,
+    types: Vec<Opt>,
+    component_ci: String,
+    controls: String,
+    targets: String,
+    valid_from: String,
+    valid_to: String,
+    review_date: String,
+    error: Option<String>,
+}
+
+/// The edit form of `o`, with the submitted `form`'s values instead when it is given.
+async fn ola_edit_page(
+    state: &AppState,
+    w: &WebUser,
+    o: &Ola,
+    form: Option<&Form>,
+    error: Option<String>,
+) -> Result<OlaEditPage, WebError> {
+    let t = &o.terms;
+    let service = state.store.service(t.service_id).await?;
+    let component_ci = match t.component_ci {
+        Some(ci) => match state.store.ci(ci).await {
+            Ok(r) => r.ci.external_key.unwrap_or_else(|| ci.to_string()),
+            Err(StoreError::NotFound { .. }) => ci.to_string(),
+            Err(e) => return Err(e.into()),
+        },
+        None => String::new(),
+    };
+    let pick = |k: &str, v: String| form.map(|f| f.get_or_empty(k).to_string()).unwrap_or(v);
+    let depts = state
+        .store
+        .list_departments(PageRequest::first(500))
+        .await?
+        .items
+        .into_iter()
+        .map(|d| (d.id.to_string(), d.name));
+    let types = state
+        .store
+        .list_ci_types()
+        .await?
+        .into_iter()
+        .map(|t| (t.name, t.label));
+    let dept = t.department_id.map(|d| d.to_string()).unwrap_or_default();
+    Ok(OlaEditPage {
+        title: format!("Edit OLA of {} for {}", t.team, service.name),
+        nav: Some(Nav::new(w, "/services")),
+        csrf: w.session.csrf_token.clone(),
+        id: o.id.to_string(),
+        service_id: t.service_id.to_string(),
+        departments: opts(depts, &pick("department_id", dept)),
+        types: opts(
+            types,
+            &pick(
+                "component_type",
+                t.component_type.clone().unwrap_or_default(),
+            ),
+        ),
+        team: pick("team", t.team.clone()),
+        component_ci: pick("component_ci", component_ci),
+        controls: pick("controls", control_lines(state, &t.controls).await?),
+        targets: pick("targets", t.targets.clone()),
+        valid_from: pick("valid_from", t.valid_from.as_str().to_string()),
+        valid_to: pick("valid_to", t.valid_to.as_str().to_string()),
+        review_date: pick("review_date", date_str(&t.review_date)),
+        error,
+    })
+}
+
+async fn edit_ola(
+    State(state): State<AppState>,
+    w: WebUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    w.require(Permission::ManageServiceLevels)?;
+    let o = state.store.ola(super::path_id(&id)?).await?;
+    Ok(ola_edit_page(&state, &w, &o, None, None)
+        .await?
+        .into_response())
+}
+
+/// The OLA terms a form gives, for `service`.
+async fn ola_terms(state: &AppState, service: CiId, form: &Form) -> Result<OlaTerms, ApiError> {
+    let department_id = match form.get_or_empty("department_id").trim() {
+        "" => None,
+        d => Some(
+            d.parse::<DepartmentId>()
+                .map_err(|_| ApiError::validation("department_id", "choose a department"))?,
+        ),
+    };
+    let component_ci = match form.get_or_empty("component_ci").trim() {
+        "" => None,
+        k => Some(
+            match k.parse::<CiId>() {
+                Ok(id) => state.store.ci(id).await.map(|r| r.ci.id),
+                Err(_) => state.store.ci_by_key(k).await.map(|r| r.ci.id),
+            }
+            .map_err(|e| match e {
+                StoreError::NotFound { .. } => {
+                    ApiError::validation("component_ci", "no CI has this external key or id")
+                }
+                other => other.into(),
+            })?,
+        ),
+    };
+    let terms = OlaTerms {
+        service_id: service,
+        department_id,
+        team: form.get_or_empty("team").to_string(),
+        component_ci,
+        component_type: Some(form.get_or_empty("component_type").trim().to_string())
+            .filter(|t| !t.is_empty()),
+        controls: resolve_controls(state, "controls", form.get_or_empty("controls")).await?,
+        targets: form.get_or_empty("targets").to_string(),
+        valid_from: form_date("valid_from", form)?,
+        valid_to: form_date("valid_to", form)?,
+        review_date: opt_date("review_date", form.get_or_empty("review_date"))?,
+    };
+    Ok(terms.validate()?)
+}
+
+fn form_date(field: &str, form: &Form) -> Result<Date, ApiError> {
+    Ok(Date::parse(field, form.get_or_empty(field))?)
+}
+
+async fn update_ola(
+    State(state): State<AppState>,
+    w: WebUser,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, WebError> {
+    let actor = w.require(Permission::ManageServiceLevels)?;
+    check_csrf(&form, &w.session)?;
+    let o = state.store.ola(super::path_id(&id)?).await?;
+    let service = o.terms.service_id;
+    let result = async {
+        let terms = ola_terms(&state, service, &form).await?;
+        state
+            .store
+            .update_ola(&actor, o.id, terms)
+            .await
+            .map_err(write_error)
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(see_other(&format!("/services/{service}#olas"))),
+        Err(e) if super::correctable(&e) => {
+            let msg = form_message(&e, field_label);
+            let page = ola_edit_page(&state, &w, &o, Some(&form), Some(msg)).await?;
+            Ok((StatusCode::BAD_REQUEST, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sl_contract_edit.html")]
+struct ContractEditPage {
+    title: String,
+    nav: Option<Nav>,
+    csrf: String,
+    id: String,
+    service_id: String,
+    suppliers: Vec<Opt>,
+    contract_title: String,
+    security_requirements: String,
+    controls: String,
+    penalties: String,
+    penalty_amount: String,
+    currency: String,
+    valid_from: String,
+    valid_to: String,
+    review_date: String,
+    error: Option<String>,
+}
+
+/// The edit form of `k`, with the submitted `form`'s values instead when it is given.
+async fn contract_edit_page(
+    state: &AppState,
+    w: &WebUser,
+    k: &Contract,
+    form: Option<&Form>,
+    error: Option<String>,
+) -> Result<ContractEditPage, WebError> {
+    let t = &k.terms;
+    let service = state.store.service(t.service_id).await?;
+    let pick = |k: &str, v: String| form.map(|f| f.get_or_empty(k).to_string()).unwrap_or(v);
+    let mut suppliers = vec![];
+    let mut page = PageRequest::first(500);
+    loop {
+        let p = state.store.list_suppliers(page).await?;
+        suppliers.extend(p.items.into_iter().map(|s| {
+            (
+                s.id.to_string(),
+                format!("{} ({} risk)", s.name, s.risk_tier.as_str()),
+            )
+        }));
+        match p.next_cursor {
+            Some(c) => page = PageRequest::new(Some(500), Some(c)),
+            None => break,
+        }
+    }
+    Ok(ContractEditPage {
+        title: format!("Edit contract {} for {}", t.title, service.name),
+        nav: Some(Nav::new(w, "/services")),
+        csrf: w.session.csrf_token.clone(),
+        id: k.id.to_string(),
+        service_id: t.service_id.to_string(),
+        suppliers: opts(suppliers, &pick("supplier_id", t.supplier_id.to_string())),
+        contract_title: pick("title", t.title.clone()),
+        security_requirements: pick("security_requirements", t.security_requirements.clone()),
+        controls: pick("controls", control_lines(state, &t.controls).await?),
+        penalties: pick("penalties", t.penalties.clone()),
+        penalty_amount: pick(
+            "penalty_amount",
+            t.penalty_amount
+                .map(custos_core::sla_report::fmt_num)
+                .unwrap_or_default(),
+        ),
+        currency: pick("currency", t.currency.clone()),
+        valid_from: pick("valid_from", t.valid_from.as_str().to_string()),
+        valid_to: pick("valid_to", t.valid_to.as_str().to_string()),
+        review_date: pick("review_date", date_str(&t.review_date)),
+        error,
+    })
+}
+
+async fn edit_contract(
+    State(state): State<AppState>,
+    w: WebUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    w.require(Permission::ManageServiceLevels)?;
+    let k = state.store.contract(super::path_id(&id)?).await?;
+    Ok(contract_edit_page(&state, &w, &k, None, None)
+        .await?
+        .into_response())
+}
+
+/// The contract terms a form gives, for `service`.
+async fn contract_terms(
+    state: &AppState,
+    service: CiId,
+    form: &Form,
+) -> Result<ContractTerms, ApiError> {
+    let supplier_id = form
+        .get_or_empty("supplier_id")
+        .trim()
+        .parse::<SupplierId>()
+        .map_err(|_| ApiError::validation("supplier_id", "choose a supplier"))?;
+    let penalty_amount = match form.get_or_empty("penalty_amount").trim() {
+        "" => None,
+        a => Some(
+            a.replace(',', ".")
+                .parse::<f64>()
+                .map_err(|_| ApiError::validation("penalty_amount", "must be a number ≥ 0"))?,
+        ),
+    };
+    let terms = ContractTerms {
+        supplier_id,
+        service_id: service,
+        title: form.get_or_empty("title").to_string(),
+        security_requirements: form.get_or_empty("security_requirements").to_string(),
+        controls: resolve_controls(state, "controls", form.get_or_empty("controls")).await?,
+        penalties: form.get_or_empty("penalties").to_string(),
+        penalty_amount,
+        currency: form.get_or_empty("currency").to_string(),
+        valid_from: form_date("valid_from", form)?,
+        valid_to: form_date("valid_to", form)?,
+        review_date: opt_date("review_date", form.get_or_empty("review_date"))?,
+    };
+    Ok(terms.validate()?)
+}
+
+async fn update_contract(
+    State(state): State<AppState>,
+    w: WebUser,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, WebError> {
+    let actor = w.require(Permission::ManageServiceLevels)?;
+    check_csrf(&form, &w.session)?;
+    let k = state.store.contract(super::path_id(&id)?).await?;
+    let service = k.terms.service_id;
+    let result = async {
+        let terms = contract_terms(&state, service, &form).await?;
+        state
+            .store
+            .update_contract(&actor, k.id, terms)
+            .await
+            .map_err(write_error)
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(see_other(&format!("/services/{service}#contracts"))),
+        Err(e) if super::correctable(&e) => {
+            let msg = form_message(&e, field_label);
+            let page = contract_edit_page(&state, &w, &k, Some(&form), Some(msg)).await?;
+            Ok((StatusCode::BAD_REQUEST, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }

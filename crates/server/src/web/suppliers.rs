@@ -11,7 +11,7 @@ use crate::extract::Form;
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use custos_core::SupplierId;
 use custos_core::authz::Permission;
@@ -32,16 +32,28 @@ struct SuppliersPage {
     title: String,
     nav: Option<Nav>,
     rows: Vec<SupplierRow>,
+    /// The query string of the next page, if there is one.
+    next: Option<String>,
     can_manage: bool,
 }
 
-pub async fn list(State(state): State<AppState>, w: WebUser) -> Result<Response, WebError> {
+/// Suppliers in id order, 50 a page (`?cursor=` from the "Next page" link).
+pub async fn list(
+    State(state): State<AppState>,
+    w: WebUser,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
     w.require(Permission::ReadAllServiceLevels)?;
-    let mut rows = vec![];
-    let mut page = PageRequest::first(500);
-    loop {
-        let p = state.store.list_suppliers(page).await?;
-        rows.extend(p.items.into_iter().map(|s| SupplierRow {
+    let q = super::query_map(raw);
+    let cursor = q.get("cursor").and_then(|c| uuid::Uuid::parse_str(c).ok());
+    let p = state
+        .store
+        .list_suppliers(PageRequest::new(Some(super::customers::PAGE), cursor))
+        .await?;
+    let rows = p
+        .items
+        .into_iter()
+        .map(|s| SupplierRow {
             id: s.id.to_string(),
             risk: s.risk_tier.as_str(),
             contract: match (&s.contract_start, &s.contract_end) {
@@ -49,17 +61,18 @@ pub async fn list(State(state): State<AppState>, w: WebUser) -> Result<Response,
                 (a, b) => format!("{} to {}", date_str(a), date_str(b)),
             },
             name: s.name,
-        }));
-        match p.next_cursor {
-            Some(c) => page = PageRequest::new(Some(500), Some(c)),
-            None => break,
-        }
-    }
-    rows.sort_by_key(|r| r.name.to_lowercase());
+        })
+        .collect();
+    let next = p.next_cursor.map(|c| {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("cursor", &c.to_string())
+            .finish()
+    });
     Ok(SuppliersPage {
         title: "Suppliers".into(),
         nav: Some(Nav::new(&w, "/suppliers")),
         rows,
+        next,
         can_manage: w.principal.has(Permission::ManageCustomers),
     }
     .into_response())

@@ -682,3 +682,343 @@ fn page_ola_id(page: &str) -> String {
     let i = page.find("action=\"/olas/").expect("an OLA delete form") + 14;
     page[i..].split('/').next().unwrap().to_string()
 }
+
+/// The rows of a list page: the ids its table links to under `prefix` (`/services/`).
+fn row_ids(page: &str, prefix: &str) -> Vec<String> {
+    let marker = format!("<tr><td><a href=\"{prefix}");
+    page.match_indices(&marker)
+        .map(|(i, _)| {
+            page[i + marker.len()..]
+                .split('"')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+/// The "Next page" link of a list page.
+fn next_link(page: &str, list: &str) -> Option<String> {
+    let marker = format!("<a href=\"{list}?");
+    let i = page.find(&marker)?;
+    let href = page[i + 9..].split('"').next().unwrap();
+    assert!(
+        page[i..].contains(">Next page</a>"),
+        "{href} is the next-page link"
+    );
+    Some(href.replace("&amp;", "&"))
+}
+
+#[tokio::test]
+async fn olas_and_contracts_are_edited_through_their_forms_and_the_catalogue_pages() {
+    use custos_core::sla::{ContractTerms, OlaTerms};
+    for app in spawn_apps().await {
+        let backend = app.backend;
+        let actor = Actor::System("test");
+        let s = &app.store;
+        let ci = |t: &str, n: &str, key: Option<&str>| {
+            CiInput::new(t, n, key, Lifecycle::Active, json!({})).unwrap()
+        };
+        let plain_service = || {
+            custos_core::service::ServiceInput::new(
+                "",
+                None,
+                custos_core::calendar::ServiceHours::always(),
+                vec![],
+                Default::default(),
+            )
+            .unwrap()
+        };
+        let svc = s
+            .create_ci(&actor, ci("business_service", "Payroll", None))
+            .await
+            .unwrap()
+            .ci
+            .id;
+        s.put_service(&actor, svc, plain_service()).await.unwrap();
+        let server = s
+            .create_ci(&actor, ci("server", "pay-srv", Some("PAY-SRV-1")))
+            .await
+            .unwrap()
+            .ci
+            .id;
+        let (ctl_a, ctl_b) = (app.control("edit-a").await, app.control("edit-b").await);
+        let supplier = |name: &str| {
+            custos_core::service::SupplierInput::new(
+                name,
+                "",
+                "",
+                custos_core::service::RiskTier::Low,
+                None,
+                None,
+            )
+            .unwrap()
+        };
+        let acme = s
+            .create_supplier(&actor, supplier("Acme"))
+            .await
+            .unwrap()
+            .id;
+        let beta = s
+            .create_supplier(&actor, supplier("Beta"))
+            .await
+            .unwrap()
+            .id;
+        let ola: OlaTerms = serde_json::from_value(json!({"service_id": svc, "team": "Ops",
+            "component_type": "server", "controls": [ctl_a], "targets": "Patches in 14 days",
+            "valid_from": "2026-01-01", "valid_to": "2030-12-31", "review_date": null}))
+        .unwrap();
+        let ola = s
+            .create_ola(&actor, ola.validate().unwrap())
+            .await
+            .unwrap()
+            .id;
+        let k: ContractTerms = serde_json::from_value(json!({"supplier_id": acme,
+            "service_id": svc, "title": "Hosting contract", "controls": [ctl_a],
+            "penalty_amount": 5000.0, "currency": "EUR", "valid_from": "2026-01-01",
+            "valid_to": "2030-12-31", "review_date": null}))
+        .unwrap();
+        let k = s
+            .create_contract(&actor, k.validate().unwrap())
+            .await
+            .unwrap()
+            .id;
+        app.user("owner@example.org", &[Role::ServiceOwner], None)
+            .await;
+        let (mut o, csrf) = signed_in(&app, "owner@example.org").await;
+
+        // The service page links both edit forms.
+        let svc_path = format!("/services/{svc}");
+        let (_, _, page) = o.get(&svc_path).await;
+        assert!(
+            page.contains(&format!("href=\"/olas/{ola}/edit\"")),
+            "{page}"
+        );
+        assert!(page.contains(&format!("href=\"/contracts/{k}/edit\"")));
+
+        // The OLA form opens with its terms; a bad component comes back naming the field.
+        let (status, _, page) = o.get(&format!("/olas/{ola}/edit")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(page.contains(&format!("action=\"/olas/{ola}\"")));
+        assert!(page.contains("value=\"Ops\"") && page.contains("T-EDIT-A"));
+        assert!(
+            page.contains("<option value=\"server\" selected>"),
+            "{page}"
+        );
+        assert!(page.contains("Patches in 14 days"));
+        let mut form = Fields::new(&[
+            ("csrf", &csrf),
+            ("team", "Platform team"),
+            ("department_id", ""),
+            ("component_type", ""),
+            ("component_ci", "NO-SUCH-CI"),
+            ("controls", "T-EDIT-A\nT-EDIT-B"),
+            ("targets", "Patches in 7 days"),
+            ("valid_from", "2026-01-01"),
+            ("valid_to", "2031-12-31"),
+            ("review_date", "2027-06-30"),
+        ]);
+        let path = format!("/olas/{ola}");
+        let (status, _, page) = o.post(&path, &form.pairs()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{backend}");
+        assert!(
+            page.contains("Component: no CI has this external key or id"),
+            "{page}"
+        );
+        assert!(page.contains("value=\"Platform team\"") && page.contains("value=\"NO-SUCH-CI\""));
+        assert!(
+            page.contains(&format!("action=\"/olas/{ola}\"")),
+            "still the edit form"
+        );
+        assert_eq!(s.ola(ola).await.unwrap().terms.team, "Ops", "nothing saved");
+        form.set("csrf", "forged");
+        form.set("component_ci", "PAY-SRV-1");
+        assert_eq!(o.post(&path, &form.pairs()).await.0, StatusCode::FORBIDDEN);
+        form.set("csrf", &csrf);
+        let (status, loc, _) = o.post(&path, &form.pairs()).await;
+        assert_eq!(
+            (status, loc.as_deref()),
+            (
+                StatusCode::SEE_OTHER,
+                Some(format!("{svc_path}#olas").as_str())
+            ),
+            "{backend}"
+        );
+        let t = s.ola(ola).await.unwrap().terms;
+        assert_eq!(t.service_id, svc, "the OLA keeps its service");
+        assert_eq!(t.team, "Platform team");
+        assert_eq!((t.component_ci, t.component_type), (Some(server), None));
+        assert_eq!(t.controls.len(), 2);
+        assert_eq!(t.targets, "Patches in 7 days");
+        assert_eq!(t.valid_to.as_str(), "2031-12-31");
+        assert_eq!(
+            t.review_date.map(|d| d.as_str().to_string()).as_deref(),
+            Some("2027-06-30")
+        );
+        let (_, _, page) = o.get(&format!("/olas/{ola}/edit")).await;
+        assert!(
+            page.contains("value=\"PAY-SRV-1\""),
+            "the CI by its key: {page}"
+        );
+
+        // The contract likewise: a bad amount, then a new supplier, title and penalty.
+        let (status, _, page) = o.get(&format!("/contracts/{k}/edit")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(page.contains(&format!("action=\"/contracts/{k}\"")));
+        assert!(page.contains("value=\"Hosting contract\"") && page.contains("value=\"5000\""));
+        assert!(
+            page.contains(&format!("<option value=\"{acme}\" selected>")),
+            "{page}"
+        );
+        let beta_s = beta.to_string();
+        let mut form = Fields::new(&[
+            ("csrf", &csrf),
+            ("supplier_id", &beta_s),
+            ("title", "Hosting contract 2027"),
+            ("security_requirements", "ISO 27001 certified"),
+            ("controls", "T-EDIT-B"),
+            ("penalties", "Service credits"),
+            ("penalty_amount", "lots"),
+            ("currency", "EUR"),
+            ("valid_from", "2026-01-01"),
+            ("valid_to", "2030-12-31"),
+            ("review_date", ""),
+        ]);
+        let path = format!("/contracts/{k}");
+        let (status, _, page) = o.post(&path, &form.pairs()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{backend}");
+        assert!(page.contains("Penalty amount: must be a number"), "{page}");
+        assert!(
+            page.contains("value=\"lots\"") && page.contains("value=\"Hosting contract 2027\"")
+        );
+        assert!(
+            page.contains(&format!("<option value=\"{beta}\" selected>")),
+            "choice kept"
+        );
+        form.set("penalty_amount", "2500,50");
+        let (status, loc, _) = o.post(&path, &form.pairs()).await;
+        assert_eq!(
+            (status, loc.as_deref()),
+            (
+                StatusCode::SEE_OTHER,
+                Some(format!("{svc_path}#contracts").as_str())
+            ),
+            "{backend}"
+        );
+        let t = s.contract(k).await.unwrap().terms;
+        assert_eq!((t.supplier_id, t.service_id), (beta, svc));
+        assert_eq!(t.title, "Hosting contract 2027");
+        assert_eq!(t.penalty_amount, Some(2500.5));
+        assert_eq!(t.controls, vec![ctl_b]);
+        let (_, _, page) = o.get(&svc_path).await;
+        assert!(page.contains("Hosting contract 2027") && page.contains("Platform team"));
+        let nobody = uuid::Uuid::now_v7();
+        assert_eq!(
+            o.get(&format!("/olas/{nobody}/edit")).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            o.get(&format!("/contracts/{nobody}/edit")).await.0,
+            StatusCode::NOT_FOUND
+        );
+
+        // The catalogue pages by 50: 51 services are two pages, each service once.
+        for i in 0..50 {
+            let id = s
+                .create_ci(&actor, ci("business_service", &format!("Svc {i:02}"), None))
+                .await
+                .unwrap()
+                .ci
+                .id;
+            s.put_service(&actor, id, plain_service()).await.unwrap();
+        }
+        let (status, _, first) = o.get("/services").await;
+        assert_eq!(status, StatusCode::OK);
+        let mut seen = row_ids(&first, "/services/");
+        assert_eq!(seen.len(), 50, "{backend}: a page holds 50");
+        let next = next_link(&first, "/services").expect("a next page");
+        let (status, _, second) = o.get(&next).await;
+        assert_eq!(status, StatusCode::OK, "{next}");
+        let rest = row_ids(&second, "/services/");
+        assert_eq!(rest.len(), 1, "{backend}: {second}");
+        assert!(next_link(&second, "/services").is_none(), "the last page");
+        seen.extend(rest);
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 51, "every service once");
+        assert!(seen.contains(&svc.to_string()));
+    }
+}
+
+#[tokio::test]
+async fn the_customer_list_pages_by_50_and_a_representative_pages_through_its_own() {
+    use custos_core::service::{CustomerInput, CustomerKind};
+    for app in spawn_apps().await {
+        let backend = app.backend;
+        let actor = Actor::System("test");
+        app.user("owner@example.org", &[Role::ServiceOwner], None)
+            .await;
+        let rep = app
+            .user("rep@example.org", &[Role::CustomerRepresentative], None)
+            .await;
+        let customer = |name: &str, reps: Vec<custos_core::UserId>| {
+            CustomerInput::new(name, CustomerKind::External, None, "", "", reps).unwrap()
+        };
+        // 52 customers the representative speaks for, and one it does not.
+        let mut theirs = vec![];
+        for i in 0..52 {
+            let c = app
+                .store
+                .create_customer(&actor, customer(&format!("Customer {i:02}"), vec![rep.id]))
+                .await
+                .unwrap();
+            theirs.push(c.id.to_string());
+        }
+        let other = app
+            .store
+            .create_customer(&actor, customer("Other Co", vec![]))
+            .await
+            .unwrap()
+            .id
+            .to_string();
+
+        // Those who see every customer: 50, then the other 3.
+        let (mut o, _) = signed_in(&app, "owner@example.org").await;
+        let (status, _, first) = o.get("/customers").await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        let mut seen = row_ids(&first, "/customers/");
+        assert_eq!(seen.len(), 50, "{backend}: a page holds 50");
+        let next = next_link(&first, "/customers").expect("a next page");
+        let (status, _, second) = o.get(&next).await;
+        assert_eq!(status, StatusCode::OK, "{next}");
+        let rest = row_ids(&second, "/customers/");
+        assert_eq!(rest.len(), 3, "{backend}: {second}");
+        assert!(next_link(&second, "/customers").is_none(), "the last page");
+        seen.extend(rest);
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 53, "every customer once");
+        assert!(seen.contains(&other));
+
+        // The representative pages through its 52 and never sees the other customer.
+        let (mut r, _) = signed_in(&app, "rep@example.org").await;
+        let (status, _, first) = r.get("/customers").await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        let mut seen = row_ids(&first, "/customers/");
+        assert_eq!(seen.len(), 50, "{backend}");
+        let next = next_link(&first, "/customers").expect("a next page of its own");
+        let (_, _, second) = r.get(&next).await;
+        let rest = row_ids(&second, "/customers/");
+        assert_eq!(rest.len(), 2, "{backend}: {second}");
+        assert!(next_link(&second, "/customers").is_none());
+        seen.extend(rest);
+        seen.sort();
+        theirs.sort();
+        assert_eq!(seen, theirs, "exactly the customers it represents");
+        assert!(!first.contains("Other Co") && !second.contains("Other Co"));
+        assert_eq!(
+            r.get(&format!("/customers/{other}")).await.0,
+            StatusCode::FORBIDDEN
+        );
+    }
+}
