@@ -353,3 +353,99 @@ async fn password_totp_sign_in_reaches_the_dashboard() {
     );
     d.quit().await;
 }
+
+/// The service level pages of the demo at phone width: none scrolls sideways (wide tables
+/// and charts scroll inside their own boxes), and the report page shows its exception
+/// section and chart.
+#[tokio::test]
+async fn service_level_pages_fit_a_phone() {
+    if std::env::var("CUSTOS_E2E").is_err() {
+        eprintln!("skipped: set CUSTOS_E2E=1 (as .ci/run does) to run the browser test");
+        return;
+    }
+    let dir = TempDir::new("e2e-sl");
+    let mut server = Server::start(&dir.0, "demo");
+    // Wait for the seeded demo (its banner ends with "Stop with Ctrl+C").
+    let mut stdout = server.child.stdout.take().unwrap();
+    let mut banner = String::new();
+    let mut buf = [0u8; 4096];
+    while !banner.contains("Stop with Ctrl+C") {
+        use std::io::Read;
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "banner ended early: {banner}");
+        banner.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    let d = Driver::start().await;
+    d.cmd(
+        reqwest::Method::POST,
+        "/window/rect",
+        json!({"width": 390, "height": 844}),
+    )
+    .await;
+    d.goto(&format!("{}/login", server.base)).await;
+    d.type_into("#email", "adam.agent@demo.custos.dev").await;
+    d.type_into("#password", "custos-demo-2026").await;
+    d.click("button[type=submit].primary").await;
+    d.wait_text("main h1", "Welcome").await;
+    let script = |s: &str| json!({"script": s, "args": []});
+    d.goto(&format!("{}/slas", server.base)).await;
+    d.wait_text("main h1", "Service level agreements").await;
+    let sla = d
+        .cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            script("const a = [...document.querySelectorAll('main a')].find(a => /^\\/slas\\/[0-9a-f-]{36}$/.test(a.getAttribute('href')) && a.textContent.includes('Payroll')); return a ? a.getAttribute('href') : null;"),
+        )
+        .await;
+    let sla = sla.as_str().expect("a link to the payroll SLA").to_string();
+    let service = d
+        .cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            script("const a = [...document.querySelectorAll('main a')].find(a => /^\\/services\\/[0-9a-f-]{36}$/.test(a.getAttribute('href'))); return a ? a.getAttribute('href') : null;"),
+        )
+        .await;
+    let today = custos_core::time::Date::of(Timestamp::now());
+    let period = custos_core::sla_report::Period::last_complete(&today, false);
+    let mut pages = vec![
+        "/services".to_string(),
+        "/customers".into(),
+        "/suppliers".into(),
+        "/slas".into(),
+        sla.clone(),
+        format!("{sla}/reports/{period}"),
+    ];
+    if let Some(s) = service.as_str() {
+        pages.push(s.to_string());
+    }
+    for page in &pages {
+        d.goto(&format!("{}{page}", server.base)).await;
+        d.wait_text("main", "").await;
+        let fits = d
+            .cmd(
+                reqwest::Method::POST,
+                "/execute/sync",
+                script("return document.documentElement.scrollWidth <= window.innerWidth;"),
+            )
+            .await;
+        let name = page.replace('/', "_");
+        d.screenshot(&format!("sl{name}")).await;
+        assert_eq!(fits, json!(true), "{page} scrolls sideways at phone width");
+    }
+    // The report page holds the exception report and an SVG chart.
+    d.goto(&format!("{}{sla}/reports/{period}", server.base))
+        .await;
+    d.wait_text("main", "Exception report").await;
+    let charts = d
+        .cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            script("return document.querySelectorAll('main svg[role=img]').length;"),
+        )
+        .await;
+    assert!(
+        charts.as_u64().unwrap_or(0) >= 1,
+        "no chart on the report page"
+    );
+    d.quit().await;
+}
