@@ -5,11 +5,9 @@
 use super::admin::Opt;
 use super::sl_common::{
     ControlRef, DAYS, SlaRow, all_customers, all_services, all_users, control_lines, control_refs,
-    date_str, field_label, form_message, opt_date, opts, resolve_controls, today, user_names,
-    write_error,
+    date_str, field_label, form_message, opts, today, user_names, write_error,
 };
 use super::{Nav, WebError, WebUser, check_csrf, see_other};
-use crate::error::ApiError;
 use crate::extract::Form;
 use crate::service_levels::{all_slas, service_underpinning, visible_customers};
 use crate::state::AppState;
@@ -23,10 +21,10 @@ use axum::routing::{get, post};
 use custos_core::authz::Permission;
 use custos_core::page::PageRequest;
 use custos_core::service::Service;
-use custos_core::sla::{Contract, ContractTerms, Ola, OlaTerms, Underpin};
+use custos_core::sla::{Contract, Ola, Underpin};
 use custos_core::store::{CiFilter, SlaFilter};
 use custos_core::time::Date;
-use custos_core::{CiId, ControlId, CustomerId, DepartmentId, StoreError, SupplierId};
+use custos_core::{CiId, ControlId, CustomerId, StoreError};
 use std::collections::HashMap;
 
 pub fn router() -> Router<AppState> {
@@ -504,50 +502,6 @@ async fn edit_ola(
         .into_response())
 }
 
-/// The OLA terms a form gives, for `service`.
-async fn ola_terms(state: &AppState, service: CiId, form: &Form) -> Result<OlaTerms, ApiError> {
-    let department_id = match form.get_or_empty("department_id").trim() {
-        "" => None,
-        d => Some(
-            d.parse::<DepartmentId>()
-                .map_err(|_| ApiError::validation("department_id", "choose a department"))?,
-        ),
-    };
-    let component_ci = match form.get_or_empty("component_ci").trim() {
-        "" => None,
-        k => Some(
-            match k.parse::<CiId>() {
-                Ok(id) => state.store.ci(id).await.map(|r| r.ci.id),
-                Err(_) => state.store.ci_by_key(k).await.map(|r| r.ci.id),
-            }
-            .map_err(|e| match e {
-                StoreError::NotFound { .. } => {
-                    ApiError::validation("component_ci", "no CI has this external key or id")
-                }
-                other => other.into(),
-            })?,
-        ),
-    };
-    let terms = OlaTerms {
-        service_id: service,
-        department_id,
-        team: form.get_or_empty("team").to_string(),
-        component_ci,
-        component_type: Some(form.get_or_empty("component_type").trim().to_string())
-            .filter(|t| !t.is_empty()),
-        controls: resolve_controls(state, "controls", form.get_or_empty("controls")).await?,
-        targets: form.get_or_empty("targets").to_string(),
-        valid_from: form_date("valid_from", form)?,
-        valid_to: form_date("valid_to", form)?,
-        review_date: opt_date("review_date", form.get_or_empty("review_date"))?,
-    };
-    Ok(terms.validate()?)
-}
-
-fn form_date(field: &str, form: &Form) -> Result<Date, ApiError> {
-    Ok(Date::parse(field, form.get_or_empty(field))?)
-}
-
 async fn update_ola(
     State(state): State<AppState>,
     w: WebUser,
@@ -559,7 +513,7 @@ async fn update_ola(
     let o = state.store.ola(super::path_id(&id)?).await?;
     let service = o.terms.service_id;
     let result = async {
-        let terms = ola_terms(&state, service, &form).await?;
+        let terms = super::underpinning::ola_terms(&state, service, &form).await?;
         state
             .store
             .update_ola(&actor, o.id, terms)
@@ -662,41 +616,6 @@ async fn edit_contract(
         .into_response())
 }
 
-/// The contract terms a form gives, for `service`.
-async fn contract_terms(
-    state: &AppState,
-    service: CiId,
-    form: &Form,
-) -> Result<ContractTerms, ApiError> {
-    let supplier_id = form
-        .get_or_empty("supplier_id")
-        .trim()
-        .parse::<SupplierId>()
-        .map_err(|_| ApiError::validation("supplier_id", "choose a supplier"))?;
-    let penalty_amount = match form.get_or_empty("penalty_amount").trim() {
-        "" => None,
-        a => Some(
-            a.replace(',', ".")
-                .parse::<f64>()
-                .map_err(|_| ApiError::validation("penalty_amount", "must be a number ≥ 0"))?,
-        ),
-    };
-    let terms = ContractTerms {
-        supplier_id,
-        service_id: service,
-        title: form.get_or_empty("title").to_string(),
-        security_requirements: form.get_or_empty("security_requirements").to_string(),
-        controls: resolve_controls(state, "controls", form.get_or_empty("controls")).await?,
-        penalties: form.get_or_empty("penalties").to_string(),
-        penalty_amount,
-        currency: form.get_or_empty("currency").to_string(),
-        valid_from: form_date("valid_from", form)?,
-        valid_to: form_date("valid_to", form)?,
-        review_date: opt_date("review_date", form.get_or_empty("review_date"))?,
-    };
-    Ok(terms.validate()?)
-}
-
 async fn update_contract(
     State(state): State<AppState>,
     w: WebUser,
@@ -708,7 +627,7 @@ async fn update_contract(
     let k = state.store.contract(super::path_id(&id)?).await?;
     let service = k.terms.service_id;
     let result = async {
-        let terms = contract_terms(&state, service, &form).await?;
+        let terms = super::underpinning::contract_terms(&state, service, &form).await?;
         state
             .store
             .update_contract(&actor, k.id, terms)

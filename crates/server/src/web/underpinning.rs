@@ -117,7 +117,12 @@ pub async fn new_ola(
         .into_response())
 }
 
-async fn ola_terms(state: &AppState, service: CiId, form: &Form) -> Result<OlaTerms, ApiError> {
+/// The OLA terms a form gives, for `service` (create and edit forms alike).
+pub(super) async fn ola_terms(
+    state: &AppState,
+    service: CiId,
+    form: &Form,
+) -> Result<OlaTerms, ApiError> {
     let department_id = match form.get_or_empty("department_id").trim() {
         "" => None,
         d => Some(
@@ -275,7 +280,8 @@ pub async fn new_contract(
         .into_response())
 }
 
-async fn contract_terms(
+/// The contract terms a form gives, for `service` (create and edit forms alike).
+pub(super) async fn contract_terms(
     state: &AppState,
     service: CiId,
     form: &Form,
