@@ -140,7 +140,75 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/cis/{id}/implementations/{id}/evidence"),
     ("POST", "/api/v1/cis/{id}/implementations/{id}/evidence"),
     ("GET", "/api/v1/evidence/{id}"),
+    ("GET", "/api/v1/customers"),
+    ("POST", "/api/v1/customers"),
+    ("GET", "/api/v1/customers/{id}"),
+    ("PUT", "/api/v1/customers/{id}"),
+    ("DELETE", "/api/v1/customers/{id}"),
+    ("GET", "/api/v1/suppliers"),
+    ("POST", "/api/v1/suppliers"),
+    ("GET", "/api/v1/suppliers/{id}"),
+    ("PUT", "/api/v1/suppliers/{id}"),
+    ("DELETE", "/api/v1/suppliers/{id}"),
+    ("GET", "/api/v1/services"),
+    ("GET", "/api/v1/services/{id}"),
+    ("PUT", "/api/v1/services/{id}"),
+    ("GET", "/api/v1/services/{id}/underpinning"),
+    ("GET", "/api/v1/olas"),
+    ("POST", "/api/v1/olas"),
+    ("GET", "/api/v1/olas/{id}"),
+    ("PUT", "/api/v1/olas/{id}"),
+    ("DELETE", "/api/v1/olas/{id}"),
+    ("GET", "/api/v1/contracts"),
+    ("POST", "/api/v1/contracts"),
+    ("GET", "/api/v1/contracts/{id}"),
+    ("PUT", "/api/v1/contracts/{id}"),
+    ("DELETE", "/api/v1/contracts/{id}"),
+    ("GET", "/api/v1/slas"),
+    ("POST", "/api/v1/slas"),
+    ("GET", "/api/v1/slas/{id}"),
+    ("PUT", "/api/v1/slas/{id}"),
+    ("DELETE", "/api/v1/slas/{id}"),
+    ("GET", "/api/v1/slas/{id}/versions"),
+    ("POST", "/api/v1/slas/{id}/versions"),
+    ("POST", "/api/v1/slas/{id}/agree"),
+    ("GET", "/api/v1/slas/{id}/requirements-check"),
+    ("GET", "/api/v1/slas/{id}/reports"),
+    ("GET", "/api/v1/slas/{id}/reports/{id}"),
+    ("POST", "/api/v1/slas/{id}/reports/{id}"),
 ];
+
+/// The fuzzer's route list is the OpenAPI document's, so a new route cannot be forgotten.
+#[test]
+fn the_fuzzer_covers_every_documented_operation() {
+    let doc: serde_json::Value = serde_json::from_str(&custos_server::api::openapi_json()).unwrap();
+    let mut documented = vec![];
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        let mut generic = String::new();
+        let mut in_brace = false;
+        for c in path.chars() {
+            match c {
+                '{' => {
+                    in_brace = true;
+                    generic.push_str("{id}");
+                }
+                '}' => in_brace = false,
+                _ if in_brace => {}
+                c => generic.push(c),
+            }
+        }
+        for method in ops.as_object().unwrap().keys() {
+            documented.push((method.to_uppercase(), format!("/api/v1{generic}")));
+        }
+    }
+    documented.sort();
+    let mut fuzzed: Vec<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    fuzzed.sort();
+    assert_eq!(documented, fuzzed, "every API route must be fuzzed");
+}
 
 #[tokio::test]
 async fn no_body_query_or_path_yields_a_server_error() {
@@ -156,8 +224,15 @@ async fn no_body_query_or_path_yields_a_server_error() {
         let (ci, _, rel) = app.ci_pair("fuzz").await;
         let user = app.user("fuzz@example.org", &[Role::Requester], None).await;
         let dept = app.department("Fuzz", false).await;
+        let sl = service_level_fixture(&app).await;
         let mut rng = Rng(0x5eed_1234_abcd_9876);
         let ids = [
+            sl[0].clone(),
+            sl[1].clone(),
+            sl[2].clone(),
+            sl[3].clone(),
+            "2026-10".into(),
+            "2026-Q5".into(),
             user.id.to_string(),
             dept.to_string(),
             "not-a-uuid".into(),
@@ -219,7 +294,12 @@ async fn no_body_query_or_path_yields_a_server_error() {
         }
         // Web forms, signed in as an administrator, with random fields.
         let mut b = app.browser();
-        app.user("web-fuzz@example.org", &[Role::Admin], None).await;
+        app.user(
+            "web-fuzz@example.org",
+            &[Role::Admin, Role::ServiceOwner],
+            None,
+        )
+        .await;
         let (_, _, page) = b.get("/login").await;
         let csrf = Browser::csrf(&page);
         let (status, _, _) = b
@@ -257,6 +337,25 @@ async fn no_body_query_or_path_yields_a_server_error() {
             "/cmdb/{id}/delete",
             "/cmdb/{id}/measures",
             "/cmdb/{id}/measures/{id}",
+            "/customers",
+            "/customers/{id}",
+            "/customers/{id}/delete",
+            "/suppliers",
+            "/suppliers/{id}",
+            "/suppliers/{id}/delete",
+            "/services/{id}",
+            "/olas",
+            "/olas/{id}",
+            "/olas/{id}/delete",
+            "/contracts",
+            "/contracts/{id}",
+            "/contracts/{id}/delete",
+            "/slas",
+            "/slas/{id}",
+            "/slas/{id}/agree",
+            "/slas/{id}/versions",
+            "/slas/{id}/delete",
+            "/slas/{id}/reports/{id}/keep",
         ];
         let fields = [
             "name",
@@ -292,6 +391,24 @@ async fn no_body_query_or_path_yields_a_server_error() {
             "last_verified",
             "next_review",
             "inheritable",
+            "kind",
+            "risk_tier",
+            "contract_start",
+            "service",
+            "customer_id",
+            "service_id",
+            "valid_from",
+            "valid_to",
+            "requirements",
+            "kpis",
+            "side",
+            "team",
+            "controls",
+            "penalty_amount",
+            "currency",
+            "time_zone",
+            "holidays",
+            "baseline",
         ];
         for _round in 0..6 {
             for p in posts {
@@ -338,4 +455,87 @@ async fn no_body_query_or_path_yields_a_server_error() {
             "still serving"
         );
     }
+}
+
+/// A catalogued service, a customer, an SLA draft and a supplier for the service level
+/// routes to find: [service, customer, sla, supplier].
+async fn service_level_fixture(app: &TestApp) -> [String; 4] {
+    use custos_core::authz::Actor;
+    let actor = Actor::System("fuzz");
+    let s = &app.store;
+    let svc = s
+        .create_ci(
+            &actor,
+            custos_core::cmdb::CiInput::new(
+                "business_service",
+                "Fuzz service",
+                None,
+                custos_core::cmdb::Lifecycle::Active,
+                serde_json::json!({}),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap()
+        .ci
+        .id;
+    let entry = custos_core::service::ServiceInput::new(
+        "",
+        None,
+        custos_core::calendar::ServiceHours::always(),
+        vec![],
+        Default::default(),
+    )
+    .unwrap();
+    s.put_service(&actor, svc, entry).await.unwrap();
+    let customer = s
+        .create_customer(
+            &actor,
+            custos_core::service::CustomerInput::new(
+                "Fuzz customer",
+                custos_core::service::CustomerKind::External,
+                None,
+                "",
+                "",
+                vec![],
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let supplier = s
+        .create_supplier(
+            &actor,
+            custos_core::service::SupplierInput::new(
+                "Fuzz supplier",
+                "",
+                "",
+                custos_core::service::RiskTier::Low,
+                None,
+                None,
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let terms: custos_core::sla::SlaTerms = serde_json::from_value(serde_json::json!({
+        "name": "Fuzz SLA", "customer_id": customer, "service_id": svc,
+        "valid_from": "2026-01-01", "valid_to": "2030-12-31",
+        "targets": custos_core::service::Targets::default(),
+        "security": {"classification": {"confidentiality": "high", "integrity": null, "availability": null}, "reporting": "monthly"}
+    }))
+    .unwrap();
+    let sla = s
+        .create_sla(&actor, terms.validate().unwrap())
+        .await
+        .unwrap()
+        .id;
+    [
+        svc.to_string(),
+        customer.to_string(),
+        sla.to_string(),
+        supplier.to_string(),
+    ]
 }
