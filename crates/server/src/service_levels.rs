@@ -48,18 +48,27 @@ pub async fn visible_sla(
     Ok(sla)
 }
 
-/// Every page of SLAs matching `f`.
-pub async fn all_slas(store: &dyn Store, f: &SlaFilter) -> Result<Vec<Sla>, ApiError> {
+/// Every item of a paged list, fetched 500 at a time.
+pub async fn every<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, ApiError>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = custos_core::error::StoreResult<custos_core::page::Page<T>>>,
+{
     let mut out = vec![];
     let mut page = PageRequest::first(500);
     loop {
-        let p = store.list_slas(f, page).await?;
+        let p = fetch(page).await?;
         out.extend(p.items);
         match p.next_cursor {
             Some(c) => page = PageRequest::new(Some(500), Some(c)),
             None => return Ok(out),
         }
     }
+}
+
+/// Every SLA matching `f`.
+pub async fn all_slas(store: &dyn Store, f: &SlaFilter) -> Result<Vec<Sla>, ApiError> {
+    every(|page| store.list_slas(f, page)).await
 }
 
 /// The service's security baseline plus the level baseline its classification needs: what
@@ -135,14 +144,8 @@ async fn underpinning_of(
     service: CiId,
     today: &Date,
 ) -> Result<Vec<RequirementUnderpinning>, ApiError> {
-    let olas = store
-        .list_olas(Some(service), PageRequest::first(500))
-        .await?
-        .items;
-    let contracts = store
-        .list_contracts(Some(service), PageRequest::first(500))
-        .await?
-        .items;
+    let olas = every(|page| store.list_olas(Some(service), page)).await?;
+    let contracts = every(|page| store.list_contracts(Some(service), page)).await?;
     Ok(custos_core::sla::underpinning(
         slas, &olas, &contracts, today,
     ))

@@ -9,7 +9,7 @@ use super::sl_common::{
 };
 use super::{Nav, WebError, WebUser, check_csrf, see_other};
 use crate::extract::Form;
-use crate::service_levels::{all_slas, service_underpinning, visible_customers};
+use crate::service_levels::{all_slas, every, service_underpinning, visible_customers};
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -272,12 +272,8 @@ async fn show(
         (vec![], vec![], vec![], vec![]);
     if see_all {
         let valid = |f: &Date, t: &Date| f <= &today && &today <= t;
-        for o in state
-            .store
-            .list_olas(Some(id), PageRequest::first(500))
-            .await?
-            .items
-        {
+        let store = state.store.as_ref();
+        for o in every(|page| store.list_olas(Some(id), page)).await? {
             let t = &o.terms;
             olas.push(AgreementRow {
                 id: o.id.to_string(),
@@ -293,20 +289,12 @@ async fn show(
                 in_force: valid(&t.valid_from, &t.valid_to),
             });
         }
-        let suppliers: HashMap<_, _> = state
-            .store
-            .list_suppliers(PageRequest::first(500))
+        let suppliers: HashMap<_, _> = every(|page| store.list_suppliers(page))
             .await?
-            .items
             .into_iter()
             .map(|x| (x.id, x.name))
             .collect();
-        for k in state
-            .store
-            .list_contracts(Some(id), PageRequest::first(500))
-            .await?
-            .items
-        {
+        for k in every(|page| store.list_contracts(Some(id), page)).await? {
             let t = &k.terms;
             contracts.push(AgreementRow {
                 id: k.id.to_string(),
