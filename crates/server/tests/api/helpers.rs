@@ -164,10 +164,15 @@ impl TestApp {
     pub async fn token_for(&self, roles: &[Role]) -> String {
         let email = format!("u{}@example.org", uuid::Uuid::now_v7().simple());
         let u = self.user(&email, roles, None).await;
+        self.token_of(u.id).await
+    }
+
+    /// An API token for an existing user.
+    pub async fn token_of(&self, user: custos_core::UserId) -> String {
         let (secret, _) = custos_server::api::tokens::issue(
             self.store.as_ref(),
             &Actor::System("test"),
-            u.id,
+            user,
             "test",
             None,
         )

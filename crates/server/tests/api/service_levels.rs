@@ -105,18 +105,7 @@ async fn an_agreed_sla_drives_classification_measures_and_reports() {
                 None,
             )
             .await;
-        let owner = custos_server::api::tokens::issue(
-            app.store.as_ref(),
-            &Actor::System("test"),
-            owner_user.id,
-            "t",
-            None,
-        )
-        .await
-        .unwrap()
-        .0
-        .expose()
-        .to_string();
+        let owner = app.token_of(owner_user.id).await;
         let rep_a_user = app
             .user(
                 &format!("rep-a-{backend}@example.org"),
@@ -124,18 +113,7 @@ async fn an_agreed_sla_drives_classification_measures_and_reports() {
                 None,
             )
             .await;
-        let rep_a = custos_server::api::tokens::issue(
-            app.store.as_ref(),
-            &Actor::System("test"),
-            rep_a_user.id,
-            "t",
-            None,
-        )
-        .await
-        .unwrap()
-        .0
-        .expose()
-        .to_string();
+        let rep_a = app.token_of(rep_a_user.id).await;
         let rep_b_user = app
             .user(
                 &format!("rep-b-{backend}@example.org"),
@@ -143,18 +121,7 @@ async fn an_agreed_sla_drives_classification_measures_and_reports() {
                 None,
             )
             .await;
-        let rep_b = custos_server::api::tokens::issue(
-            app.store.as_ref(),
-            &Actor::System("test"),
-            rep_b_user.id,
-            "t",
-            None,
-        )
-        .await
-        .unwrap()
-        .0
-        .expose()
-        .to_string();
+        let rep_b = app.token_of(rep_b_user.id).await;
         let agent = app.token_for(&[Role::Agent]).await;
         let requester = app.token_for(&[Role::Requester]).await;
 
