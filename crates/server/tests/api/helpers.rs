@@ -162,9 +162,15 @@ impl TestApp {
 
     /// A fresh user with `roles` and an API token for them.
     pub async fn token_for(&self, roles: &[Role]) -> String {
+        self.user_with_token(roles).await.1
+    }
+
+    /// A fresh user with `roles`, and an API token for them.
+    pub async fn user_with_token(&self, roles: &[Role]) -> (custos_core::account::User, String) {
         let email = format!("u{}@example.org", uuid::Uuid::now_v7().simple());
         let u = self.user(&email, roles, None).await;
-        self.token_of(u.id).await
+        let token = self.token_of(u.id).await;
+        (u, token)
     }
 
     /// An API token for an existing user.

@@ -98,30 +98,9 @@ async fn an_agreed_sla_drives_classification_measures_and_reports() {
     for app in spawn_apps().await {
         let backend = app.backend;
         let w = world(&app).await;
-        let owner_user = app
-            .user(
-                &format!("owner-{backend}@example.org"),
-                &[Role::ServiceOwner],
-                None,
-            )
-            .await;
-        let owner = app.token_of(owner_user.id).await;
-        let rep_a_user = app
-            .user(
-                &format!("rep-a-{backend}@example.org"),
-                &[Role::CustomerRepresentative],
-                None,
-            )
-            .await;
-        let rep_a = app.token_of(rep_a_user.id).await;
-        let rep_b_user = app
-            .user(
-                &format!("rep-b-{backend}@example.org"),
-                &[Role::CustomerRepresentative],
-                None,
-            )
-            .await;
-        let rep_b = app.token_of(rep_b_user.id).await;
+        let (owner_user, owner) = app.user_with_token(&[Role::ServiceOwner]).await;
+        let (rep_a_user, rep_a) = app.user_with_token(&[Role::CustomerRepresentative]).await;
+        let (rep_b_user, rep_b) = app.user_with_token(&[Role::CustomerRepresentative]).await;
         let agent = app.token_for(&[Role::Agent]).await;
         let requester = app.token_for(&[Role::Requester]).await;
 
