@@ -50,10 +50,30 @@ pub enum Permission {
     ManageServiceLevels,
     /// Record agreement to an SLA (for the customer one represents, or as service owner).
     AgreeSlas,
+    /// Report incidents and follow one's own reports (the requester portal).
+    ReportIncidents,
+    /// Read incidents (security incidents only with need-to-know).
+    ReadIncidents,
+    /// Record, assign, update and work on incidents; flag security incidents.
+    ManageIncidents,
+    /// The security team: sees every security incident, unflags with a reason, runs the
+    /// security procedure.
+    HandleSecurityIncidents,
+    /// Approve or refuse what needs a security manager: external communications on security
+    /// incidents, workarounds and solutions of problems on classified CIs.
+    ApproveSecurity,
+    /// Create and change support (assignment) groups.
+    ManageGroups,
+    /// Read problems and known errors.
+    ReadProblems,
+    /// Record and work on problems, workarounds and solutions.
+    ManageProblems,
+    /// Read and retry notification deliveries (e-mail and webhooks).
+    ManageNotifications,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 20] = [
+    pub const ALL: [Permission; 29] = [
         Permission::SelfService,
         Permission::ReadUsers,
         Permission::ManageUsers,
@@ -74,6 +94,15 @@ impl Permission {
         Permission::ManageCustomers,
         Permission::ManageServiceLevels,
         Permission::AgreeSlas,
+        Permission::ReportIncidents,
+        Permission::ReadIncidents,
+        Permission::ManageIncidents,
+        Permission::HandleSecurityIncidents,
+        Permission::ApproveSecurity,
+        Permission::ManageGroups,
+        Permission::ReadProblems,
+        Permission::ManageProblems,
+        Permission::ManageNotifications,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -98,6 +127,15 @@ impl Permission {
             Permission::ManageCustomers => "manage_customers",
             Permission::ManageServiceLevels => "manage_service_levels",
             Permission::AgreeSlas => "agree_slas",
+            Permission::ReportIncidents => "report_incidents",
+            Permission::ReadIncidents => "read_incidents",
+            Permission::ManageIncidents => "manage_incidents",
+            Permission::HandleSecurityIncidents => "handle_security_incidents",
+            Permission::ApproveSecurity => "approve_security",
+            Permission::ManageGroups => "manage_groups",
+            Permission::ReadProblems => "read_problems",
+            Permission::ManageProblems => "manage_problems",
+            Permission::ManageNotifications => "manage_notifications",
         }
     }
 }
@@ -140,6 +178,16 @@ pub fn role_grants(role: Role, p: Permission) -> bool {
         ManageCustomers => matches!(role, ServiceOwner | Admin),
         ManageServiceLevels => matches!(role, ServiceOwner),
         AgreeSlas => matches!(role, ServiceOwner | CustomerRepresentative),
+        ReportIncidents => true,
+        // Need-to-know applies on top: a security incident stays invisible without it, and
+        // an admin is not the security team.
+        ReadIncidents => matches!(role, Agent | SecurityManager | ServiceOwner | Auditor),
+        ManageIncidents => matches!(role, Agent | SecurityManager),
+        HandleSecurityIncidents | ApproveSecurity => matches!(role, SecurityManager),
+        ManageGroups => matches!(role, Admin),
+        ReadProblems => matches!(role, Agent | SecurityManager | ServiceOwner | Auditor),
+        ManageProblems => matches!(role, Agent | SecurityManager),
+        ManageNotifications => matches!(role, Admin),
     }
 }
 

@@ -75,4 +75,20 @@ id_type!(
     ContractId,
     /// A kept (generated and frozen) SLA report.
     ReportId,
+    /// An incident.
+    IncidentId,
+    /// A support (assignment) group.
+    GroupId,
+    /// An entry in an incident's communications log (note, comment, external message).
+    NoteId,
+    /// A file attached to an incident (evidence included).
+    AttachmentId,
+    /// A step recorded in a security incident's procedure or a major incident's log.
+    ActionId,
+    /// A user's saved incident filter.
+    FilterId,
+    /// A problem (and its known error record).
+    ProblemId,
+    /// A notification event (e-mail and webhook deliveries are made from it).
+    EventId,
 );

@@ -369,13 +369,16 @@ impl IncidentInput {
     }
 }
 
-/// A note on an incident: internal to the agents, or visible to the reporter.
+/// An entry in an incident's communications log: an internal work note, a public comment
+/// (a message the reporter sees), or an external communication (customers, suppliers,
+/// press, authorities) — which on a security incident waits for a security manager.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum NoteKind {
     WorkNote,
     PublicComment,
+    External,
 }
 
 impl NoteKind {
@@ -383,6 +386,7 @@ impl NoteKind {
         match self {
             NoteKind::WorkNote => "work_note",
             NoteKind::PublicComment => "public_comment",
+            NoteKind::External => "external",
         }
     }
 
@@ -390,9 +394,10 @@ impl NoteKind {
         match s.trim() {
             "work_note" => Ok(NoteKind::WorkNote),
             "public_comment" => Ok(NoteKind::PublicComment),
+            "external" => Ok(NoteKind::External),
             _ => Err(DomainError::new(
                 "kind",
-                "must be work_note or public_comment",
+                "must be work_note, public_comment or external",
             )),
         }
     }

@@ -258,7 +258,16 @@ pub mod perm {
         ReadAllServiceLevels,
         ManageCustomers,
         ManageServiceLevels,
-        AgreeSlas
+        AgreeSlas,
+        ReportIncidents,
+        ReadIncidents,
+        ManageIncidents,
+        HandleSecurityIncidents,
+        ApproveSecurity,
+        ManageGroups,
+        ReadProblems,
+        ManageProblems,
+        ManageNotifications
     );
 }
 

@@ -11,6 +11,8 @@ mod cmdb;
 mod controls;
 mod departments;
 mod error;
+mod incident_rows;
+mod incidents;
 mod measures;
 mod parties;
 mod rows;

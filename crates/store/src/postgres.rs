@@ -73,6 +73,26 @@ impl PgStore {
         &self.pool
     }
 
+    /// Full-text match of incidents on the generated tsvector.
+    fn incident_search(n: usize) -> String {
+        format!("i.search @@ to_tsquery('simple', ${n})")
+    }
+
+    /// A sequence: instances sharing the database never hand out a number twice.
+    async fn next_incident_numbers(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        n: usize,
+    ) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<(i64,)> =
+            sqlx::query_as("SELECT nextval('incident_number') FROM generate_series(1, $1)")
+                .bind(n as i32)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(crate::error::map("incident"))?;
+        Ok(rows.into_iter().map(|(v,)| v).collect())
+    }
+
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
         self.pool
             .begin()
@@ -90,5 +110,6 @@ crate::controls::impl_control_store!(PgStore);
 crate::measures::impl_measure_store!(PgStore);
 crate::service_levels::impl_service_level_store!(PgStore);
 crate::slas::sla_helpers!(PgStore);
+crate::incidents::impl_incident_store!(PgStore);
 
 crate::impl_store!(PgStore, "postgres", "ANALYZE");

@@ -50,7 +50,7 @@ impl SqliteStore {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
@@ -83,6 +83,24 @@ impl SqliteStore {
         &self.pool
     }
 
+    /// Full-text match of incidents through the FTS5 index.
+    fn incident_search(n: usize) -> String {
+        format!("i.rowid IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH ${n})")
+    }
+
+    /// The write transaction is `IMMEDIATE`, so nobody else numbers incidents meanwhile.
+    async fn next_incident_numbers(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+        n: usize,
+    ) -> Result<Vec<i64>, StoreError> {
+        let (max,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(number), 0) FROM incidents")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(crate::error::map("incident"))?;
+        Ok((1..=n as i64).map(|k| max + k).collect())
+    }
+
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
         self.pool
             .begin_with("BEGIN IMMEDIATE")
@@ -100,5 +118,6 @@ crate::controls::impl_control_store!(SqliteStore);
 crate::measures::impl_measure_store!(SqliteStore);
 crate::service_levels::impl_service_level_store!(SqliteStore);
 crate::slas::sla_helpers!(SqliteStore);
+crate::incidents::impl_incident_store!(SqliteStore);
 
 crate::impl_store!(SqliteStore, "sqlite", "PRAGMA optimize");

@@ -1,0 +1,974 @@
+//! `IncidentStore`: support groups, incidents (batched creation for group commit,
+//! optimistic saves), need-to-know reads, the communications log, attachments and
+//! evidence, procedure steps, links, saved filters, report aggregates and the notification
+//! outbox. Row shapes and the need-to-know predicate are in `incident_rows.rs`.
+
+/// Binds an incident write's 31 insert columns (see `incident_rows::INSERT_COLS`).
+macro_rules! bind_incident {
+    ($q:expr, $w:expr, $number:expr) => {{
+        let w: &custos_core::store::IncidentWrite = $w;
+        let i = &w.incident;
+        let clock = i.clock.as_ref();
+        $q.bind(i.id.0)
+            .bind($number)
+            .bind(&i.title)
+            .bind(&i.description)
+            .bind(&i.category)
+            .bind(i.impact.as_str())
+            .bind(i.urgency.as_str())
+            .bind(i.priority.as_str())
+            .bind(i.status.as_str())
+            .bind(i.service.map(|c| c.0))
+            .bind(i.group.map(|g| g.0))
+            .bind(i.assignee.map(|u| u.0))
+            .bind(i.reporter.0)
+            .bind(i.channel.as_str())
+            .bind(i.security.flagged)
+            .bind(i.security.phase.map(|p| p.as_str()))
+            .bind(w.authorised_roles)
+            .bind(i.major.is_some())
+            .bind(i.sla.map(|s| s.0))
+            .bind(clock.and_then(|c| c.response.due_at).map(|t| t.0))
+            .bind(clock.and_then(|c| c.resolution.due_at).map(|t| t.0))
+            .bind(clock.map(|c| c.response.state.as_str()))
+            .bind(clock.map(|c| c.resolution.state.as_str()))
+            .bind(w.clock_check_at.map(|t| t.0))
+            .bind(i.responded_at.map(|t| t.0))
+            .bind(i.resolved_at.map(|t| t.0))
+            .bind(i.closed_at.map(|t| t.0))
+            .bind(
+                serde_json::to_string(&crate::incident_rows::Detail::of(i, &w.holds))
+                    .unwrap_or_default(),
+            )
+            .bind(&i.resolution)
+            .bind(i.created_at.0)
+            .bind(i.updated_at.0)
+    }};
+}
+pub(crate) use bind_incident;
+
+macro_rules! impl_incident_store {
+    ($store:ty) => {
+        impl $store {
+            async fn incident_cis_of(
+                conn: &mut <<$store as crate::Backend>::Db as sqlx::Database>::Connection,
+                ids: &[uuid::Uuid],
+            ) -> custos_core::error::StoreResult<std::collections::HashMap<uuid::Uuid, Vec<custos_core::CiId>>> {
+                let mut out: std::collections::HashMap<uuid::Uuid, Vec<custos_core::CiId>> = std::collections::HashMap::new();
+                if ids.is_empty() {
+                    return Ok(out);
+                }
+                let sql = format!(
+                    "SELECT incident_id, ci_id FROM incident_cis WHERE incident_id IN ({}) ORDER BY ci_id",
+                    crate::rows::placeholders(1, ids.len())
+                );
+                let mut q = sqlx::query_as::<_, (uuid::Uuid, uuid::Uuid)>(sqlx::AssertSqlSafe(sql));
+                for id in ids {
+                    q = q.bind(*id);
+                }
+                for (i, c) in q.fetch_all(&mut *conn).await.map_err(crate::error::map("incident"))? {
+                    out.entry(i).or_default().push(custos_core::CiId(c));
+                }
+                Ok(out)
+            }
+
+            async fn incidents_from_rows(
+                conn: &mut <<$store as crate::Backend>::Db as sqlx::Database>::Connection,
+                rows: Vec<crate::incident_rows::IncidentRow>,
+            ) -> custos_core::error::StoreResult<Vec<custos_core::ticket::Incident>> {
+                let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id()).collect();
+                let mut cis = Self::incident_cis_of(conn, &ids).await?;
+                rows.into_iter()
+                    .map(|r| {
+                        let c = cis.remove(&r.id()).unwrap_or_default();
+                        r.into_incident(c)
+                    })
+                    .collect()
+            }
+
+            /// One incident by a condition on `i` ($5 is its value), under need-to-know.
+            async fn incident_where(
+                &self,
+                viewer: &custos_core::ticket::Viewer,
+                cond: &str,
+                value: crate::incident_rows::Arg,
+            ) -> custos_core::error::StoreResult<custos_core::ticket::Incident> {
+                let map = crate::error::map("incident");
+                let sql = format!(
+                    "SELECT {} FROM incidents i WHERE {} AND {cond}",
+                    crate::incident_rows::INCIDENT_COLS,
+                    crate::incident_rows::need_to_know(1)
+                );
+                let q = sqlx::query_as::<_, crate::incident_rows::IncidentRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(viewer.user.0)
+                    .bind(viewer.security_team)
+                    .bind(viewer.role_mask)
+                    .bind(viewer.own_only);
+                let q = match value {
+                    crate::incident_rows::Arg::Uuid(u) => q.bind(u),
+                    crate::incident_rows::Arg::I64(n) => q.bind(n),
+                    crate::incident_rows::Arg::Text(t) => q.bind(t),
+                    crate::incident_rows::Arg::Bool(b) => q.bind(b),
+                };
+                let mut conn = self.pool.acquire().await.map_err(&map)?;
+                let row = q.fetch_one(&mut *conn).await.map_err(&map)?;
+                let id = row.id();
+                let mut inc = Self::incidents_from_rows(&mut conn, vec![row]).await?.remove(0);
+                let links: Vec<(uuid::Uuid,)> = sqlx::query_as(
+                    "SELECT b FROM incident_links WHERE a = $1 UNION SELECT a FROM incident_links WHERE b = $1",
+                )
+                .bind(id)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(&map)?;
+                inc.links = links.into_iter().map(|(l,)| custos_core::IncidentId(l)).collect();
+                inc.links.sort();
+                Ok(inc)
+            }
+
+            /// Writes the satellite rows of an incident write: CIs, the SLA's authorised
+            /// users, the audit entry and the events.
+            async fn write_incident_parts(
+                tx: &mut <<$store as crate::Backend>::Db as sqlx::Database>::Connection,
+                w: &custos_core::store::IncidentWrite,
+                replace: bool,
+                now: custos_core::Timestamp,
+            ) -> custos_core::error::StoreResult<()> {
+                let map = crate::error::map("incident");
+                let id = w.incident.id.0;
+                if replace {
+                    sqlx::query("DELETE FROM incident_cis WHERE incident_id = $1").bind(id).execute(&mut *tx).await.map_err(&map)?;
+                    sqlx::query("DELETE FROM incident_access WHERE incident_id = $1 AND source = 'sla'").bind(id).execute(&mut *tx).await.map_err(&map)?;
+                }
+                let mut cis: Vec<uuid::Uuid> = w.incident.cis.iter().map(|c| c.0).collect();
+                if let Some(s) = w.incident.service {
+                    cis.push(s.0);
+                }
+                cis.sort();
+                cis.dedup();
+                for c in cis {
+                    sqlx::query("INSERT INTO incident_cis (incident_id, ci_id) VALUES ($1, $2)")
+                        .bind(id)
+                        .bind(c)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| crate::parties::missing_ref("CI")(map(e)))?;
+                }
+                for u in &w.authorised_users {
+                    sqlx::query("INSERT INTO incident_access (incident_id, user_id, source, added_by, added_at) VALUES ($1, $2, 'sla', NULL, $3)")
+                        .bind(id)
+                        .bind(u.0)
+                        .bind(now.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(&map)?;
+                }
+                Self::write_events(tx, &w.events, now).await?;
+                crate::audit::append_audit!(
+                    tx,
+                    &w.actor,
+                    custos_core::audit::AuditRecord::new(w.audit_action, "incident", w.incident.id, w.changes.clone()),
+                    now
+                );
+                Ok(())
+            }
+
+            async fn write_events(
+                tx: &mut <<$store as crate::Backend>::Db as sqlx::Database>::Connection,
+                events: &[custos_core::notify::Event],
+                now: custos_core::Timestamp,
+            ) -> custos_core::error::StoreResult<()> {
+                for e in events {
+                    sqlx::query("INSERT INTO notification_events (id, at, kind, entity_type, entity_id, event) VALUES ($1, $2, $3, $4, $5, $6)")
+                        .bind(custos_core::EventId::new().0)
+                        .bind(now.0)
+                        .bind(e.kind.as_str())
+                        .bind(&e.entity_type)
+                        .bind(&e.entity_id)
+                        .bind(serde_json::to_string(e).unwrap_or_default())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(crate::error::map("notification event"))?;
+                }
+                Ok(())
+            }
+
+            async fn group_in(
+                conn: &mut <<$store as crate::Backend>::Db as sqlx::Database>::Connection,
+                id: uuid::Uuid,
+            ) -> custos_core::error::StoreResult<custos_core::ticket::Group> {
+                let map = crate::error::map("group");
+                let row: crate::incident_rows::GroupRow =
+                    sqlx::query_as("SELECT id, name, description, lead_id FROM support_groups WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(&mut *conn)
+                        .await
+                        .map_err(&map)?;
+                let members: Vec<(uuid::Uuid,)> =
+                    sqlx::query_as("SELECT user_id FROM support_group_members WHERE group_id = $1 ORDER BY user_id")
+                        .bind(id)
+                        .fetch_all(&mut *conn)
+                        .await
+                        .map_err(&map)?;
+                Ok(row.into_group(members.into_iter().map(|(u,)| custos_core::UserId(u)).collect()))
+            }
+
+            async fn write_group(
+                &self,
+                actor: &custos_core::authz::Actor,
+                id: Option<custos_core::GroupId>,
+                g: custos_core::ticket::GroupInput,
+            ) -> custos_core::error::StoreResult<custos_core::ticket::Group> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("group");
+                let mut tx = self.begin_write().await?;
+                let before = match id {
+                    Some(id) => Some(Self::group_in(&mut tx, id.0).await?),
+                    None => None,
+                };
+                let id = id.unwrap_or_default();
+                let sql = if before.is_some() {
+                    "UPDATE support_groups SET name = $2, description = $3, lead_id = $4, updated_at = $5 WHERE id = $1"
+                } else {
+                    "INSERT INTO support_groups (id, name, description, lead_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)"
+                };
+                sqlx::query(sql)
+                    .bind(id.0)
+                    .bind(&g.name)
+                    .bind(&g.description)
+                    .bind(g.lead.map(|u| u.0))
+                    .bind(now.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| crate::parties::missing_ref("user")(map(e)))?;
+                sqlx::query("DELETE FROM support_group_members WHERE group_id = $1").bind(id.0).execute(&mut *tx).await.map_err(&map)?;
+                for u in &g.members {
+                    sqlx::query("INSERT INTO support_group_members (group_id, user_id) VALUES ($1, $2)")
+                        .bind(id.0)
+                        .bind(u.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| crate::parties::missing_ref("user")(map(e)))?;
+                }
+                let after = Self::group_in(&mut tx, id.0).await?;
+                let changes = custos_core::audit::diff(
+                    before.as_ref().map(crate::parties::json_of).as_ref(),
+                    Some(&crate::parties::json_of(&after)),
+                );
+                let action = if before.is_some() { "group.update" } else { "group.create" };
+                crate::audit::append_audit!(tx, actor, custos_core::audit::AuditRecord::new(action, "group", id, changes), now);
+                tx.commit().await.map_err(&map)?;
+                Ok(after)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl custos_core::store::IncidentStore for $store {
+            async fn create_group(&self, actor: &custos_core::authz::Actor, g: custos_core::ticket::GroupInput) -> custos_core::error::StoreResult<custos_core::ticket::Group> {
+                self.write_group(actor, None, g).await
+            }
+
+            async fn update_group(&self, actor: &custos_core::authz::Actor, id: custos_core::GroupId, g: custos_core::ticket::GroupInput) -> custos_core::error::StoreResult<custos_core::ticket::Group> {
+                self.write_group(actor, Some(id), g).await
+            }
+
+            async fn delete_group(&self, actor: &custos_core::authz::Actor, id: custos_core::GroupId) -> custos_core::error::StoreResult<()> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("group");
+                let mut tx = self.begin_write().await?;
+                let before = Self::group_in(&mut tx, id.0).await?;
+                sqlx::query("DELETE FROM support_groups WHERE id = $1").bind(id.0).execute(&mut *tx).await.map_err(&map)?;
+                let changes = custos_core::audit::diff(Some(&crate::parties::json_of(&before)), None);
+                crate::audit::append_audit!(tx, actor, custos_core::audit::AuditRecord::new("group.delete", "group", id, changes), now);
+                tx.commit().await.map_err(&map)?;
+                Ok(())
+            }
+
+            async fn group(&self, id: custos_core::GroupId) -> custos_core::error::StoreResult<custos_core::ticket::Group> {
+                let mut conn = self.pool.acquire().await.map_err(crate::error::map("group"))?;
+                Self::group_in(&mut conn, id.0).await
+            }
+
+            async fn list_groups(&self) -> custos_core::error::StoreResult<Vec<custos_core::ticket::Group>> {
+                let map = crate::error::map("group");
+                let rows: Vec<crate::incident_rows::GroupRow> =
+                    sqlx::query_as("SELECT id, name, description, lead_id FROM support_groups ORDER BY name LIMIT 1000")
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(&map)?;
+                let members: Vec<(uuid::Uuid, uuid::Uuid)> =
+                    sqlx::query_as("SELECT group_id, user_id FROM support_group_members ORDER BY user_id")
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(&map)?;
+                let mut by: std::collections::HashMap<uuid::Uuid, Vec<custos_core::UserId>> = std::collections::HashMap::new();
+                for (g, u) in members {
+                    by.entry(g).or_default().push(custos_core::UserId(u));
+                }
+                Ok(rows
+                    .into_iter()
+                    .map(|r| {
+                        let m = by.remove(&r.id).unwrap_or_default();
+                        r.into_group(m)
+                    })
+                    .collect())
+            }
+
+            async fn create_incidents(&self, batch: Vec<custos_core::store::IncidentWrite>) -> custos_core::error::StoreResult<Vec<custos_core::ticket::Incident>> {
+                if batch.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("incident");
+                let mut tx = self.begin_write().await?;
+                let numbers = self.next_incident_numbers(&mut tx, batch.len()).await?;
+                // One multi-row insert per chunk keeps the statement count low under load.
+                let per = crate::incident_rows::INSERT_NCOLS;
+                let mut done = 0usize;
+                for chunk in batch.chunks(400) {
+                    let values: Vec<String> = (0..chunk.len())
+                        .map(|k| format!("({})", crate::rows::placeholders(1 + k * per, per)))
+                        .collect();
+                    let sql = format!(
+                        "INSERT INTO incidents ({}) VALUES {}",
+                        crate::incident_rows::INSERT_COLS,
+                        values.join(", ")
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (k, w) in chunk.iter().enumerate() {
+                        q = crate::incidents::bind_incident!(q, w, numbers[done + k]);
+                    }
+                    q.execute(&mut *tx)
+                        .await
+                        .map_err(|e| crate::parties::missing_ref("service, CI, group, user or SLA")(map(e)))?;
+                    done += chunk.len();
+                }
+                for w in &batch {
+                    Self::write_incident_parts(&mut tx, w, false, now).await?;
+                }
+                tx.commit().await.map_err(&map)?;
+                Ok(batch
+                    .into_iter()
+                    .zip(numbers)
+                    .map(|(w, n)| {
+                        let mut i = w.incident;
+                        i.number = n;
+                        i.reference = custos_core::ticket::reference(n);
+                        i
+                    })
+                    .collect())
+            }
+
+            async fn save_incident(&self, mut w: custos_core::store::IncidentWrite, expected: custos_core::Timestamp) -> custos_core::error::StoreResult<custos_core::ticket::Incident> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("incident");
+                // Strictly later than what the caller read, so a concurrent save always notices.
+                w.incident.updated_at = custos_core::Timestamp(w.incident.updated_at.0.max(expected.0 + 1));
+                let mut tx = self.begin_write().await?;
+                let sets: Vec<String> = crate::incident_rows::INSERT_COLS
+                    .split(", ")
+                    .enumerate()
+                    .filter(|(_, c)| !matches!(*c, "id" | "number" | "created_at" | "reporter_id" | "channel"))
+                    .map(|(k, c)| format!("{c} = ${}", k + 1))
+                    .collect();
+                let sql = format!(
+                    "UPDATE incidents SET {} WHERE id = $1 AND updated_at = ${}",
+                    sets.join(", "),
+                    crate::incident_rows::INSERT_NCOLS + 1
+                );
+                let q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                let q = crate::incidents::bind_incident!(q, &w, w.incident.number);
+                let done = q
+                    .bind(expected.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| crate::parties::missing_ref("service, CI, group, user or SLA")(map(e)))?;
+                if done.rows_affected() == 0 {
+                    let exists: Option<(i64,)> = sqlx::query_as("SELECT updated_at FROM incidents WHERE id = $1")
+                        .bind(w.incident.id.0)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(&map)?;
+                    return Err(match exists {
+                        Some(_) => custos_core::StoreError::Conflict { constraint: "incident_version".into() },
+                        None => custos_core::StoreError::not_found("incident"),
+                    });
+                }
+                Self::write_incident_parts(&mut tx, &w, true, now).await?;
+                tx.commit().await.map_err(&map)?;
+                Ok(w.incident)
+            }
+
+            async fn incident(&self, viewer: &custos_core::ticket::Viewer, id: custos_core::IncidentId) -> custos_core::error::StoreResult<custos_core::ticket::Incident> {
+                self.incident_where(viewer, "i.id = $5", crate::incident_rows::Arg::Uuid(id.0)).await
+            }
+
+            async fn incident_by_number(&self, viewer: &custos_core::ticket::Viewer, number: i64) -> custos_core::error::StoreResult<custos_core::ticket::Incident> {
+                self.incident_where(viewer, "i.number = $5", crate::incident_rows::Arg::I64(number)).await
+            }
+
+            async fn list_incidents(
+                &self,
+                viewer: &custos_core::ticket::Viewer,
+                f: &custos_core::ticket::IncidentFilter,
+                page: custos_core::page::PageRequest,
+            ) -> custos_core::error::StoreResult<custos_core::page::Page<custos_core::ticket::Incident>> {
+                let map = crate::error::map("incident");
+                let (mut clause, mut args) = crate::incident_rows::filter_clause(f, |n| Self::incident_search(n), |t| Self::fts_query(t));
+                if let Some(after) = page.after {
+                    args.push(crate::incident_rows::Arg::Uuid(after));
+                    clause.push_str(&format!(" AND i.id < ${}", args.len() + 4));
+                }
+                args.push(crate::incident_rows::Arg::I64(page.fetch()));
+                let sql = format!(
+                    "SELECT {} FROM incidents i WHERE {clause} ORDER BY i.id DESC LIMIT ${}",
+                    crate::incident_rows::INCIDENT_COLS,
+                    args.len() + 4
+                );
+                let mut q = sqlx::query_as::<_, crate::incident_rows::IncidentRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(viewer.user.0)
+                    .bind(viewer.security_team)
+                    .bind(viewer.role_mask)
+                    .bind(viewer.own_only);
+                for a in args {
+                    q = match a {
+                        crate::incident_rows::Arg::Uuid(u) => q.bind(u),
+                        crate::incident_rows::Arg::I64(n) => q.bind(n),
+                        crate::incident_rows::Arg::Text(t) => q.bind(t),
+                        crate::incident_rows::Arg::Bool(b) => q.bind(b),
+                    };
+                }
+                let mut conn = self.pool.acquire().await.map_err(&map)?;
+                let rows = q.fetch_all(&mut *conn).await.map_err(&map)?;
+                let items = Self::incidents_from_rows(&mut conn, rows).await?;
+                Ok(custos_core::page::Page::from_rows(items, page, |i| i.id.0))
+            }
+
+            async fn count_incidents(&self, viewer: &custos_core::ticket::Viewer, f: &custos_core::ticket::IncidentFilter) -> custos_core::error::StoreResult<i64> {
+                let (clause, args) = crate::incident_rows::filter_clause(f, |n| Self::incident_search(n), |t| Self::fts_query(t));
+                let sql = format!("SELECT COUNT(*) FROM incidents i WHERE {clause}");
+                let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql))
+                    .bind(viewer.user.0)
+                    .bind(viewer.security_team)
+                    .bind(viewer.role_mask)
+                    .bind(viewer.own_only);
+                for a in args {
+                    q = match a {
+                        crate::incident_rows::Arg::Uuid(u) => q.bind(u),
+                        crate::incident_rows::Arg::I64(n) => q.bind(n),
+                        crate::incident_rows::Arg::Text(t) => q.bind(t),
+                        crate::incident_rows::Arg::Bool(b) => q.bind(b),
+                    };
+                }
+                Ok(q.fetch_one(&self.pool).await.map_err(crate::error::map("incident"))?.0)
+            }
+
+            async fn incident_holds(&self, id: custos_core::IncidentId) -> custos_core::error::StoreResult<Vec<(custos_core::Timestamp, Option<custos_core::Timestamp>)>> {
+                let sql = format!("SELECT {} FROM incidents i WHERE i.id = $1", crate::incident_rows::INCIDENT_COLS);
+                let row: crate::incident_rows::IncidentRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(id.0)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(crate::error::map("incident"))?;
+                row.holds()
+            }
+
+            async fn incidents_due_for_clock(&self, now: custos_core::Timestamp, limit: u32) -> custos_core::error::StoreResult<Vec<custos_core::ticket::Incident>> {
+                let map = crate::error::map("incident");
+                let sql = format!(
+                    "SELECT {} FROM incidents i WHERE i.clock_check_at IS NOT NULL AND i.clock_check_at <= $1 ORDER BY i.clock_check_at LIMIT $2",
+                    crate::incident_rows::INCIDENT_COLS
+                );
+                let mut conn = self.pool.acquire().await.map_err(&map)?;
+                let rows: Vec<crate::incident_rows::IncidentRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(now.0)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(&map)?;
+                Self::incidents_from_rows(&mut conn, rows).await
+            }
+
+            async fn save_clock(
+                &self,
+                id: custos_core::IncidentId,
+                clock: Option<custos_core::sla_clock::Clock>,
+                clock_check_at: Option<custos_core::Timestamp>,
+                expected: custos_core::Timestamp,
+                audit: Option<(&'static str, serde_json::Value)>,
+                events: Vec<custos_core::notify::Event>,
+            ) -> custos_core::error::StoreResult<bool> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("incident");
+                let mut tx = self.begin_write().await?;
+                let sql = format!("SELECT {} FROM incidents i WHERE i.id = $1 AND i.updated_at = $2", crate::incident_rows::INCIDENT_COLS);
+                let Some(row): Option<crate::incident_rows::IncidentRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(id.0)
+                    .bind(expected.0)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(&map)?
+                else {
+                    return Ok(false);
+                };
+                let holds = row.holds()?;
+                let mut inc = row.into_incident(Vec::new())?;
+                inc.clock = clock;
+                let detail = crate::incident_rows::Detail::of(&inc, &holds);
+                let c = clock.as_ref();
+                sqlx::query(
+                    "UPDATE incidents SET response_due_at = $2, resolution_due_at = $3, response_state = $4, resolution_state = $5, \
+                     clock_check_at = $6, detail = $7 WHERE id = $1",
+                )
+                .bind(id.0)
+                .bind(c.and_then(|c| c.response.due_at).map(|t| t.0))
+                .bind(c.and_then(|c| c.resolution.due_at).map(|t| t.0))
+                .bind(c.map(|c| c.response.state.as_str()))
+                .bind(c.map(|c| c.resolution.state.as_str()))
+                .bind(clock_check_at.map(|t| t.0))
+                .bind(serde_json::to_string(&detail).unwrap_or_default())
+                .execute(&mut *tx)
+                .await
+                .map_err(&map)?;
+                Self::write_events(&mut tx, &events, now).await?;
+                if let Some((action, changes)) = audit {
+                    crate::audit::append_audit!(
+                        tx,
+                        &custos_core::authz::Actor::System("sla-clock"),
+                        custos_core::audit::AuditRecord::new(action, "incident", id, changes),
+                        now
+                    );
+                }
+                tx.commit().await.map_err(&map)?;
+                Ok(true)
+            }
+
+            async fn incident_access(&self, id: custos_core::IncidentId) -> custos_core::error::StoreResult<Vec<(custos_core::UserId, String)>> {
+                let rows: Vec<(uuid::Uuid, String)> = sqlx::query_as(
+                    "SELECT user_id, source FROM incident_access WHERE incident_id = $1 ORDER BY source, user_id",
+                )
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::error::map("incident access"))?;
+                Ok(rows.into_iter().map(|(u, s)| (custos_core::UserId(u), s)).collect())
+            }
+
+            async fn grant_incident_access(&self, actor: &custos_core::authz::Actor, id: custos_core::IncidentId, user: custos_core::UserId) -> custos_core::error::StoreResult<()> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("incident access");
+                let mut tx = self.begin_write().await?;
+                sqlx::query("INSERT INTO incident_access (incident_id, user_id, source, added_by, added_at) VALUES ($1, $2, 'added', $3, $4)")
+                    .bind(id.0)
+                    .bind(user.0)
+                    .bind(actor.user_id().map(|u| u.0))
+                    .bind(now.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| crate::parties::missing_ref("incident or user")(map(e)))?;
+                crate::audit::append_audit!(tx, actor, custos_core::audit::AuditRecord::new("incident.access.grant", "incident", id, serde_json::json!({"user": user})), now);
+                tx.commit().await.map_err(&map)?;
+                Ok(())
+            }
+
+            async fn revoke_incident_access(&self, actor: &custos_core::authz::Actor, id: custos_core::IncidentId, user: custos_core::UserId) -> custos_core::error::StoreResult<()> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("incident access");
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query("DELETE FROM incident_access WHERE incident_id = $1 AND user_id = $2 AND source = 'added'")
+                    .bind(id.0)
+                    .bind(user.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(&map)?;
+                if done.rows_affected() == 0 {
+                    return Err(custos_core::StoreError::not_found("incident access"));
+                }
+                crate::audit::append_audit!(tx, actor, custos_core::audit::AuditRecord::new("incident.access.revoke", "incident", id, serde_json::json!({"user": user})), now);
+                tx.commit().await.map_err(&map)?;
+                Ok(())
+            }
+
+            async fn link_incidents(&self, actor: &custos_core::authz::Actor, a: custos_core::IncidentId, b: custos_core::IncidentId, link: bool) -> custos_core::error::StoreResult<()> {
+                if a == b {
+                    return Err(custos_core::DomainError::new("incident", "an incident cannot be linked to itself").into());
+                }
+                let (lo, hi) = if a.0 < b.0 { (a, b) } else { (b, a) };
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("incident link");
+                let mut tx = self.begin_write().await?;
+                if link {
+                    sqlx::query("INSERT INTO incident_links (a, b, created_at) VALUES ($1, $2, $3)")
+                        .bind(lo.0)
+                        .bind(hi.0)
+                        .bind(now.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| crate::parties::missing_ref("incident")(map(e)))?;
+                } else {
+                    let done = sqlx::query("DELETE FROM incident_links WHERE a = $1 AND b = $2")
+                        .bind(lo.0)
+                        .bind(hi.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(&map)?;
+                    if done.rows_affected() == 0 {
+                        return Err(custos_core::StoreError::not_found("incident link"));
+                    }
+                }
+                let action = if link { "incident.link" } else { "incident.unlink" };
+                crate::audit::append_audit!(tx, actor, custos_core::audit::AuditRecord::new(action, "incident", a, serde_json::json!({"other": b})), now);
+                tx.commit().await.map_err(&map)?;
+                Ok(())
+            }
+
+            async fn add_note(
+                &self,
+                actor: &custos_core::authz::Actor,
+                incident: custos_core::IncidentId,
+                n: custos_core::ticket::NoteInput,
+                status: custos_core::ticket::CommStatus,
+                events: Vec<custos_core::notify::Event>,
+            ) -> custos_core::error::StoreResult<custos_core::ticket::Note> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("note");
+                let id = custos_core::NoteId::new();
+                let mut tx = self.begin_write().await?;
+                let sent = (status == custos_core::ticket::CommStatus::Sent).then_some(now.0);
+                sqlx::query(
+                    "INSERT INTO incident_notes (id, incident_id, kind, body, audience, recipient, status, author_id, created_at, sent_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(id.0)
+                .bind(incident.0)
+                .bind(n.kind.as_str())
+                .bind(&n.body)
+                .bind(n.audience.map(|a| a.as_str()))
+                .bind(&n.recipient)
+                .bind(status.as_str())
+                .bind(actor.user_id().map(|u| u.0))
+                .bind(now.0)
+                .bind(sent)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| crate::parties::missing_ref("incident")(map(e)))?;
+                Self::write_events(&mut tx, &events, now).await?;
+                // The body stays out of the audit log (need-to-know); its hash goes in.
+                let changes = serde_json::json!({
+                    "note": id,
+                    "kind": n.kind.as_str(),
+                    "audience": n.audience.map(|a| a.as_str()),
+                    "status": status.as_str(),
+                    "sha256": custos_core::secret::sha256_hex(n.body.as_bytes()),
+                });
+                crate::audit::append_audit!(tx, actor, custos_core::audit::AuditRecord::new("incident.note", "incident", incident, changes), now);
+                let sql = format!("SELECT {} FROM incident_notes WHERE id = $1", crate::incident_rows::NOTE_COLS);
+                let row: crate::incident_rows::NoteRow = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_one(&mut *tx).await.map_err(&map)?;
+                tx.commit().await.map_err(&map)?;
+                row.try_into()
+            }
+
+            async fn decide_note(
+                &self,
+                actor: &custos_core::authz::Actor,
+                incident: custos_core::IncidentId,
+                note: custos_core::NoteId,
+                approve: bool,
+                reason: &str,
+                events: Vec<custos_core::notify::Event>,
+            ) -> custos_core::error::StoreResult<custos_core::ticket::Note> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("note");
+                let mut tx = self.begin_write().await?;
+                let status = if approve { "sent" } else { "rejected" };
+                let done = sqlx::query(
+                    "UPDATE incident_notes SET status = $3, decided_by = $4, decided_at = $5, decision_reason = $6, sent_at = $7 \
+                     WHERE id = $1 AND incident_id = $2 AND status = 'draft'",
+                )
+                .bind(note.0)
+                .bind(incident.0)
+                .bind(status)
+                .bind(actor.user_id().map(|u| u.0))
+                .bind(now.0)
+                .bind(reason)
+                .bind(approve.then_some(now.0))
+                .execute(&mut *tx)
+                .await
+                .map_err(&map)?;
+                let sql = format!("SELECT {} FROM incident_notes WHERE id = $1 AND incident_id = $2", crate::incident_rows::NOTE_COLS);
+                let row: crate::incident_rows::NoteRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(note.0)
+                    .bind(incident.0)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(&map)?;
+                if done.rows_affected() == 0 {
+                    return Err(custos_core::StoreError::Conflict { constraint: "note_not_draft".into() });
+                }
+                Self::write_events(&mut tx, &events, now).await?;
+                let action = if approve { "incident.communication.approve" } else { "incident.communication.reject" };
+                crate::audit::append_audit!(
+                    tx,
+                    actor,
+                    custos_core::audit::AuditRecord::new(action, "incident", incident, serde_json::json!({"note": note, "status": status})),
+                    now
+                );
+                tx.commit().await.map_err(&map)?;
+                row.try_into()
+            }
+
+            async fn notes(&self, incident: custos_core::IncidentId, public_only: bool) -> custos_core::error::StoreResult<Vec<custos_core::ticket::Note>> {
+                let sql = format!(
+                    "SELECT {} FROM incident_notes WHERE incident_id = $1 AND ($2 = FALSE OR kind = 'public_comment') ORDER BY id LIMIT 5000",
+                    crate::incident_rows::NOTE_COLS
+                );
+                let rows: Vec<crate::incident_rows::NoteRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(incident.0)
+                    .bind(public_only)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::error::map("note"))?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn add_attachment(
+                &self,
+                actor: &custos_core::authz::Actor,
+                incident: custos_core::IncidentId,
+                file_name: &str,
+                content_type: &str,
+                content: &[u8],
+                evidence: bool,
+                description: &str,
+            ) -> custos_core::error::StoreResult<custos_core::ticket::Attachment> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("attachment");
+                let id = custos_core::AttachmentId::new();
+                let sha = custos_core::secret::sha256_hex(content);
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO incident_attachments (id, incident_id, file_name, content_type, size, sha256, evidence, description, content, uploaded_by, uploaded_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(id.0)
+                .bind(incident.0)
+                .bind(file_name)
+                .bind(content_type)
+                .bind(content.len() as i64)
+                .bind(&sha)
+                .bind(evidence)
+                .bind(description)
+                .bind(content)
+                .bind(actor.user_id().map(|u| u.0))
+                .bind(now.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| crate::parties::missing_ref("incident")(map(e)))?;
+                // The hash is chained into the audit log: evidence cannot change unnoticed.
+                let action = if evidence { "incident.evidence" } else { "incident.attachment" };
+                crate::audit::append_audit!(
+                    tx,
+                    actor,
+                    custos_core::audit::AuditRecord::new(action, "incident", incident, serde_json::json!({"attachment": id, "sha256": sha, "size": content.len()})),
+                    now
+                );
+                let sql = format!("SELECT {} FROM incident_attachments WHERE id = $1", crate::incident_rows::ATTACHMENT_COLS);
+                let row: crate::incident_rows::AttachmentRow = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_one(&mut *tx).await.map_err(&map)?;
+                tx.commit().await.map_err(&map)?;
+                Ok(row.into())
+            }
+
+            async fn attachments(&self, incident: custos_core::IncidentId) -> custos_core::error::StoreResult<Vec<custos_core::ticket::Attachment>> {
+                let sql = format!("SELECT {} FROM incident_attachments WHERE incident_id = $1 ORDER BY id", crate::incident_rows::ATTACHMENT_COLS);
+                let rows: Vec<crate::incident_rows::AttachmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(incident.0)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::error::map("attachment"))?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn attachment_content(&self, incident: custos_core::IncidentId, id: custos_core::AttachmentId) -> custos_core::error::StoreResult<(custos_core::ticket::Attachment, Vec<u8>)> {
+                let map = crate::error::map("attachment");
+                let sql = format!("SELECT {} FROM incident_attachments WHERE id = $1 AND incident_id = $2", crate::incident_rows::ATTACHMENT_COLS);
+                let row: crate::incident_rows::AttachmentRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(id.0)
+                    .bind(incident.0)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(&map)?;
+                let (content,): (Vec<u8>,) = sqlx::query_as("SELECT content FROM incident_attachments WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(&map)?;
+                Ok((row.into(), content))
+            }
+
+            async fn add_action(
+                &self,
+                actor: &custos_core::authz::Actor,
+                incident: custos_core::IncidentId,
+                kind: custos_core::procedure::ActionKind,
+                body: &str,
+                ci: Option<custos_core::CiId>,
+            ) -> custos_core::error::StoreResult<custos_core::ticket::Action> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("action");
+                let id = custos_core::ActionId::new();
+                let mut tx = self.begin_write().await?;
+                sqlx::query("INSERT INTO incident_actions (id, incident_id, kind, body, ci_id, by_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(id.0)
+                    .bind(incident.0)
+                    .bind(kind.as_str())
+                    .bind(body)
+                    .bind(ci.map(|c| c.0))
+                    .bind(actor.user_id().map(|u| u.0))
+                    .bind(now.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| crate::parties::missing_ref("incident or CI")(map(e)))?;
+                crate::audit::append_audit!(
+                    tx,
+                    actor,
+                    custos_core::audit::AuditRecord::new(
+                        "incident.action",
+                        "incident",
+                        incident,
+                        serde_json::json!({"action": id, "kind": kind.as_str(), "ci": ci, "sha256": custos_core::secret::sha256_hex(body.as_bytes())})
+                    ),
+                    now
+                );
+                tx.commit().await.map_err(&map)?;
+                Ok(custos_core::ticket::Action { id, incident, kind, body: body.to_string(), ci, by: actor.user_id(), at: now })
+            }
+
+            async fn actions(&self, incident: custos_core::IncidentId) -> custos_core::error::StoreResult<Vec<custos_core::ticket::Action>> {
+                let rows: Vec<crate::incident_rows::ActionRow> = sqlx::query_as(
+                    "SELECT id, incident_id, kind, body, ci_id, by_id, at FROM incident_actions WHERE incident_id = $1 ORDER BY id LIMIT 5000",
+                )
+                .bind(incident.0)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::error::map("action"))?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn save_filter(&self, user: custos_core::UserId, name: &str, query: &str) -> custos_core::error::StoreResult<custos_core::ticket::SavedFilter> {
+                let id = custos_core::FilterId::new();
+                let now = custos_core::Timestamp::now();
+                sqlx::query("INSERT INTO saved_filters (id, user_id, name, query, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(id.0)
+                    .bind(user.0)
+                    .bind(name)
+                    .bind(query)
+                    .bind(now.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::error::map("saved filter"))?;
+                Ok(custos_core::ticket::SavedFilter { id, name: name.to_string(), query: query.to_string(), created_at: now })
+            }
+
+            async fn filters(&self, user: custos_core::UserId) -> custos_core::error::StoreResult<Vec<custos_core::ticket::SavedFilter>> {
+                let rows: Vec<crate::incident_rows::FilterRow> =
+                    sqlx::query_as("SELECT id, name, query, created_at FROM saved_filters WHERE user_id = $1 ORDER BY name LIMIT 200")
+                        .bind(user.0)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(crate::error::map("saved filter"))?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn delete_filter(&self, user: custos_core::UserId, id: custos_core::FilterId) -> custos_core::error::StoreResult<()> {
+                let done = sqlx::query("DELETE FROM saved_filters WHERE id = $1 AND user_id = $2")
+                    .bind(id.0)
+                    .bind(user.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::error::map("saved filter"))?;
+                if done.rows_affected() == 0 {
+                    return Err(custos_core::StoreError::not_found("saved filter"));
+                }
+                Ok(())
+            }
+
+            async fn failed_implementations(&self, cis: &[custos_core::CiId]) -> custos_core::error::StoreResult<Vec<(custos_core::CiId, custos_core::ControlId, String)>> {
+                if cis.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let sql = format!(
+                    "SELECT im.ci_id, im.control_ref, k.label FROM implementations im JOIN controls k ON k.id = im.control_ref \
+                     WHERE im.status = 'failed' AND im.ci_id IN ({}) ORDER BY im.ci_id, k.label",
+                    crate::rows::placeholders(1, cis.len())
+                );
+                let mut q = sqlx::query_as::<_, (uuid::Uuid, uuid::Uuid, String)>(sqlx::AssertSqlSafe(sql));
+                for c in cis {
+                    q = q.bind(c.0);
+                }
+                let rows = q.fetch_all(&self.pool).await.map_err(crate::error::map("implementation"))?;
+                Ok(rows.into_iter().map(|(c, k, l)| (custos_core::CiId(c), custos_core::ControlId(k), l)).collect())
+            }
+
+            async fn incident_stats(&self, service: custos_core::CiId, from: custos_core::Timestamp, to: custos_core::Timestamp) -> custos_core::error::StoreResult<custos_core::store::IncidentStats> {
+                let map = crate::error::map("incident");
+                let sql = format!(
+                    "SELECT {} FROM incidents i WHERE i.service_id = $1 AND i.created_at < $3 AND (i.closed_at IS NULL OR i.closed_at >= $2) \
+                     AND (i.resolved_at IS NULL OR i.resolved_at >= $2 OR i.created_at >= $2) ORDER BY i.id LIMIT 100000",
+                    crate::incident_rows::INCIDENT_COLS
+                );
+                let rows: Vec<crate::incident_rows::IncidentRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(service.0)
+                    .bind(from.0)
+                    .bind(to.0)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(&map)?;
+                let mut incidents = Vec::with_capacity(rows.len());
+                for r in rows {
+                    incidents.push(r.into_incident(Vec::new())?);
+                }
+                let actions: Vec<(uuid::Uuid, i64)> = sqlx::query_as(
+                    "SELECT a.incident_id, MIN(a.at) FROM incident_actions a JOIN incidents i ON i.id = a.incident_id \
+                     WHERE i.service_id = $1 AND a.kind IN ('ci_isolated', 'ci_recovered', 'containment_action') GROUP BY a.incident_id",
+                )
+                .bind(service.0)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(&map)?;
+                Ok(custos_core::ticket_stats::stats(&incidents, &actions.into_iter().map(|(i, t)| (custos_core::IncidentId(i), custos_core::Timestamp(t))).collect::<Vec<_>>(), from, to))
+            }
+
+            async fn pending_events(&self, limit: u32) -> custos_core::error::StoreResult<Vec<(custos_core::EventId, custos_core::Timestamp, custos_core::notify::Event)>> {
+                let rows: Vec<(uuid::Uuid, i64, String)> = sqlx::query_as(
+                    "SELECT id, at, event FROM notification_events WHERE dispatched_at IS NULL ORDER BY at, id LIMIT $1",
+                )
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(crate::error::map("notification event"))?;
+                rows.into_iter()
+                    .map(|(id, at, e)| {
+                        Ok((custos_core::EventId(id), custos_core::Timestamp(at), crate::parties::parse_json("notification event", &e)?))
+                    })
+                    .collect()
+            }
+
+            async fn mark_dispatched(&self, ids: &[custos_core::EventId], now: custos_core::Timestamp) -> custos_core::error::StoreResult<()> {
+                if ids.is_empty() {
+                    return Ok(());
+                }
+                let sql = format!(
+                    "UPDATE notification_events SET dispatched_at = $1 WHERE id IN ({})",
+                    crate::rows::placeholders(2, ids.len())
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now.0);
+                for id in ids {
+                    q = q.bind(id.0);
+                }
+                q.execute(&self.pool).await.map_err(crate::error::map("notification event"))?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use impl_incident_store;
