@@ -15,6 +15,10 @@ use crate::sla_clock::Clock;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
+/// The reference of an incident not yet numbered. The store replaces it, in the incident's
+/// notification events and audit entry, with the number it assigns at commit.
+pub const PENDING_REFERENCE: &str = "INC-pending";
+
 /// `INC-000042`.
 pub fn reference(number: i64) -> String {
     format!("INC-{number:06}")

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod auth_cache;
 pub mod error;
 pub mod extract;
+pub mod incidents;
 pub mod jobs;
 pub mod metrics;
 pub mod service_levels;

@@ -24,6 +24,10 @@ pub struct ServerSettings {
     /// The address users reach Custos at (e.g. https://custos.example.org), for links in
     /// documents that leave the browser (report PDFs and HTML files); empty: relative links.
     pub public_url: String,
+    /// Impact × urgency → priority.
+    pub priority_matrix: custos_core::incident::PriorityMatrix,
+    /// How often the SLA clock job looks for clocks due to warn or breach, in ms (0: off).
+    pub clock_interval_ms: u64,
 }
 
 impl Default for ServerSettings {
@@ -36,6 +40,8 @@ impl Default for ServerSettings {
             level_labels: ["low".into(), "moderate".into(), "high".into()],
             report_interval_ms: 600_000,
             public_url: String::new(),
+            priority_matrix: custos_core::incident::PriorityMatrix::default(),
+            clock_interval_ms: 5_000,
         }
     }
 }
@@ -46,6 +52,8 @@ pub struct AppState {
     pub settings: Arc<ServerSettings>,
     pub metrics: PrometheusHandle,
     pub auth_cache: Arc<crate::auth_cache::AuthCache>,
+    /// Group commit of incident creation.
+    pub incident_writer: Arc<crate::incidents::writer::Writer>,
 }
 
 impl AppState {
@@ -56,6 +64,18 @@ impl AppState {
             settings: Arc::new(settings),
             metrics: crate::metrics::handle(),
             auth_cache: Arc::new(crate::auth_cache::AuthCache::new(ttl)),
+            incident_writer: Arc::default(),
         }
+    }
+
+    /// What an incident's service and CIs say about it (SLAs in force, calendar,
+    /// classification, failed controls).
+    pub async fn incident_context(
+        &self,
+        service: Option<custos_core::CiId>,
+        cis: &[custos_core::CiId],
+        today: &custos_core::time::Date,
+    ) -> Result<crate::incidents::Context, crate::error::ApiError> {
+        crate::incidents::context(self.store.as_ref(), service, cis, today).await
     }
 }

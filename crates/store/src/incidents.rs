@@ -343,20 +343,25 @@ macro_rules! impl_incident_store {
                         .map_err(|e| crate::parties::missing_ref("service, CI, group, user or SLA")(map(e)))?;
                     done += chunk.len();
                 }
-                for w in &batch {
+                let mut batch = batch;
+                for (w, n) in batch.iter_mut().zip(&numbers) {
+                    // Events and the audit entry were written before the number existed.
+                    let r = custos_core::ticket::reference(*n);
+                    let pending = custos_core::ticket::PENDING_REFERENCE;
+                    w.incident.number = *n;
+                    w.incident.reference = r.clone();
+                    for e in &mut w.events {
+                        e.reference = r.clone();
+                        e.subject = e.subject.replace(pending, &r);
+                        e.body = e.body.replace(pending, &r);
+                    }
+                    if let Some(v) = w.changes.get_mut("reference") {
+                        *v = serde_json::json!({"after": r});
+                    }
                     Self::write_incident_parts(&mut tx, w, false, now).await?;
                 }
                 tx.commit().await.map_err(&map)?;
-                Ok(batch
-                    .into_iter()
-                    .zip(numbers)
-                    .map(|(w, n)| {
-                        let mut i = w.incident;
-                        i.number = n;
-                        i.reference = custos_core::ticket::reference(n);
-                        i
-                    })
-                    .collect())
+                Ok(batch.into_iter().map(|w| w.incident).collect())
             }
 
             async fn save_incident(&self, mut w: custos_core::store::IncidentWrite, expected: custos_core::Timestamp) -> custos_core::error::StoreResult<custos_core::ticket::Incident> {

@@ -548,9 +548,9 @@ pub async fn gap_report(
     })
 }
 
-fn csv_field(s: &str) -> String {
-    // Neutralise spreadsheet formulas and quote.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+/// A quoted CSV field; a value a spreadsheet would read as a formula gets a leading quote.
+pub(crate) fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_string()

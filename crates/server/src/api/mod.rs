@@ -14,6 +14,9 @@ pub mod cmdb_io;
 pub mod controls;
 pub mod customers;
 pub mod departments;
+pub mod incident_comms;
+pub mod incident_work;
+pub mod incidents;
 pub mod me;
 pub mod measures;
 pub mod relationships;
@@ -68,6 +71,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(customers::router())
         .merge(services::router())
         .merge(slas::router())
+        .merge(incidents::router())
+        .merge(incident_work::router())
+        .merge(incident_comms::router())
 }
 
 /// The OpenAPI document as served and committed (`docs/openapi.json`).

@@ -1,0 +1,382 @@
+//! Incident management between the routes and the store: what an incident's service and
+//! CIs say about it (SLAs in force, calendar and targets, classification, failed controls),
+//! the evaluation every create and change goes through (priority, security recognition,
+//! SLA clock, notifications), and the group-commit writer that creates incidents.
+//!
+//! Architecture invariant: every incident write goes through [`evaluate`], so no incident
+//! is stored with a stale priority, recognition or clock; every read goes through the
+//! store's need-to-know predicate with a [`Viewer`] built by [`viewer`].
+
+use crate::error::ApiError;
+use crate::service_levels::all_slas;
+use custos_core::account::Role;
+use custos_core::authz::{Permission, Principal};
+use custos_core::calendar::ServiceHours;
+use custos_core::classification::Level;
+use custos_core::incident::{PriorityMatrix, Status};
+use custos_core::notify::{Event, EventKind};
+use custos_core::procedure::Phase;
+use custos_core::recognition::{AffectedCi, Facts, SlaCriteriaRef, recognise};
+use custos_core::service::Targets;
+use custos_core::sla::{Sla, SlaStatus};
+use custos_core::sla_clock::{ClockInput, compute, next_change};
+use custos_core::store::{IncidentWrite, SlaFilter, Store};
+use custos_core::ticket::{Incident, Viewer, role_mask};
+use custos_core::time::Date;
+use custos_core::{CiId, DomainError, SlaId, Timestamp, UserId};
+use std::collections::HashSet;
+
+pub mod writer;
+
+/// The need-to-know viewer for a caller: reporters without `read_incidents` (requesters)
+/// see only what they reported.
+pub fn viewer(p: &Principal) -> Viewer {
+    Viewer::new(p.user_id, &p.roles, !p.has(Permission::ReadIncidents))
+}
+
+/// What the affected service and CIs say about an incident.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Agreed SLAs of the service in force today.
+    pub slas: Vec<Sla>,
+    /// The calendar and targets the clock counts in, and the SLA they come from.
+    pub clock: Option<(Option<SlaId>, ServiceHours, Targets)>,
+    pub affected: Vec<AffectedCi>,
+    pub authorised_users: Vec<UserId>,
+    pub authorised_roles: i64,
+}
+
+/// Loads the [`Context`] of a service and CIs. Unknown CIs are a validation error.
+pub async fn context(
+    store: &dyn Store,
+    service: Option<CiId>,
+    cis: &[CiId],
+    today: &Date,
+) -> Result<Context, ApiError> {
+    let mut ids: Vec<CiId> = cis.to_vec();
+    if let Some(s) = service {
+        ids.push(s);
+    }
+    ids.sort();
+    ids.dedup();
+    let records = if ids.is_empty() {
+        Vec::new()
+    } else {
+        store.cis_by_ids(&ids).await?
+    };
+    if records.len() != ids.len() {
+        let found: HashSet<CiId> = records.iter().map(|r| r.ci.id).collect();
+        let missing = ids.iter().find(|i| !found.contains(i)).copied();
+        let field = if missing == service { "service" } else { "cis" };
+        return Err(DomainError::new(
+            field,
+            format!("no CI {}", missing.map(|m| m.to_string()).unwrap_or_default()),
+        )
+        .into());
+    }
+    let failed = failed_required(store, &records).await?;
+    let affected = records
+        .iter()
+        .map(|r| AffectedCi {
+            id: r.ci.id,
+            name: r.ci.name.clone(),
+            effective: [r.effective[0].level, r.effective[1].level, r.effective[2].level],
+            failed_controls: failed
+                .iter()
+                .filter(|(c, _, _)| *c == r.ci.id)
+                .map(|(_, k, l)| (*k, l.clone()))
+                .collect(),
+        })
+        .collect();
+    let mut ctx = Context {
+        affected,
+        ..Default::default()
+    };
+    let Some(service) = service else {
+        return Ok(ctx);
+    };
+    ctx.slas = all_slas(
+        store,
+        &SlaFilter {
+            customers: None,
+            service: Some(service),
+            status: Some(SlaStatus::Agreed),
+        },
+    )
+    .await?
+    .into_iter()
+    .filter(|s| s.status_on(today) == SlaStatus::Agreed && &s.terms.valid_from <= today)
+    .collect();
+    let mut users: Vec<UserId> = ctx
+        .slas
+        .iter()
+        .flat_map(|s| s.terms.security.authorised_users.iter().copied())
+        .collect();
+    users.sort();
+    users.dedup();
+    ctx.authorised_users = users;
+    ctx.authorised_roles = role_mask(
+        ctx.slas
+            .iter()
+            .flat_map(|s| s.terms.security.authorised_roles.iter().copied()),
+    );
+    ctx.clock = match store.service(service).await {
+        Ok(entry) => {
+            // Several customers' SLAs on one service: the strictest resolution target wins.
+            let sla = ctx.slas.iter().min_by_key(|s| {
+                s.terms
+                    .targets
+                    .priorities
+                    .iter()
+                    .map(|p| p.resolution_minutes)
+                    .sum::<u32>()
+            });
+            Some(match sla {
+                Some(s) => (Some(s.id), entry.hours, s.terms.targets.clone()),
+                None => (None, entry.hours, entry.targets),
+            })
+        }
+        Err(custos_core::StoreError::NotFound { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(ctx)
+}
+
+/// Failed implementations of controls the CIs are required to implement.
+async fn failed_required(
+    store: &dyn Store,
+    records: &[custos_core::store::CiRecord],
+) -> Result<Vec<(CiId, custos_core::ControlId, String)>, ApiError> {
+    let ids: Vec<CiId> = records.iter().map(|r| r.ci.id).collect();
+    let failed = store.failed_implementations(&ids).await?;
+    if failed.is_empty() {
+        return Ok(failed);
+    }
+    let map = crate::api::measures::level_baselines(store).await?;
+    let mut out = Vec::new();
+    for r in records {
+        let mine: Vec<_> = failed.iter().filter(|f| f.0 == r.ci.id).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let level = custos_core::classification::high_water_mark(&r.effective);
+        let baseline = map[(level.as_i16() - 1) as usize].0;
+        let data = store.gap_data(r.ci.id, baseline).await?;
+        for f in mine {
+            let required =
+                data.baseline.contains(&f.1) || data.added.iter().any(|(c, _)| *c == f.1);
+            if required {
+                out.push(f.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Everything evaluation decides besides the incident's own fields.
+#[derive(Debug, Default)]
+pub struct Evaluated {
+    pub clock_check_at: Option<Timestamp>,
+    pub events: Vec<Event>,
+    /// Newly flagged by the rules in this evaluation.
+    pub flagged_now: bool,
+}
+
+/// Recomputes priority, security recognition (flagging, never unflagging) and the clock.
+pub fn evaluate(
+    inc: &mut Incident,
+    ctx: &Context,
+    holds: &[(Timestamp, Option<Timestamp>)],
+    matrix: &PriorityMatrix,
+    now: Timestamp,
+) -> Evaluated {
+    let mut out = Evaluated::default();
+    inc.priority = matrix.priority(inc.impact, inc.urgency);
+    let refs: Vec<SlaCriteriaRef<'_>> = ctx
+        .slas
+        .iter()
+        .map(|s| SlaCriteriaRef {
+            sla_id: s.id,
+            sla_name: &s.terms.name,
+            criteria: &s.terms.security.incident_criteria,
+        })
+        .collect();
+    let reasons = recognise(&Facts {
+        category: &inc.category,
+        title: &inc.title,
+        description: &inc.description,
+        affected: &ctx.affected,
+        slas: &refs,
+    });
+    if !inc.security.flagged && !reasons.is_empty() {
+        // After a security manager's unflag, only a reason that was not there then flags
+        // it again.
+        let fresh = inc.security.unflagged.is_none()
+            || reasons.iter().any(|r| !inc.security.reasons.contains(r));
+        if fresh {
+            inc.security.flagged = true;
+            inc.security.phase = Some(Phase::Detection);
+            out.flagged_now = true;
+        }
+    }
+    inc.security.reasons = reasons;
+    match &ctx.clock {
+        Some((sla, hours, targets)) => {
+            inc.sla = *sla;
+            let clock = compute(
+                &ClockInput {
+                    hours,
+                    target: inc.priority.target(targets),
+                    opened_at: inc.created_at,
+                    holds,
+                    responded_at: inc.responded_at,
+                    resolved_at: inc.resolved_at,
+                },
+                now,
+            );
+            out.clock_check_at = next_change(&clock, now);
+            inc.clock = Some(clock);
+        }
+        None => {
+            inc.sla = None;
+            inc.clock = None;
+        }
+    }
+    if out.flagged_now {
+        out.events.push(security_event(inc));
+    }
+    out
+}
+
+/// The event telling the security team (and the assignee) about a security incident.
+pub fn security_event(inc: &Incident) -> Event {
+    Event {
+        kind: EventKind::SecurityFlagged,
+        entity_type: "incident".into(),
+        entity_id: inc.id.to_string(),
+        reference: inc.reference.clone(),
+        subject: format!("{} is a security incident", inc.reference),
+        body: format!(
+            "{} \"{}\" is handled as a security incident.\n{}",
+            inc.reference,
+            inc.title,
+            inc.security
+                .reasons
+                .iter()
+                .map(custos_core::recognition::describe)
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        users: inc.assignee.into_iter().collect(),
+        roles: vec![Role::SecurityManager],
+        confidential: true,
+    }
+}
+
+/// The event telling a new assignee (and the group's lead) about an assignment.
+pub fn assignment_event(inc: &Incident, lead: Option<UserId>) -> Event {
+    let mut users: Vec<UserId> = inc.assignee.into_iter().chain(lead).collect();
+    users.sort();
+    users.dedup();
+    Event {
+        kind: EventKind::Assigned,
+        entity_type: "incident".into(),
+        entity_id: inc.id.to_string(),
+        reference: inc.reference.clone(),
+        subject: format!("{} assigned: {}", inc.reference, inc.priority.label()),
+        body: format!(
+            "{} \"{}\" ({}) is assigned to you or your group.",
+            inc.reference,
+            inc.title,
+            inc.priority.label()
+        ),
+        users,
+        roles: Vec::new(),
+        confidential: inc.security.flagged,
+    }
+}
+
+/// Applies a status change: transition rules, first response, resolution, closing, holds.
+pub fn change_status(
+    inc: &mut Incident,
+    holds: &mut Vec<(Timestamp, Option<Timestamp>)>,
+    to: Status,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    if inc.status == to {
+        return Ok(());
+    }
+    inc.status.transition(to)?;
+    if to == Status::Resolved && inc.resolution.trim().is_empty() {
+        return Err(DomainError::new("resolution", "resolving needs resolution notes").into());
+    }
+    if to == Status::Closed {
+        if inc.security.flagged && inc.security.phase != Some(Phase::Closed) {
+            return Err(DomainError::new(
+                "status",
+                "a security incident closes only after its procedure is closed (post-incident review done)",
+            )
+            .into());
+        }
+        if inc.major.as_ref().is_some_and(|m| !m.reviewed) {
+            return Err(DomainError::new(
+                "status",
+                "a major incident closes only after its review is recorded",
+            )
+            .into());
+        }
+    }
+    if inc.status == Status::OnHold {
+        for h in holds.iter_mut().filter(|h| h.1.is_none()) {
+            h.1 = Some(now);
+        }
+    }
+    if to == Status::OnHold {
+        holds.push((now, None));
+    }
+    if inc.responded_at.is_none() && to != Status::New {
+        inc.responded_at = Some(now);
+    }
+    match to {
+        Status::Resolved => inc.resolved_at = Some(now),
+        Status::Closed => inc.closed_at = Some(now),
+        Status::InProgress | Status::New | Status::OnHold => {
+            inc.resolved_at = None;
+            inc.closed_at = None;
+        }
+    }
+    inc.status = to;
+    Ok(())
+}
+
+/// Builds the write of an evaluated incident.
+pub fn write(
+    inc: Incident,
+    before: Option<&Incident>,
+    holds: Vec<(Timestamp, Option<Timestamp>)>,
+    ctx: &Context,
+    ev: Evaluated,
+    actor: custos_core::authz::Actor,
+    action: &'static str,
+) -> IncidentWrite {
+    let changes = custos_core::audit::diff(
+        before.map(|b| b.audit_view()).as_ref(),
+        Some(&inc.audit_view()),
+    );
+    IncidentWrite {
+        incident: inc,
+        holds,
+        actor,
+        audit_action: action,
+        changes,
+        authorised_users: ctx.authorised_users.clone(),
+        authorised_roles: ctx.authorised_roles,
+        clock_check_at: ev.clock_check_at,
+        events: ev.events,
+    }
+}
+
+/// Whether an effective level is at least moderate in any dimension (used by pages).
+pub fn classified(levels: &[Level; 3]) -> bool {
+    levels.iter().any(|l| *l >= Level::Moderate)
+}
