@@ -33,6 +33,10 @@ pub struct Config {
     pub report_interval_ms: u64,
     /// Public address of this installation, for links in report PDFs and HTML files.
     pub public_url: String,
+    /// How often the SLA clock job marks warnings and breaches, in ms (0: off).
+    pub clock_interval_ms: u64,
+    /// Impact × urgency → priority: `cells[impact][urgency]`, high/medium/low order.
+    pub priority_matrix: custos_core::incident::PriorityMatrix,
 }
 
 impl Default for Config {
@@ -50,6 +54,8 @@ impl Default for Config {
             level_labels: vec!["low".into(), "moderate".into(), "high".into()],
             report_interval_ms: 600_000,
             public_url: String::new(),
+            clock_interval_ms: 5_000,
+            priority_matrix: custos_core::incident::PriorityMatrix::default(),
         }
     }
 }
@@ -73,6 +79,8 @@ impl std::fmt::Debug for Config {
             .field("level_labels", &self.level_labels)
             .field("report_interval_ms", &self.report_interval_ms)
             .field("public_url", &self.public_url)
+            .field("clock_interval_ms", &self.clock_interval_ms)
+            .field("priority_matrix", &self.priority_matrix)
             .finish()
     }
 }
@@ -117,7 +125,9 @@ pub struct Overrides {
     pub log_format: Option<String>,
 }
 
-const KNOWN: [&str; 12] = [
+const KNOWN: [&str; 14] = [
+    "clock_interval_ms",
+    "priority_matrix",
     "public_url",
     "report_interval_ms",
     "level_labels",
@@ -179,6 +189,10 @@ pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<(Confi
             "invalid configuration: level_labels must be three names (for low, moderate, high), e.g. [\"public\", \"internal\", \"confidential\"]"
         );
     }
+    config
+        .priority_matrix
+        .validate()
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {}: {}", e.field, e.message))?;
     Ok((config, warnings))
 }
 

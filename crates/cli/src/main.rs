@@ -261,6 +261,8 @@ fn settings(config: &Config) -> ServerSettings {
         body_limit: config.body_limit_bytes,
         auth_cache_ttl_ms: config.auth_cache_ttl_ms,
         report_interval_ms: config.report_interval_ms,
+        clock_interval_ms: config.clock_interval_ms,
+        priority_matrix: config.priority_matrix,
         public_url: config.public_url.trim_end_matches('/').to_string(),
         level_labels: [
             config.level_labels[0].clone(),

@@ -830,6 +830,12 @@ pub trait IncidentStore {
         viewer: &crate::ticket::Viewer,
         f: &crate::ticket::IncidentFilter,
     ) -> StoreResult<i64>;
+    /// Which of these incidents `viewer` may see (to hide the audit entries of the others).
+    async fn visible_incidents(
+        &self,
+        viewer: &crate::ticket::Viewer,
+        ids: &[crate::ids::IncidentId],
+    ) -> StoreResult<Vec<crate::ids::IncidentId>>;
     /// The holds of an incident (for recomputing its clock).
     async fn incident_holds(
         &self,

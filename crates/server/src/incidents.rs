@@ -70,7 +70,10 @@ pub async fn context(
         let field = if missing == service { "service" } else { "cis" };
         return Err(DomainError::new(
             field,
-            format!("no CI {}", missing.map(|m| m.to_string()).unwrap_or_default()),
+            format!(
+                "no CI {}",
+                missing.map(|m| m.to_string()).unwrap_or_default()
+            ),
         )
         .into());
     }
@@ -80,7 +83,11 @@ pub async fn context(
         .map(|r| AffectedCi {
             id: r.ci.id,
             name: r.ci.name.clone(),
-            effective: [r.effective[0].level, r.effective[1].level, r.effective[2].level],
+            effective: [
+                r.effective[0].level,
+                r.effective[1].level,
+                r.effective[2].level,
+            ],
             failed_controls: failed
                 .iter()
                 .filter(|(c, _, _)| *c == r.ci.id)
@@ -379,4 +386,140 @@ pub fn write(
 /// Whether an effective level is at least moderate in any dimension (used by pages).
 pub fn classified(levels: &[Level; 3]) -> bool {
     levels.iter().any(|l| *l >= Level::Moderate)
+}
+
+/// Drops the audit entries of incidents the caller may not see (need-to-know applies to
+/// the audit log too: an auditor or admin gets no trace of a security incident).
+pub async fn hide_unseen(
+    store: &dyn Store,
+    principal: &Principal,
+    entries: Vec<custos_core::audit::AuditEntry>,
+) -> Result<Vec<custos_core::audit::AuditEntry>, ApiError> {
+    let ids: Vec<custos_core::IncidentId> = entries
+        .iter()
+        .filter(|e| e.entity_type == "incident")
+        .filter_map(|e| e.entity_id.parse().ok())
+        .collect();
+    if ids.is_empty() {
+        return Ok(entries);
+    }
+    let seen: HashSet<custos_core::IncidentId> = store
+        .visible_incidents(&viewer(principal), &ids)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(entries
+        .into_iter()
+        .filter(|e| {
+            e.entity_type != "incident"
+                || e.entity_id
+                    .parse()
+                    .is_ok_and(|id: custos_core::IncidentId| seen.contains(&id))
+        })
+        .collect())
+}
+
+/// The SLA clock job: recomputes the clocks due to change (75 % warning, 100 % breach),
+/// stores them, and notifies — the assignee and the group's lead, and for a security
+/// incident the security managers too. Returns how many incidents it looked at.
+pub async fn tick_clocks(store: &dyn Store, now: Timestamp) -> Result<u64, ApiError> {
+    use custos_core::sla_clock::TargetState;
+    let due = store.incidents_due_for_clock(now, 500).await?;
+    let n = due.len() as u64;
+    for inc in due {
+        let holds = store.incident_holds(inc.id).await?;
+        let ctx = context(store, inc.service, &inc.cis, &Date::of(now)).await?;
+        let Some((_, hours, targets)) = &ctx.clock else {
+            store
+                .save_clock(inc.id, None, None, inc.updated_at, None, Vec::new())
+                .await?;
+            continue;
+        };
+        let clock = compute(
+            &ClockInput {
+                hours,
+                target: inc.priority.target(targets),
+                opened_at: inc.created_at,
+                holds: &holds,
+                responded_at: inc.responded_at,
+                resolved_at: inc.resolved_at,
+            },
+            now,
+        );
+        let before = inc.clock;
+        let mut events = Vec::new();
+        let mut breached = Vec::new();
+        let lead = match inc.group {
+            Some(g) => store.group(g).await.ok().and_then(|g| g.lead),
+            None => None,
+        };
+        for (name, old, new) in [
+            (
+                "response",
+                before.map(|c| c.response.state),
+                clock.response.state,
+            ),
+            (
+                "resolution",
+                before.map(|c| c.resolution.state),
+                clock.resolution.state,
+            ),
+        ] {
+            if old == Some(new) {
+                continue;
+            }
+            let kind = match new {
+                TargetState::Warning => EventKind::ClockWarning,
+                TargetState::Breached => {
+                    breached.push(name);
+                    EventKind::Breach
+                }
+                _ => continue,
+            };
+            let mut users: Vec<UserId> = inc.assignee.into_iter().chain(lead).collect();
+            users.sort();
+            users.dedup();
+            let what = if kind == EventKind::Breach {
+                "breached"
+            } else {
+                "at 75 %"
+            };
+            events.push(Event {
+                kind,
+                entity_type: "incident".into(),
+                entity_id: inc.id.to_string(),
+                reference: inc.reference.clone(),
+                subject: format!("{}: {name} target {what}", inc.reference),
+                body: format!(
+                    "The {name} target of {} ({}) is {what}.",
+                    inc.reference,
+                    inc.priority.label()
+                ),
+                users,
+                roles: if inc.security.flagged && kind == EventKind::Breach {
+                    vec![Role::SecurityManager]
+                } else {
+                    Vec::new()
+                },
+                confidential: inc.security.flagged,
+            });
+        }
+        let audit = (!breached.is_empty()).then(|| {
+            (
+                "incident.breach",
+                serde_json::json!({"reference": inc.reference, "clocks": breached}),
+            )
+        });
+        store
+            .save_clock(
+                inc.id,
+                Some(clock),
+                next_change(&clock, now),
+                inc.updated_at,
+                audit,
+                events,
+            )
+            .await?;
+    }
+    Ok(n)
 }

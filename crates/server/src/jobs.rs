@@ -1,7 +1,7 @@
 //! Background jobs every instance runs. They coordinate through the database only: the
 //! sealer through the chain-head row lock, the purge through idempotent deletes, the SLA
 //! report scheduler through a lease row (one instance per interval) and the kept reports'
-//! unique key.
+//! unique key, the SLA clock job through a lease row and optimistic saves.
 
 use crate::state::AppState;
 use custos_core::Timestamp;
@@ -19,9 +19,15 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let report_every = Duration::from_millis(state.settings.report_interval_ms.max(1000));
     let mut reports = tokio::time::interval(report_every);
     reports.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let clock_every = Duration::from_millis(state.settings.clock_interval_ms.max(100));
+    let mut clocks = tokio::time::interval(clock_every);
+    clocks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let holder = uuid::Uuid::now_v7().to_string();
     loop {
         tokio::select! {
+            _ = clocks.tick(), if state.settings.clock_interval_ms > 0 => {
+                sla_clocks(&state, &holder, clock_every).await;
+            }
             _ = reports.tick(), if state.settings.report_interval_ms > 0 => {
                 scheduled_reports(&state, &holder, report_every).await;
             }
@@ -71,5 +77,28 @@ async fn scheduled_reports(state: &AppState, holder: &str, every: Duration) {
         Ok(0) => {}
         Ok(n) => tracing::info!(kept = n, "kept scheduled SLA reports"),
         Err(e) => tracing::warn!(error = %e, "scheduled SLA reports failed"),
+    }
+}
+
+/// Marks SLA clock warnings and breaches if this instance holds the clock lease.
+async fn sla_clocks(state: &AppState, holder: &str, every: Duration) {
+    let now = Timestamp::now();
+    let until = Timestamp(now.0 + (every.as_millis() as i64).max(1000) * 3);
+    match state
+        .store
+        .take_lease("sla-clocks", holder, now, until)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "SLA clock lease failed");
+            return;
+        }
+    }
+    match crate::incidents::tick_clocks(state.store.as_ref(), now).await {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(incidents = n, "SLA clocks recomputed"),
+        Err(e) => tracing::warn!(error = %e, "SLA clock job failed"),
     }
 }

@@ -468,6 +468,28 @@ macro_rules! impl_incident_store {
                 Ok(q.fetch_one(&self.pool).await.map_err(crate::error::map("incident"))?.0)
             }
 
+            async fn visible_incidents(&self, viewer: &custos_core::ticket::Viewer, ids: &[custos_core::IncidentId]) -> custos_core::error::StoreResult<Vec<custos_core::IncidentId>> {
+                let mut out = Vec::new();
+                for chunk in ids.chunks(500) {
+                    let sql = format!(
+                        "SELECT i.id FROM incidents i WHERE {} AND i.id IN ({})",
+                        crate::incident_rows::need_to_know(1),
+                        crate::rows::placeholders(5, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, (uuid::Uuid,)>(sqlx::AssertSqlSafe(sql))
+                        .bind(viewer.user.0)
+                        .bind(viewer.security_team)
+                        .bind(viewer.role_mask)
+                        .bind(viewer.own_only);
+                    for id in chunk {
+                        q = q.bind(id.0);
+                    }
+                    let rows = q.fetch_all(&self.pool).await.map_err(crate::error::map("incident"))?;
+                    out.extend(rows.into_iter().map(|(u,)| custos_core::IncidentId(u)));
+                }
+                Ok(out)
+            }
+
             async fn incident_holds(&self, id: custos_core::IncidentId) -> custos_core::error::StoreResult<Vec<(custos_core::Timestamp, Option<custos_core::Timestamp>)>> {
                 let sql = format!("SELECT {} FROM incidents i WHERE i.id = $1", crate::incident_rows::INCIDENT_COLS);
                 let row: crate::incident_rows::IncidentRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))

@@ -127,12 +127,13 @@ impl AuditParams {
     responses((status = 200, description = "OK", body = AuditList), (status = 400, description = "Invalid request; `field` names the offending field", body = Problem, content_type = "application/problem+json"), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json")))]
 async fn list_audit(
     State(state): State<AppState>,
-    _: Need<perm::ReadAudit>,
+    Need { principal, .. }: Need<perm::ReadAudit>,
     Query(q): Query<AuditParams>,
 ) -> ApiResult<axum::Json<AuditList>> {
     let page = state.store.list_audit(&q.filter()?, q.page()).await?;
+    let items = crate::incidents::hide_unseen(state.store.as_ref(), &principal, page.items).await?;
     Ok(axum::Json(AuditList {
-        items: page.items.iter().map(AuditOut::from).collect(),
+        items: items.iter().map(AuditOut::from).collect(),
         next_cursor: page.next_cursor,
     }))
 }

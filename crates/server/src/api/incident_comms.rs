@@ -212,7 +212,11 @@ pub async fn decide(
         subject: format!(
             "{}: external communication {}",
             inc.reference,
-            if approve { "approved and sent" } else { "rejected" }
+            if approve {
+                "approved and sent"
+            } else {
+                "rejected"
+            }
         ),
         body: if approve {
             "A security manager approved the communication; it is recorded as sent.".into()
@@ -282,11 +286,7 @@ pub async fn timeline_of(
             ..Default::default()
         };
         let store = state.store.clone();
-        async move {
-            store
-                .list_audit(&f, after)
-                .await
-        }
+        async move { store.list_audit(&f, after).await }
     })
     .await?;
     for a in audit {
@@ -538,4 +538,3 @@ pub async fn existing_user(state: &AppState, id: Uuid) -> Result<UserId, ApiErro
         Err(e) => Err(e.into()),
     }
 }
-

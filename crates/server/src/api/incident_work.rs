@@ -102,20 +102,27 @@ async fn flag(
 ) -> ApiResult<axum::Json<IncidentOut>> {
     let r = reason(&body.reason)?;
     let by = principal.user_id;
-    let inc = mutate(&state, &principal, actor, &id, "incident.flag", |inc, now| {
-        if inc.security.flagged {
-            return Err(ApiError::Conflict("already a security incident".into()));
-        }
-        inc.security.flagged = true;
-        inc.security.phase = Some(Phase::Detection);
-        inc.security.manual_flag = Some(FlagDecision {
-            by: Some(by),
-            at: now,
-            reason: r,
-        });
-        inc.security.unflagged = None;
-        Ok(vec![security_event(inc)])
-    })
+    let inc = mutate(
+        &state,
+        &principal,
+        actor,
+        &id,
+        "incident.flag",
+        |inc, now| {
+            if inc.security.flagged {
+                return Err(ApiError::Conflict("already a security incident".into()));
+            }
+            inc.security.flagged = true;
+            inc.security.phase = Some(Phase::Detection);
+            inc.security.manual_flag = Some(FlagDecision {
+                by: Some(by),
+                at: now,
+                reason: r,
+            });
+            inc.security.unflagged = None;
+            Ok(vec![security_event(inc)])
+        },
+    )
     .await?;
     Ok(axum::Json(shown(&principal, &inc, Timestamp::now())))
 }
@@ -199,14 +206,21 @@ async fn set_phase(
 ) -> ApiResult<axum::Json<IncidentOut>> {
     let current = find(&state, &viewer(&principal), &id).await?;
     let rec = recorded(&state, &current).await?;
-    let inc = mutate(&state, &principal, actor, &id, "incident.phase", |inc, _| {
-        let Some(from) = inc.security.phase.filter(|_| inc.security.flagged) else {
-            return Err(ApiError::Conflict("not a security incident".into()));
-        };
-        advance(from, body.phase, &rec)?;
-        inc.security.phase = Some(body.phase);
-        Ok(Vec::new())
-    })
+    let inc = mutate(
+        &state,
+        &principal,
+        actor,
+        &id,
+        "incident.phase",
+        |inc, _| {
+            let Some(from) = inc.security.phase.filter(|_| inc.security.flagged) else {
+                return Err(ApiError::Conflict("not a security incident".into()));
+            };
+            advance(from, body.phase, &rec)?;
+            inc.security.phase = Some(body.phase);
+            Ok(Vec::new())
+        },
+    )
     .await?;
     Ok(axum::Json(shown(&principal, &inc, Timestamp::now())))
 }
@@ -232,10 +246,16 @@ async fn declare_major(
     Json(body): Json<MajorIn>,
 ) -> ApiResult<axum::Json<IncidentOut>> {
     let cadence = check_cadence(body.cadence_minutes)?;
-    let lead = state.store.user(UserId(body.lead)).await.map_err(|e| match e {
-        custos_core::StoreError::NotFound { .. } => ApiError::validation("lead", "no such user"),
-        e => e.into(),
-    })?;
+    let lead = state
+        .store
+        .user(UserId(body.lead))
+        .await
+        .map_err(|e| match e {
+            custos_core::StoreError::NotFound { .. } => {
+                ApiError::validation("lead", "no such user")
+            }
+            e => e.into(),
+        })?;
     let by = principal.user_id;
     let inc = mutate(&state, &principal, actor, &id, "incident.major", |inc, now| {
         if inc.major.is_some() {
@@ -349,10 +369,16 @@ pub async fn record_action(
     match (kind.needs_ci(), ci) {
         (true, None) => return Err(ApiError::validation("ci", "name the affected CI")),
         (true, Some(c)) if !(inc.cis.contains(&c) || inc.service == Some(c)) => {
-            return Err(ApiError::validation("ci", "not an affected CI of this incident"));
+            return Err(ApiError::validation(
+                "ci",
+                "not an affected CI of this incident",
+            ));
         }
         (false, Some(_)) => {
-            return Err(ApiError::validation("ci", "only isolation and recovery name a CI"));
+            return Err(ApiError::validation(
+                "ci",
+                "only isolation and recovery name a CI",
+            ));
         }
         _ => {}
     }
@@ -535,7 +561,10 @@ pub fn file_response(file_name: &str, sha256: &str, content: Vec<u8>) -> Respons
     use axum::response::IntoResponse;
     let disposition = format!(
         "attachment; filename=\"{}\"",
-        file_name.replace(|c: char| !c.is_ascii() || c == '"' || c.is_ascii_control(), "_")
+        file_name.replace(
+            |c: char| !c.is_ascii() || c == '"' || c.is_ascii_control(),
+            "_"
+        )
     );
     (
         [

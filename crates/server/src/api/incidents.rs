@@ -348,7 +348,10 @@ async fn list_incidents(
         Some("csv") => Ok((
             [
                 (CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (CONTENT_DISPOSITION, "attachment; filename=\"incidents.csv\""),
+                (
+                    CONTENT_DISPOSITION,
+                    "attachment; filename=\"incidents.csv\"",
+                ),
             ],
             incidents_csv(&page.items),
         )
@@ -416,7 +419,9 @@ pub async fn create(
     channel: Channel,
 ) -> Result<Incident, ApiError> {
     if (group.is_some() || assignee.is_some()) && !principal.has(Permission::ManageIncidents) {
-        return Err(ApiError::Forbidden(custos_core::authz::Forbidden(Permission::ManageIncidents)));
+        return Err(ApiError::Forbidden(custos_core::authz::Forbidden(
+            Permission::ManageIncidents,
+        )));
     }
     let input = IncidentInput::new(fields, principal.user_id)?;
     let now = Timestamp::now();
@@ -582,7 +587,15 @@ pub async fn update(
         };
         ev.events.push(assignment_event(&inc, lead));
     }
-    let w = write(inc, Some(&before), holds, &ctx, ev, actor, "incident.update");
+    let w = write(
+        inc,
+        Some(&before),
+        holds,
+        &ctx,
+        ev,
+        actor,
+        "incident.update",
+    );
     let mut saved = state.store.save_incident(w, before.updated_at).await?;
     saved.links = before.links;
     Ok(saved)

@@ -48,7 +48,10 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>) {
         let (writes, replies): (Vec<IncidentWrite>, Vec<_>) = jobs.drain(..).unzip();
         metrics::histogram!("custos_incident_batch_size").record(writes.len() as f64);
         if writes.len() == 1 {
-            let r = store.create_incidents(writes).await.map(|mut v| v.remove(0));
+            let r = store
+                .create_incidents(writes)
+                .await
+                .map(|mut v| v.remove(0));
             let _ = replies.into_iter().next().map(|s| s.send(r));
             continue;
         }
@@ -61,7 +64,10 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>) {
             Err(e) => {
                 tracing::warn!(error = %e, n = writes.len(), "incident batch failed; retrying one by one");
                 for (w, reply) in writes.into_iter().zip(replies) {
-                    let r = store.create_incidents(vec![w]).await.map(|mut v| v.remove(0));
+                    let r = store
+                        .create_incidents(vec![w])
+                        .await
+                        .map(|mut v| v.remove(0));
                     let _ = reply.send(r);
                 }
             }

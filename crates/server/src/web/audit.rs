@@ -113,7 +113,9 @@ async fn audit(
             Default::default()
         }
     };
-    let page = state.store.list_audit(&filter, q.page()).await?;
+    let mut page = state.store.list_audit(&filter, q.page()).await?;
+    page.items =
+        crate::incidents::hide_unseen(state.store.as_ref(), &w.principal, page.items).await?;
     let (checked, result) = if verify {
         verify_chain(state.store.as_ref()).await?
     } else {

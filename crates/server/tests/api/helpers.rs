@@ -98,6 +98,9 @@ async fn spawn(store: Arc<dyn Store>, dir: Option<TempDir>) -> TestApp {
         // Tests run the scheduler's pass themselves.
         report_interval_ms: 0,
         public_url: "https://custos.example.org".into(),
+        // Tests run the clock job's pass themselves.
+        clock_interval_ms: 0,
+        ..ServerSettings::default()
     };
     let state = AppState::new(store.clone(), settings);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -6,6 +6,7 @@ mod accounts;
 mod cmdb;
 mod controls;
 mod fuzz;
+mod incidents;
 mod instances;
 mod matrix;
 mod measures;

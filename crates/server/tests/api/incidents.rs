@@ -1,0 +1,569 @@
+//! Incident management through the API: recognition of security incidents (SLA criteria,
+//! failed controls, ordinary incidents), SLA clocks in the service calendar with holds,
+//! need-to-know on every route that returns incidents (admins included), external
+//! communications under a security manager's approval, the security procedure's gates,
+//! major incidents, evidence, and the notification outbox.
+
+use crate::helpers::*;
+use custos_core::account::Role;
+use custos_core::authz::Actor;
+use custos_core::cmdb::{CiInput, Lifecycle, RelType};
+use custos_core::{CiId, ControlId};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+async fn ok(resp: reqwest::Response, want: StatusCode) -> Value {
+    let status = resp.status();
+    let body = resp.text().await.unwrap();
+    assert_eq!(status, want, "{body}");
+    if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&body).unwrap_or(Value::String(body))
+    }
+}
+
+pub struct World {
+    pub svc: CiId,
+    pub srv: CiId,
+    pub other: CiId,
+    pub base: ControlId,
+    pub owner: String,
+    pub sla_reader: custos_core::account::User,
+}
+
+/// Payroll (service) → app → server, an unrelated printer, Mon–Fri 08–18 Amsterdam
+/// service hours, and an agreed SLA: data_leak is a security incident, C=high, control
+/// failures count, one authorised user.
+pub async fn world(app: &TestApp) -> World {
+    let actor = Actor::System("test");
+    let mk = |t: &str, n: &str| CiInput::new(t, n, None, Lifecycle::Active, json!({})).unwrap();
+    let mut ids = vec![];
+    for (t, n) in [
+        ("business_service", "Payroll"),
+        ("application", "Payroll app"),
+        ("server", "pay-srv-01"),
+        ("endpoint", "Printer 3rd floor"),
+    ] {
+        ids.push(app.store.create_ci(&actor, mk(t, n)).await.unwrap().ci.id);
+    }
+    for (a, b, r) in [(0, 1, RelType::DependsOn), (1, 2, RelType::RunsOn)] {
+        app.store
+            .add_relationship(&actor, ids[a], ids[b], r)
+            .await
+            .unwrap();
+    }
+    let base = app.control("inc-base").await;
+    let (owner_user, owner) = app.user_with_token(&[Role::ServiceOwner]).await;
+    let (rep_user, rep) = app.user_with_token(&[Role::CustomerRepresentative]).await;
+    let (sla_reader, _) = app.user_with_token(&[Role::Agent]).await;
+    let c = ok(
+        app.send_json(
+            Method::POST,
+            "/api/v1/customers",
+            &owner,
+            &json!({"name": "Finance", "kind": "internal", "representatives": [rep_user.id.to_string()]}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let days: Vec<Value> = ["mon", "tue", "wed", "thu", "fri"]
+        .iter()
+        .map(|d| json!({"day": d, "start": "08:00", "end": "18:00"}))
+        .collect();
+    let hours = json!({"time_zone": "Europe/Amsterdam", "windows": days, "holidays": []});
+    ok(
+        app.send_json(
+            Method::PUT,
+            &format!("/api/v1/services/{}", ids[0]),
+            &owner,
+            &json!({"description": "Salaries", "owner_id": owner_user.id.to_string(), "hours": hours}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let terms = json!({
+        "name": "Payroll SLA",
+        "customer_id": c["id"],
+        "service_id": ids[0].to_string(),
+        "valid_from": "2020-01-01",
+        "valid_to": "2099-12-31",
+        "targets": {"availability_pct": 99.5, "priorities": [
+            {"response_minutes": 15, "resolution_minutes": 240}, {"response_minutes": 30, "resolution_minutes": 480},
+            {"response_minutes": 240, "resolution_minutes": 1440}, {"response_minutes": 480, "resolution_minutes": 4800}]},
+        "security": {
+            "classification": {"confidentiality": "high", "integrity": "moderate", "availability": null},
+            "requirements": [{"key": "SR-1", "text": "Hardening", "controls": [base.to_string()]}],
+            "incident_criteria": {"categories": ["data_leak"], "affected_levels": [], "control_failures": true, "keywords": []},
+            "authorised_users": [sla_reader.id.to_string()],
+            "reporting": "monthly"
+        }
+    });
+    let sla = ok(
+        app.send_json(Method::POST, "/api/v1/slas", &owner, &terms)
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let agree = format!("/api/v1/slas/{}/agree", sla["id"].as_str().unwrap());
+    ok(
+        app.send_json(Method::POST, &agree, &rep, &json!({"side": "customer"}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    ok(
+        app.send_json(Method::POST, &agree, &owner, &json!({"side": "owner"}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    World {
+        svc: ids[0],
+        srv: ids[2],
+        other: ids[3],
+        base,
+        owner,
+        sla_reader,
+    }
+}
+
+pub async fn report(app: &TestApp, token: &str, body: Value) -> Value {
+    ok(
+        app.send_json(Method::POST, "/api/v1/incidents", token, &body)
+            .await,
+        StatusCode::CREATED,
+    )
+    .await
+}
+
+fn rules(i: &Value) -> Vec<String> {
+    i["security"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn incidents_are_recognised_as_security_incidents_by_sla_and_baseline() {
+    for app in spawn_apps().await {
+        let backend = app.backend;
+        let w = world(&app).await;
+        let agent = app.token_for(&[Role::Agent]).await;
+        let requester = app.token_for(&[Role::Requester]).await;
+
+        // (a) the SLA says data_leak is a security incident.
+        let leak = report(&app, &requester, json!({"title": "Payslips e-mailed to the wrong team", "category": "data_leak", "impact": "medium", "urgency": "high", "service": w.svc.to_string()})).await;
+        assert!(
+            leak["security"]["reasons"].as_array().unwrap().is_empty(),
+            "a requester does not see the analysis"
+        );
+        let leak = ok(
+            app.get(
+                &format!("/api/v1/incidents/{}", leak["id"].as_str().unwrap()),
+                &agent,
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        assert!(
+            leak.to_string().contains("not found"),
+            "{backend}: an agent without need-to-know gets 404"
+        );
+
+        let sm = app.token_for(&[Role::SecurityManager]).await;
+        let mine = ok(
+            app.get("/api/v1/incidents?q=payslips", &sm).await,
+            StatusCode::OK,
+        )
+        .await;
+        let leak = &mine["items"][0];
+        assert_eq!(leak["security"]["flagged"], true, "{backend}");
+        assert!(
+            rules(leak).contains(&"sla_category".to_string()),
+            "{backend}: {leak}"
+        );
+        assert!(
+            leak["security"]["reasons_text"][0]
+                .as_str()
+                .unwrap()
+                .contains("Payroll SLA")
+        );
+        assert_eq!(leak["security"]["phase"], "detection");
+        assert_eq!(leak["priority"], "p2");
+        assert_eq!(
+            leak["reference"].as_str().unwrap().len(),
+            "INC-000001".len()
+        );
+
+        // (b) a required control of an affected CI failed.
+        ok(
+            app.send_json(
+                Method::PUT,
+                &format!("/api/v1/cis/{}/implementations/{}", w.srv, w.base),
+                &agent,
+                &json!({"status": "failed"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let failed = report(&app, &agent, json!({"title": "Server slow", "category": "performance", "impact": "low", "urgency": "low", "cis": [w.srv.to_string()]})).await;
+        assert_eq!(failed["security"]["flagged"], true, "{backend}: {failed}");
+        let r = rules(&failed);
+        assert!(r.contains(&"baseline_failed_control".to_string()), "{r:?}");
+        assert!(
+            failed["security"]["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["control"] == w.base.to_string()),
+            "the reason names the control"
+        );
+
+        // An ordinary incident is not flagged.
+        let plain = report(&app, &agent, json!({"title": "Printer jammed", "category": "hardware", "impact": "low", "urgency": "medium", "cis": [w.other.to_string()]})).await;
+        assert_eq!(plain["security"]["flagged"], false, "{backend}");
+        assert!(plain["security"]["reasons"].as_array().unwrap().is_empty());
+
+        // Agents flag by hand with a reason; only a security manager unflags.
+        let id = plain["id"].as_str().unwrap();
+        problem(
+            app.send_json(
+                Method::POST,
+                &format!("/api/v1/incidents/{id}/flag"),
+                &agent,
+                &json!({"reason": " "}),
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        let flagged = ok(
+            app.send_json(
+                Method::POST,
+                &format!("/api/v1/incidents/{id}/flag"),
+                &agent,
+                &json!({"reason": "Toner cartridge tampered"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(
+            flagged["security"]["manual_flag"]["reason"],
+            "Toner cartridge tampered"
+        );
+        // The flagging agent is not the assignee: it loses sight of it, as anyone without need-to-know.
+        problem(
+            app.send_json(
+                Method::POST,
+                &format!("/api/v1/incidents/{id}/unflag"),
+                &agent,
+                &json!({"reason": "x"}),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        problem(
+            app.send_json(
+                Method::POST,
+                &format!("/api/v1/incidents/{id}/unflag"),
+                &sm,
+                &json!({"reason": ""}),
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        let un = ok(
+            app.send_json(
+                Method::POST,
+                &format!("/api/v1/incidents/{id}/unflag"),
+                &sm,
+                &json!({"reason": "Ordinary jam, checked on site"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(un["security"]["flagged"], false);
+        assert_eq!(
+            un["security"]["unflagged"]["reason"],
+            "Ordinary jam, checked on site"
+        );
+        app.seal().await;
+        let audit = ok(
+            app.get(
+                &format!("/api/v1/audit?entity_type=incident&entity_id={id}"),
+                &app.token_for(&[Role::Auditor]).await,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let actions: Vec<&str> = audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert!(
+            actions.contains(&"incident.flag") && actions.contains(&"incident.unflag"),
+            "{backend}: {actions:?}"
+        );
+
+        // Every recognition notified the security team through the outbox.
+        let events = app.store.pending_events(100).await.unwrap();
+        let flagged_events = events
+            .iter()
+            .filter(|(_, _, e)| e.kind == custos_core::notify::EventKind::SecurityFlagged)
+            .count();
+        assert!(flagged_events >= 3, "{backend}: {flagged_events}");
+        assert!(
+            events
+                .iter()
+                .all(|(_, _, e)| !e.reference.contains("pending")),
+            "references are filled in"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_user_without_need_to_know_gets_no_trace_of_a_security_incident() {
+    for app in spawn_apps().await {
+        let backend = app.backend;
+        let w = world(&app).await;
+        let (agent_user, agent) = app.user_with_token(&[Role::Agent]).await;
+        let (assignee_user, assignee) = app.user_with_token(&[Role::Agent]).await;
+        let sm = app.token_for(&[Role::SecurityManager]).await;
+        let admin = app.token_for(&[Role::Admin]).await;
+        let auditor = app.token_for(&[Role::Auditor]).await;
+        let owner = w.owner.clone();
+        let sla_reader = app.token_of(w.sla_reader.id).await;
+        let (added_user, added) = app.user_with_token(&[Role::Agent]).await;
+
+        // Reported by the security manager: the reporter keeps sight of its own report.
+        let secret = report(&app, &sm, json!({"title": "Exfiltration zebracorn of payroll data", "category": "data_leak", "impact": "high", "urgency": "high", "service": w.svc.to_string(), "assignee": assignee_user.id.to_string()})).await;
+        let id = secret["id"].as_str().unwrap().to_string();
+        let reference = secret["reference"].as_str().unwrap().to_string();
+        let plain = report(&app, &agent, json!({"title": "Printer zebracorn jammed", "category": "hardware", "impact": "low", "urgency": "low", "cis": [w.other.to_string()]})).await;
+        ok(
+            app.send_json(
+                Method::POST,
+                &format!("/api/v1/incidents/{id}/notes"),
+                &sm,
+                &json!({"kind": "work_note", "body": "zebracorn forensic note"}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        app.seal().await;
+
+        // The reporting agent, an admin, an auditor and the service owner have no need-to-know.
+        for (who, t) in [
+            ("agent", &agent),
+            ("admin", &admin),
+            ("auditor", &auditor),
+            ("owner", &owner),
+        ] {
+            // An admin reads no incidents but its own reports (it has none here).
+            let others = usize::from(who != "admin");
+            let body = ok(app.get("/api/v1/incidents", t).await, StatusCode::OK)
+                .await
+                .to_string();
+            assert!(!body.contains(&id), "{backend} {who}: list");
+            assert_eq!(
+                body.contains(plain["id"].as_str().unwrap()),
+                others == 1,
+                "{backend} {who}: list"
+            );
+            let body = ok(
+                app.get("/api/v1/incidents?q=zebracorn", t).await,
+                StatusCode::OK,
+            )
+            .await;
+            assert_eq!(
+                body["items"].as_array().unwrap().len(),
+                others,
+                "{backend} {who}: search"
+            );
+            let c = ok(
+                app.get("/api/v1/incidents/count?q=zebracorn", t).await,
+                StatusCode::OK,
+            )
+            .await;
+            assert_eq!(c["count"], others, "{backend} {who}: count");
+            let c = ok(
+                app.get("/api/v1/incidents/count?security=true", t).await,
+                StatusCode::OK,
+            )
+            .await;
+            assert_eq!(c["count"], 0, "{backend} {who}: security count");
+            let csv = app
+                .get("/api/v1/incidents?format=csv", t)
+                .await
+                .text()
+                .await
+                .unwrap();
+            assert!(
+                !csv.contains(&reference) && !csv.contains("Exfiltration"),
+                "{backend} {who}: export"
+            );
+            for path in [
+                format!("/api/v1/incidents/{id}"),
+                format!("/api/v1/incidents/{reference}"),
+                format!("/api/v1/incidents/{id}/notes"),
+                format!("/api/v1/incidents/{id}/actions"),
+                format!("/api/v1/incidents/{id}/attachments"),
+                format!("/api/v1/incidents/{id}/timeline"),
+                format!("/api/v1/incidents/{id}/access"),
+            ] {
+                let r = app.get(&path, t).await;
+                assert!(
+                    matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+                    "{backend} {who}: {path} gave {}",
+                    r.status()
+                );
+                let body = r.text().await.unwrap();
+                assert!(
+                    !body.contains("zebracorn") && !body.contains(&reference),
+                    "{backend} {who}: {path}"
+                );
+            }
+            // Writes reveal nothing either.
+            let r = app
+                .send_json(
+                    Method::PATCH,
+                    &format!("/api/v1/incidents/{id}"),
+                    t,
+                    &json!({"urgency": "low"}),
+                )
+                .await;
+            assert!(
+                matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+                "{backend} {who}: patch"
+            );
+            let r = app
+                .send_json(
+                    Method::PUT,
+                    &format!(
+                        "/api/v1/incidents/{}/links/{id}",
+                        plain["id"].as_str().unwrap()
+                    ),
+                    t,
+                    &json!({}),
+                )
+                .await;
+            assert!(
+                matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+                "{backend} {who}: link"
+            );
+            // The audit log hides the incident's entries.
+            let a = app.get(&format!("/api/v1/audit?entity_id={id}"), t).await;
+            if a.status() == StatusCode::OK {
+                let a = ok(a, StatusCode::OK).await;
+                assert!(
+                    a["items"].as_array().unwrap().is_empty(),
+                    "{backend} {who}: audit {a}"
+                );
+            }
+        }
+        let _ = agent_user;
+
+        // Who has need-to-know sees it: the security team, the assignee, the SLA's
+        // authorised personnel, and people added explicitly.
+        for (who, t) in [
+            ("security manager", &sm),
+            ("assignee", &assignee),
+            ("SLA authorised", &sla_reader),
+        ] {
+            let got = ok(
+                app.get(&format!("/api/v1/incidents/{reference}"), t).await,
+                StatusCode::OK,
+            )
+            .await;
+            assert_eq!(got["id"], id.as_str(), "{backend} {who}");
+        }
+        problem(
+            app.get(&format!("/api/v1/incidents/{id}"), &added).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        problem(
+            app.send_json(
+                Method::POST,
+                &format!("/api/v1/incidents/{id}/access"),
+                &agent,
+                &json!({"user": added_user.id.to_string()}),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        ok(
+            app.send_json(
+                Method::POST,
+                &format!("/api/v1/incidents/{id}/access"),
+                &sm,
+                &json!({"user": added_user.id.to_string()}),
+            )
+            .await,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+        ok(
+            app.get(&format!("/api/v1/incidents/{id}"), &added).await,
+            StatusCode::OK,
+        )
+        .await;
+        let notes = ok(
+            app.get(&format!("/api/v1/incidents/{id}/notes"), &added)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(notes.to_string().contains("zebracorn forensic note"));
+        ok(
+            app.send_json(
+                Method::DELETE,
+                &format!("/api/v1/incidents/{id}/access/{}", added_user.id),
+                &sm,
+                &json!({}),
+            )
+            .await,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+        problem(
+            app.get(&format!("/api/v1/incidents/{id}"), &added).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+
+        // The SLA report aggregates: it counts the security incident, without its content.
+        let slas = ok(app.get("/api/v1/slas", &owner).await, StatusCode::OK).await;
+        let sla_id = slas["items"][0]["id"].as_str().unwrap();
+        let today = custos_core::time::Date::of(custos_core::Timestamp::now());
+        let month = &today.as_str()[..7];
+        let r = app
+            .get(
+                &format!("/api/v1/slas/{sla_id}/reports/{month}?format=json"),
+                &owner,
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let body = r.text().await.unwrap();
+        assert!(
+            !body.contains("zebracorn") && !body.contains(&reference),
+            "{backend}: the report leaks no content"
+        );
+    }
+}
