@@ -438,9 +438,25 @@ pub async fn create(
         },
         None => None,
     };
-    let id = IncidentId::new();
-    let mut inc = Incident {
-        id,
+    let mut inc = new_incident(input, channel, group, assignee, now);
+    let mut ev = evaluate(&mut inc, &ctx, &[], &state.settings.priority_matrix, now);
+    if group.is_some() || assignee.is_some() {
+        ev.events.push(assignment_event(&inc, lead));
+    }
+    let w = write(inc, None, Vec::new(), &ctx, ev, actor, "incident.create");
+    Ok(state.incident_writer.create(&state.store, w).await?)
+}
+
+/// A new, not yet evaluated incident (status new, opened `now`).
+pub fn new_incident(
+    input: IncidentInput,
+    channel: Channel,
+    group: Option<GroupId>,
+    assignee: Option<UserId>,
+    now: Timestamp,
+) -> Incident {
+    Incident {
+        id: IncidentId::new(),
         number: 0,
         reference: custos_core::ticket::PENDING_REFERENCE.to_string(),
         title: input.title,
@@ -454,7 +470,7 @@ pub async fn create(
         cis: input.cis,
         group,
         assignee,
-        reporter: principal.user_id,
+        reporter: input.reporter,
         channel,
         security: Security {
             flagged: false,
@@ -473,13 +489,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
         links: Vec::new(),
-    };
-    let mut ev = evaluate(&mut inc, &ctx, &[], &state.settings.priority_matrix, now);
-    if group.is_some() || assignee.is_some() {
-        ev.events.push(assignment_event(&inc, lead));
     }
-    let w = write(inc, None, Vec::new(), &ctx, ev, actor, "incident.create");
-    Ok(state.incident_writer.create(&state.store, w).await?)
 }
 
 /// Reports an incident (people through the portal or API, systems with a service

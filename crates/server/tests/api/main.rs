@@ -6,6 +6,7 @@ mod accounts;
 mod cmdb;
 mod controls;
 mod fuzz;
+mod incident_flow;
 mod incidents;
 mod instances;
 mod matrix;
