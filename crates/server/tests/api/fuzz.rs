@@ -176,6 +176,38 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/slas/{id}/reports"),
     ("GET", "/api/v1/slas/{id}/reports/{id}"),
     ("POST", "/api/v1/slas/{id}/reports/{id}"),
+    ("GET", "/api/v1/groups"),
+    ("POST", "/api/v1/groups"),
+    ("GET", "/api/v1/groups/{id}"),
+    ("PUT", "/api/v1/groups/{id}"),
+    ("DELETE", "/api/v1/groups/{id}"),
+    ("GET", "/api/v1/incident-filters"),
+    ("POST", "/api/v1/incident-filters"),
+    ("DELETE", "/api/v1/incident-filters/{id}"),
+    ("GET", "/api/v1/incidents"),
+    ("POST", "/api/v1/incidents"),
+    ("GET", "/api/v1/incidents/count"),
+    ("GET", "/api/v1/incidents/{id}"),
+    ("PATCH", "/api/v1/incidents/{id}"),
+    ("GET", "/api/v1/incidents/{id}/access"),
+    ("POST", "/api/v1/incidents/{id}/access"),
+    ("DELETE", "/api/v1/incidents/{id}/access/{id}"),
+    ("GET", "/api/v1/incidents/{id}/actions"),
+    ("POST", "/api/v1/incidents/{id}/actions"),
+    ("GET", "/api/v1/incidents/{id}/attachments"),
+    ("POST", "/api/v1/incidents/{id}/attachments"),
+    ("GET", "/api/v1/incidents/{id}/attachments/{id}"),
+    ("POST", "/api/v1/incidents/{id}/flag"),
+    ("PUT", "/api/v1/incidents/{id}/links/{id}"),
+    ("DELETE", "/api/v1/incidents/{id}/links/{id}"),
+    ("POST", "/api/v1/incidents/{id}/major"),
+    ("GET", "/api/v1/incidents/{id}/notes"),
+    ("POST", "/api/v1/incidents/{id}/notes"),
+    ("POST", "/api/v1/incidents/{id}/notes/{id}/approve"),
+    ("POST", "/api/v1/incidents/{id}/notes/{id}/reject"),
+    ("POST", "/api/v1/incidents/{id}/phase"),
+    ("GET", "/api/v1/incidents/{id}/timeline"),
+    ("POST", "/api/v1/incidents/{id}/unflag"),
 ];
 
 /// The fuzzer's route list is the OpenAPI document's, so a new route cannot be forgotten.
@@ -213,14 +245,16 @@ fn the_fuzzer_covers_every_documented_operation() {
 #[tokio::test]
 async fn no_body_query_or_path_yields_a_server_error() {
     for app in spawn_apps().await {
-        let admin = app
-            .token_for(&[
+        let (admin_user, admin) = app
+            .user_with_token(&[
                 Role::Admin,
                 Role::Auditor,
                 Role::ServiceOwner,
                 Role::SecurityManager,
+                Role::Agent,
             ])
             .await;
+        let inc = crate::matrix::incident_fixture(&app, admin_user.id, "fuzz").await;
         let (ci, _, rel) = app.ci_pair("fuzz").await;
         let user = app.user("fuzz@example.org", &[Role::Requester], None).await;
         let dept = app.department("Fuzz", false).await;
@@ -241,6 +275,11 @@ async fn no_body_query_or_path_yields_a_server_error() {
             uuid::Uuid::nil().to_string(),
             ci.to_string(),
             rel.to_string(),
+            inc[0].clone(),
+            inc[2].clone(),
+            inc[3].clone(),
+            inc[4].clone(),
+            "INC-000001".into(),
         ];
         let queries = [
             "",
@@ -258,6 +297,10 @@ async fn no_body_query_or_path_yields_a_server_error() {
             "?direction=downstream&depth=50",
             "?direction=sideways",
             "?status=gone&ci_type=%00",
+            "?open=true&priority=p9&security=maybe",
+            "?format=csv&q=%22%27",
+            "?file_name=..%2F..%2Fetc&evidence=true",
+            "?assignee=me&reporter=%00",
         ];
         let mut requests = 0;
         for _round in 0..12 {

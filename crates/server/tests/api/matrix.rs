@@ -139,7 +139,186 @@ const API: &[(&str, &str, Permission)] = &[
     ("DELETE", "/slas/{id}", Permission::ManageServiceLevels),
     ("DELETE", "/customers/{id}", Permission::ManageCustomers),
     ("DELETE", "/suppliers/{id}", Permission::ManageCustomers),
+    ("GET", "/incidents", Permission::ReportIncidents),
+    ("POST", "/incidents", Permission::ReportIncidents),
+    ("GET", "/incidents/count", Permission::ReportIncidents),
+    ("GET", "/incidents/{id}", Permission::ReportIncidents),
+    ("PATCH", "/incidents/{id}", Permission::ManageIncidents),
+    ("GET", "/incidents/{id}/notes", Permission::ReportIncidents),
+    ("POST", "/incidents/{id}/notes", Permission::ReportIncidents),
+    (
+        "POST",
+        "/incidents/{id}/notes/{note}/approve",
+        Permission::ApproveSecurity,
+    ),
+    (
+        "POST",
+        "/incidents/{id}/notes/{note}/reject",
+        Permission::ApproveSecurity,
+    ),
+    ("GET", "/incidents/{id}/timeline", Permission::ReadIncidents),
+    ("POST", "/incidents/{id}/flag", Permission::ManageIncidents),
+    ("POST", "/incidents/{id}/phase", Permission::ManageIncidents),
+    ("POST", "/incidents/{id}/major", Permission::ManageIncidents),
+    ("GET", "/incidents/{id}/actions", Permission::ReadIncidents),
+    (
+        "POST",
+        "/incidents/{id}/actions",
+        Permission::ManageIncidents,
+    ),
+    (
+        "GET",
+        "/incidents/{id}/attachments",
+        Permission::ReadIncidents,
+    ),
+    (
+        "POST",
+        "/incidents/{id}/attachments",
+        Permission::ManageIncidents,
+    ),
+    (
+        "GET",
+        "/incidents/{id}/attachments/{attachment}",
+        Permission::ReadIncidents,
+    ),
+    ("GET", "/incidents/{id}/access", Permission::ReadIncidents),
+    (
+        "POST",
+        "/incidents/{id}/access",
+        Permission::HandleSecurityIncidents,
+    ),
+    (
+        "DELETE",
+        "/incidents/{id}/access/{user}",
+        Permission::HandleSecurityIncidents,
+    ),
+    (
+        "PUT",
+        "/incidents/{id}/links/{other}",
+        Permission::ManageIncidents,
+    ),
+    (
+        "DELETE",
+        "/incidents/{id}/links/{other}",
+        Permission::ManageIncidents,
+    ),
+    (
+        "POST",
+        "/incidents/{id}/unflag",
+        Permission::HandleSecurityIncidents,
+    ),
+    ("GET", "/groups", Permission::ReadIncidents),
+    ("POST", "/groups", Permission::ManageGroups),
+    ("GET", "/groups/{id}", Permission::ReadIncidents),
+    ("PUT", "/groups/{id}", Permission::ManageGroups),
+    ("DELETE", "/groups/{id}", Permission::ManageGroups),
+    ("GET", "/incident-filters", Permission::ReportIncidents),
+    ("POST", "/incident-filters", Permission::ReportIncidents),
+    (
+        "DELETE",
+        "/incident-filters/{id}",
+        Permission::ReportIncidents,
+    ),
 ];
+
+/// Two incidents reported by and assigned to `me` (one with a note and a file), a support
+/// group and a saved filter, for the incident routes.
+pub(crate) async fn incident_fixture(
+    app: &TestApp,
+    me: custos_core::UserId,
+    role: &str,
+) -> [String; 6] {
+    use custos_core::authz::Actor;
+    use custos_core::incident::{Impact, IncidentFields, IncidentInput, Urgency};
+    let actor = Actor::System("test");
+    let mut ids = vec![];
+    for title in ["Matrix incident", "Matrix other"] {
+        let input = IncidentInput::new(
+            IncidentFields {
+                title: title.into(),
+                description: String::new(),
+                category: "hardware".into(),
+                impact: Impact::Low,
+                urgency: Urgency::Low,
+                service: None,
+                cis: vec![],
+            },
+            me,
+        )
+        .unwrap();
+        let now = custos_core::Timestamp::now();
+        let mut inc = custos_server::api::incidents::new_incident(
+            input,
+            custos_core::ticket::Channel::Api,
+            None,
+            Some(me),
+            now,
+        );
+        let ctx = custos_server::incidents::Context::default();
+        let ev = custos_server::incidents::evaluate(&mut inc, &ctx, &[], &Default::default(), now);
+        let w = custos_server::incidents::write(
+            inc,
+            None,
+            vec![],
+            &ctx,
+            ev,
+            actor.clone(),
+            "incident.create",
+        );
+        ids.push(app.store.create_incidents(vec![w]).await.unwrap()[0].id);
+    }
+    let note = app
+        .store
+        .add_note(
+            &actor,
+            ids[0],
+            custos_core::ticket::NoteInput {
+                kind: custos_core::incident::NoteKind::WorkNote,
+                body: "matrix".into(),
+                audience: None,
+                recipient: String::new(),
+            },
+            custos_core::ticket::CommStatus::Recorded,
+            vec![],
+        )
+        .await
+        .unwrap()
+        .id;
+    let file = app
+        .store
+        .add_attachment(&actor, ids[0], "m.txt", "text/plain", b"m", false, "")
+        .await
+        .unwrap()
+        .id;
+    let group = app
+        .store
+        .create_group(
+            &actor,
+            custos_core::ticket::GroupInput {
+                name: format!("Group {role}"),
+                description: String::new(),
+                lead: None,
+                members: vec![],
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let filter = app
+        .store
+        .save_filter(me, "Matrix", "open=true")
+        .await
+        .unwrap()
+        .id;
+    [
+        ids[0].to_string(),
+        ids[1].to_string(),
+        note.to_string(),
+        file.to_string(),
+        group.to_string(),
+        filter.to_string(),
+    ]
+}
 
 /// A customer the token's user represents, a catalogued service, a supplier, a draft SLA,
 /// an OLA and a contract, for the service level routes.
@@ -316,8 +495,22 @@ async fn api_routes_by_role() {
                 .id;
             let [cust, sup, svc, sla, ola, contract] =
                 service_level_fixture(&app, &token, role).await;
+            let me: serde_json::Value = app.get("/api/v1/me", &token).await.json().await.unwrap();
+            let me_id = custos_core::UserId(me["id"].as_str().unwrap().parse().unwrap());
+            let [inc, inc2, note, file, group, filter] =
+                incident_fixture(&app, me_id, &role.to_string()).await;
             for (method, template, perm) in API {
                 let path = template
+                    .replace("/incidents/{id}", &format!("/incidents/{inc}"))
+                    .replace("{note}", &note)
+                    .replace("{attachment}", &file)
+                    .replace("{other}", &inc2)
+                    .replace("/access/{user}", &format!("/access/{}", target.id))
+                    .replace("/groups/{id}", &format!("/groups/{group}"))
+                    .replace(
+                        "/incident-filters/{id}",
+                        &format!("/incident-filters/{filter}"),
+                    )
                     .replace("/customers/{id}", &format!("/customers/{cust}"))
                     .replace("/suppliers/{id}", &format!("/suppliers/{sup}"))
                     .replace("/services/{id}", &format!("/services/{svc}"))
@@ -356,6 +549,7 @@ async fn api_routes_by_role() {
                     ("PUT", "/cis/{id}/implementations/{control_id}") => {
                         json!({"status": "planned"})
                     }
+                    ("PATCH", "/incidents/{id}") => json!({"urgency": "medium"}),
                     ("PATCH", _) => json!({"display_name": "Target"}),
                     ("POST", "/catalogs") => crate::helpers::tiny_catalog(),
                     ("POST", "/controls") => {
@@ -402,12 +596,40 @@ async fn api_routes_by_role() {
                     ("POST", "/contracts") | ("PUT", "/contracts/{id}") => {
                         contract_body(&sup, &svc)
                     }
+                    ("POST", "/incidents") => {
+                        json!({"title": "Matrix", "category": "hardware", "impact": "low", "urgency": "low"})
+                    }
+                    ("POST", "/incidents/{id}/notes") => {
+                        json!({"kind": "public_comment", "body": "matrix"})
+                    }
+                    ("POST", "/incidents/{id}/flag" | "/incidents/{id}/unflag")
+                    | (
+                        "POST",
+                        "/incidents/{id}/notes/{note}/approve"
+                        | "/incidents/{id}/notes/{note}/reject",
+                    ) => {
+                        json!({"reason": "matrix"})
+                    }
+                    ("POST", "/incidents/{id}/phase") => json!({"phase": "triage"}),
+                    ("POST", "/incidents/{id}/major") => {
+                        json!({"lead": me["id"], "cadence_minutes": 30})
+                    }
+                    ("POST", "/incidents/{id}/actions") => {
+                        json!({"kind": "major_update", "body": "matrix"})
+                    }
+                    ("POST", "/incidents/{id}/access") => json!({"user": target.id}),
+                    ("POST", "/groups") => json!({"name": format!("New group {role}")}),
+                    ("PUT", "/groups/{id}") => json!({"name": format!("Group {role} 2")}),
+                    ("POST", "/incident-filters") => {
+                        json!({"name": format!("F {role}"), "query": "open=true"})
+                    }
                     ("POST", "/relationships") => {
                         json!({"source_id": ci2, "target_id": ci, "rel_type": "connects_to"})
                     }
                     _ => json!({}),
                 };
-                let path = if template.ends_with("/evidence") {
+                let path = if template.ends_with("/evidence") || template.ends_with("/attachments")
+                {
                     format!("{path}?file_name=matrix.txt")
                 } else {
                     path
