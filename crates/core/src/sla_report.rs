@@ -308,6 +308,10 @@ pub struct ReportInput<'a> {
     pub user_names: &'a HashMap<crate::ids::UserId, String>,
     /// KPI values of earlier kept reports, oldest first, at most 11.
     pub history: &'a [(Period, KpiValues)],
+    /// The service's incidents in the period (aggregates only).
+    pub incidents: Option<&'a crate::store::IncidentStats>,
+    /// Outage time inside the agreed service time, in hours (P1/P2 incidents).
+    pub outage_hours: f64,
 }
 
 /// Implemented, verified or not applicable: nothing left to do.
@@ -509,13 +513,57 @@ pub fn build(inp: &ReportInput<'_>) -> SlaReport {
         overdue_reviews: total.overdue_reviews as u64,
         coverage_pct: total.coverage_pct,
     };
+    let inc = inp.incidents;
+    let ratio = |met: &[i64; 4], missed: &[i64; 4]| -> Option<f64> {
+        let (a, b): (i64, i64) = (met.iter().sum(), missed.iter().sum());
+        (a + b > 0).then(|| a as f64 * 100.0 / (a + b) as f64)
+    };
+    let availability = inc.filter(|_| inp.service_hours > 0.0).map(|_| {
+        ((inp.service_hours - inp.outage_hours) / inp.service_hours * 100.0).clamp(0.0, 100.0)
+    });
     let value_of = |m: Metric| -> Option<f64> {
         match m {
             Metric::ControlCoverage => Some(coverage.coverage_pct),
             Metric::OverdueControlReviews => Some(coverage.overdue_reviews as f64),
-            _ => None,
+            Metric::AvailabilityAchieved => availability,
+            Metric::ResponseWithinTarget => {
+                inc.and_then(|s| ratio(&s.response_met, &s.response_missed))
+            }
+            Metric::ResolutionWithinTarget => {
+                inc.and_then(|s| ratio(&s.resolution_met, &s.resolution_missed))
+            }
+            Metric::SecurityIncidents => inc.map(|s| s.security as f64),
+            Metric::MeanTimeToContain => inc.filter(|s| !s.contain_minutes.is_empty()).map(|s| {
+                s.contain_minutes.iter().sum::<i64>() as f64 / s.contain_minutes.len() as f64 / 60.0
+            }),
+            Metric::OverdueContinuityTests => None,
         }
     };
+    if let Some(s) = inc {
+        let mut hidden = 0;
+        for b in &s.breaches {
+            if b.security {
+                hidden += 1;
+                continue;
+            }
+            exceptions.push(Exception {
+                kind: ExceptionKind::MissedTarget,
+                title: format!("{} {} {}", b.reference, b.priority.label(), b.clock),
+                detail: format!("The {} target of {} was breached.", b.clock, b.reference),
+                link: format!("/incidents/{}", b.incident),
+            });
+        }
+        if hidden > 0 {
+            exceptions.push(Exception {
+                kind: ExceptionKind::MissedTarget,
+                title: "Security incidents".into(),
+                detail: format!(
+                    "{hidden} target(s) of security incidents breached (details for authorised personnel only)."
+                ),
+                link: format!("/slas/{}", sla.id),
+            });
+        }
+    }
     let mut kpis = vec![];
     for k in &sla.terms.kpis {
         let value = value_of(k.metric);
@@ -552,20 +600,48 @@ pub fn build(inp: &ReportInput<'_>) -> SlaReport {
         key: "availability".into(),
         label: "Availability".into(),
         target: format!("≥ {} %", fmt_num(t.availability_pct)),
-        achieved: None,
-        outcome: Outcome::NoData,
+        achieved: availability.map(|a| format!("{} %", fmt_num(a))),
+        outcome: match availability {
+            None => Outcome::NoData,
+            Some(a) if a >= t.availability_pct => Outcome::Met,
+            Some(_) => Outcome::Missed,
+        },
     }];
     for (i, p) in t.priorities.iter().enumerate() {
         for (what, minutes) in [
             ("response", p.response_minutes),
             ("resolution", p.resolution_minutes),
         ] {
+            let (met, missed) = match (inc, what) {
+                (Some(s), "response") => (s.response_met[i], s.response_missed[i]),
+                (Some(s), _) => (s.resolution_met[i], s.resolution_missed[i]),
+                (None, _) => (0, 0),
+            };
             targets.push(TargetResult {
                 key: format!("p{}_{what}", i + 1),
                 label: format!("P{} {what} time", i + 1),
                 target: format!("≤ {} business minutes", minutes),
-                achieved: None,
-                outcome: Outcome::NoData,
+                achieved: (met + missed > 0)
+                    .then(|| format!("{met} of {} within target", met + missed)),
+                outcome: match (met, missed) {
+                    (0, 0) => Outcome::NoData,
+                    (_, 0) => Outcome::Met,
+                    _ => Outcome::Missed,
+                },
+            });
+        }
+    }
+    for r in targets.iter().filter(|r| r.outcome == Outcome::Missed) {
+        if r.key == "availability" {
+            exceptions.push(Exception {
+                kind: ExceptionKind::MissedTarget,
+                title: r.label.clone(),
+                detail: format!(
+                    "Achieved {}, target {}.",
+                    r.achieved.clone().unwrap_or_default(),
+                    r.target
+                ),
+                link: format!("/slas/{}", sla.id),
             });
         }
     }

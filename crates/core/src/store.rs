@@ -762,19 +762,31 @@ pub struct IncidentStats {
     /// P1..P4.
     pub by_priority: [i64; 4],
     pub security: i64,
-    /// Clocks stopped in the period: met and missed, response and resolution.
-    pub response_met: i64,
-    pub response_missed: i64,
-    pub resolution_met: i64,
-    pub resolution_missed: i64,
-    /// Open clocks already breached at the end of the period.
+    /// Clocks stopped in the period, per priority P1..P4: met and missed.
+    pub response_met: [i64; 4],
+    pub response_missed: [i64; 4],
+    pub resolution_met: [i64; 4],
+    pub resolution_missed: [i64; 4],
+    /// Open clocks already breached.
     pub breached_open: i64,
-    /// Security incidents that left containment in the period: mean minutes from opening.
+    /// Security incidents first contained in the period: minutes from opening.
     pub contain_minutes: Vec<i64>,
-    /// Outage intervals of availability-impacting incidents (P1/P2 on the service), ms.
+    /// Outage intervals of availability-impacting incidents (P1/P2 on the service).
     pub outages: Vec<(Timestamp, Timestamp)>,
-    /// Breaches in the period: reference, priority, which clock.
-    pub breaches: Vec<(String, String, String)>,
+    /// Breaches in the period.
+    pub breaches: Vec<Breach>,
+}
+
+/// A clock that breached (or stopped late) in a report period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Breach {
+    pub incident: crate::ids::IncidentId,
+    pub reference: String,
+    pub priority: crate::incident::Priority,
+    /// `response` or `resolution`.
+    pub clock: &'static str,
+    /// Security incidents appear in reports only as counts (need-to-know).
+    pub security: bool,
 }
 
 #[async_trait]

@@ -15,7 +15,7 @@
 use crate::ids::IncidentId;
 use crate::incident::Priority;
 use crate::sla_clock::{ClockState, TargetState};
-use crate::store::IncidentStats;
+use crate::store::{Breach, IncidentStats};
 use crate::ticket::Incident;
 use crate::time::Timestamp;
 
@@ -37,29 +37,32 @@ pub fn stats(
         }
         if let Some(c) = &i.clock {
             let response_stop = i.responded_at.or(i.resolved_at);
+            let p = i.priority.index();
             count_stop(
                 &c.response,
                 response_stop,
                 &inside,
-                &mut s.response_met,
-                &mut s.response_missed,
+                &mut s.response_met[p],
+                &mut s.response_missed[p],
             );
             count_stop(
                 &c.resolution,
                 i.resolved_at,
                 &inside,
-                &mut s.resolution_met,
-                &mut s.resolution_missed,
+                &mut s.resolution_met[p],
+                &mut s.resolution_missed[p],
             );
             for (name, st) in [("response", &c.response), ("resolution", &c.resolution)] {
                 if matches!(st.state, TargetState::Breached | TargetState::Missed)
                     && st.due_at.is_some_and(inside)
                 {
-                    s.breaches.push((
-                        i.reference.clone(),
-                        i.priority.as_str().to_string(),
-                        name.to_string(),
-                    ));
+                    s.breaches.push(Breach {
+                        incident: i.id,
+                        reference: i.reference.clone(),
+                        priority: i.priority,
+                        clock: name,
+                        security: i.security.flagged,
+                    });
                 }
                 if st.state == TargetState::Breached && i.created_at.0 < to.0 {
                     s.breached_open += 1;
@@ -99,5 +102,109 @@ fn count_stop(
             TargetState::Missed => *missed += 1,
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::UserId;
+    use crate::incident::{Impact, Status, Urgency};
+    use crate::sla_clock::Clock;
+    use crate::ticket::{Channel, Security};
+
+    fn clock(state: TargetState, due: i64) -> ClockState {
+        ClockState {
+            due_at: Some(Timestamp(due)),
+            warn_at: None,
+            elapsed_secs: 0,
+            target_secs: 60,
+            percent: 0,
+            state,
+            paused: false,
+        }
+    }
+
+    fn inc(
+        n: i64,
+        p: Priority,
+        created: i64,
+        security: bool,
+        c: (TargetState, TargetState),
+    ) -> Incident {
+        Incident {
+            id: IncidentId(uuid::Uuid::from_u128(n as u128)),
+            number: n,
+            reference: crate::ticket::reference(n),
+            title: "t".into(),
+            description: String::new(),
+            category: "c".into(),
+            impact: Impact::High,
+            urgency: Urgency::High,
+            priority: p,
+            status: Status::Resolved,
+            service: None,
+            cis: vec![],
+            group: None,
+            assignee: None,
+            reporter: UserId(uuid::Uuid::nil()),
+            channel: Channel::Api,
+            security: Security {
+                flagged: security,
+                reasons: vec![],
+                manual_flag: None,
+                unflagged: None,
+                phase: None,
+            },
+            major: None,
+            sla: None,
+            clock: Some(Clock {
+                response: clock(c.0, created + 10),
+                resolution: clock(c.1, created + 50),
+            }),
+            resolution: String::new(),
+            responded_at: Some(Timestamp(created + 5)),
+            resolved_at: Some(Timestamp(created + 60)),
+            closed_at: None,
+            created_at: Timestamp(created),
+            updated_at: Timestamp(created),
+            links: vec![],
+        }
+    }
+
+    #[test]
+    fn figures_of_a_period() {
+        use TargetState::*;
+        let all = [
+            inc(1, Priority::P1, 100, false, (Met, Missed)),
+            inc(2, Priority::P2, 200, true, (Met, Met)),
+            inc(3, Priority::P4, 300, false, (Met, Met)),
+            // Opened before the period: counts only for what stopped inside it.
+            inc(4, Priority::P1, -1000, false, (Met, Met)),
+        ];
+        let s = stats(
+            &all,
+            &[(all[1].id, Timestamp(230))],
+            Timestamp(0),
+            Timestamp(1000),
+        );
+        assert_eq!(s.total, 3);
+        assert_eq!(s.by_priority, [1, 1, 0, 1]);
+        assert_eq!(s.security, 1);
+        assert_eq!(s.response_met, [1, 1, 0, 1]);
+        assert_eq!(s.resolution_missed, [1, 0, 0, 0]);
+        assert_eq!(s.resolution_met, [0, 1, 0, 1]);
+        assert_eq!(s.breaches.len(), 1);
+        assert_eq!(s.breaches[0].reference, "INC-000001");
+        assert!(!s.breaches[0].security);
+        assert_eq!(s.contain_minutes, vec![0]);
+        // P1 and P2 outages, clipped to the period.
+        assert_eq!(
+            s.outages,
+            vec![
+                (Timestamp(100), Timestamp(160)),
+                (Timestamp(200), Timestamp(260))
+            ]
+        );
     }
 }

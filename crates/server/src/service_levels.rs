@@ -278,6 +278,10 @@ pub async fn build_report(
         }
     }
     history.reverse();
+    let stats = store
+        .incident_stats(sla.terms.service_id, from, to.min(now.max(from)))
+        .await?;
+    let outage_hours = outage_business_secs(&service.hours, &stats.outages) as f64 / 3600.0;
     Ok(custos_core::sla_report::build(&ReportInput {
         sla,
         customer_name: &customer.name,
@@ -290,7 +294,29 @@ pub async fn build_report(
         control_labels: &control_labels,
         user_names: &user_names,
         history: &history,
+        incidents: Some(&stats),
+        outage_hours,
     }))
+}
+
+/// Business seconds covered by the outages (overlaps counted once).
+fn outage_business_secs(
+    hours: &custos_core::calendar::ServiceHours,
+    outages: &[(Timestamp, Timestamp)],
+) -> i64 {
+    let mut spans: Vec<(Timestamp, Timestamp)> = outages.to_vec();
+    spans.sort();
+    let mut merged: Vec<(Timestamp, Timestamp)> = Vec::new();
+    for (a, b) in spans {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
+        .iter()
+        .map(|(a, b)| hours.business_seconds_between(*a, *b))
+        .sum()
 }
 
 /// Generates and keeps the report of `sla` for `period`. Refused (conflict) when one is

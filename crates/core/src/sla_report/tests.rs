@@ -179,6 +179,8 @@ fn report_lists_failed_overdue_uncovered_and_unsupported_and_plans_actions() {
         control_labels: &labels,
         user_names: &names,
         history: &history,
+        incidents: None,
+        outage_hours: 0.0,
     });
     let kinds: Vec<ExceptionKind> = r.exceptions.iter().map(|e| e.kind).collect();
     assert!(kinds.contains(&ExceptionKind::FailedControl));
@@ -299,6 +301,8 @@ fn findings_are_grouped_per_control_however_many_cis() {
         control_labels: &HashMap::new(),
         user_names: &HashMap::new(),
         history: &[],
+        incidents: None,
+        outage_hours: 0.0,
     });
     assert_eq!(r.exceptions.len(), 1);
     assert_eq!(
