@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod jobs;
 pub mod metrics;
+pub mod notify;
 pub mod service_levels;
 pub mod state;
 pub mod util;

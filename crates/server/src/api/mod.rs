@@ -16,6 +16,7 @@ pub mod customers;
 pub mod departments;
 pub mod me;
 pub mod measures;
+pub mod notifications;
 pub mod relationships;
 pub mod services;
 pub mod slas;
@@ -68,6 +69,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(customers::router())
         .merge(services::router())
         .merge(slas::router())
+        .merge(notifications::router())
 }
 
 /// The OpenAPI document as served and committed (`docs/openapi.json`).

@@ -9,6 +9,8 @@ mod fuzz;
 mod instances;
 mod matrix;
 mod measures;
+mod notifications;
+mod notify_sinks;
 mod openapi;
 mod service_levels;
 mod sl_web;

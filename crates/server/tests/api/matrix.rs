@@ -139,6 +139,16 @@ const API: &[(&str, &str, Permission)] = &[
     ("DELETE", "/slas/{id}", Permission::ManageServiceLevels),
     ("DELETE", "/customers/{id}", Permission::ManageCustomers),
     ("DELETE", "/suppliers/{id}", Permission::ManageCustomers),
+    (
+        "GET",
+        "/notifications/deliveries",
+        Permission::ManageNotifications,
+    ),
+    (
+        "POST",
+        "/notifications/deliveries/{id}/retry",
+        Permission::ManageNotifications,
+    ),
 ];
 
 /// A customer the token's user represents, a catalogued service, a supplier, a draft SLA,
@@ -332,6 +342,10 @@ async fn api_routes_by_role() {
                     .replace("{control_id}", &ctl.to_string())
                     .replace("/cmdb/export", "/cmdb/export?kind=cis")
                     .replace("/evidence/{id}", &format!("/evidence/{ev}"))
+                    .replace(
+                        "/deliveries/{id}",
+                        &format!("/deliveries/{}", uuid::Uuid::nil()),
+                    )
                     .replace("/cis/{id}", &format!("/cis/{ci}"))
                     .replace("/controls/{id}", &format!("/controls/{ctl}"))
                     .replace("/relationships/{id}", &format!("/relationships/{rel}"))
@@ -462,6 +476,11 @@ const PAGES: &[(&str, Permission)] = &[
     ("/admin/departments/new", Permission::ManageDepartments),
     ("/admin/departments/{dept}", Permission::ReadDepartments),
     ("/audit", Permission::ReadAudit),
+    ("/admin/notifications", Permission::ManageNotifications),
+    (
+        "/admin/notifications?status=dead",
+        Permission::ManageNotifications,
+    ),
     ("/cmdb", Permission::ReadCmdb),
     ("/cmdb/new", Permission::ManageCmdb),
     ("/cmdb/{ci}", Permission::ReadCmdb),
@@ -535,6 +554,10 @@ const POSTS: &[(&str, Permission)] = &[
     ("/admin/departments", Permission::ManageDepartments),
     ("/admin/departments/{dept}", Permission::ManageDepartments),
     ("/account/tokens", Permission::SelfService),
+    (
+        "/admin/notifications/00000000-0000-0000-0000-000000000000/retry",
+        Permission::ManageNotifications,
+    ),
     ("/cmdb", Permission::ManageCmdb),
     ("/cmdb/{ci}/classification", Permission::ClassifyCis),
     ("/cmdb/{ci}/relationships", Permission::ManageCmdb),
