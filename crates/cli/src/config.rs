@@ -31,12 +31,51 @@ pub struct Config {
     pub level_labels: Vec<String>,
     /// How often the SLA report scheduler looks for due reports, in ms (0: off).
     pub report_interval_ms: u64,
-    /// Public address of this installation, for links in report PDFs and HTML files.
+    /// Public address of this installation, for links in report PDFs, HTML files and
+    /// notification e-mails.
     pub public_url: String,
     /// How often the SLA clock job marks warnings and breaches, in ms (0: off).
     pub clock_interval_ms: u64,
     /// Impact × urgency → priority: `cells[impact][urgency]`, high/medium/low order.
     pub priority_matrix: custos_core::incident::PriorityMatrix,
+    /// How often the notification dispatcher runs, in ms (0: off).
+    pub notify_interval_ms: u64,
+    /// SMTP server for notification e-mails; empty: no e-mail.
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub smtp_tls: String,
+    pub smtp_username: String,
+    /// Secret: never logged.
+    pub smtp_password: String,
+    /// Sender, e.g. `Custos <custos@example.org>`.
+    pub smtp_from: String,
+    /// Webhooks receiving notification events (`CUSTOS_WEBHOOKS` takes a JSON list).
+    pub webhooks: Vec<Webhook>,
+}
+
+/// One webhook. URL and secret are never logged (the URL may carry a token).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    pub name: String,
+    pub url: String,
+    /// Key of the HMAC-SHA256 in `X-Custos-Signature`.
+    pub secret: String,
+    /// Event kinds it receives (e.g. `breach`, `major_incident`); empty: all.
+    #[serde(default)]
+    pub events: Vec<custos_core::notify::EventKind>,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("name", &self.name)
+            .field("url", &"[redacted]")
+            .field("secret", &"[redacted]")
+            .field("events", &self.events)
+            .finish()
+    }
 }
 
 impl Default for Config {
@@ -56,6 +95,14 @@ impl Default for Config {
             public_url: String::new(),
             clock_interval_ms: 5_000,
             priority_matrix: custos_core::incident::PriorityMatrix::default(),
+            notify_interval_ms: 1000,
+            smtp_host: String::new(),
+            smtp_port: 25,
+            smtp_tls: "starttls".into(),
+            smtp_username: String::new(),
+            smtp_password: String::new(),
+            smtp_from: String::new(),
+            webhooks: Vec::new(),
         }
     }
 }
@@ -81,6 +128,21 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("clock_interval_ms", &self.clock_interval_ms)
             .field("priority_matrix", &self.priority_matrix)
+            .field("notify_interval_ms", &self.notify_interval_ms)
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_tls", &self.smtp_tls)
+            .field("smtp_username", &self.smtp_username)
+            .field(
+                "smtp_password",
+                &if self.smtp_password.is_empty() {
+                    ""
+                } else {
+                    "[redacted]"
+                },
+            )
+            .field("smtp_from", &self.smtp_from)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -125,9 +187,17 @@ pub struct Overrides {
     pub log_format: Option<String>,
 }
 
-const KNOWN: [&str; 14] = [
+const KNOWN: &[&str] = &[
     "clock_interval_ms",
     "priority_matrix",
+    "notify_interval_ms",
+    "smtp_host",
+    "smtp_port",
+    "smtp_tls",
+    "smtp_username",
+    "smtp_password",
+    "smtp_from",
+    "webhooks",
     "public_url",
     "report_interval_ms",
     "level_labels",
@@ -141,6 +211,9 @@ const KNOWN: [&str; 14] = [
     "cookie_secure",
     "body_limit_bytes",
 ];
+
+/// Keys whose environment value is a string as it stands.
+const VERBATIM: [&str; 4] = ["smtp_host", "smtp_username", "smtp_password", "smtp_from"];
 
 /// Loads the configuration. `file` defaults to `./custos.toml` when that exists.
 /// Returns the configuration and warnings about unknown keys.
@@ -173,9 +246,28 @@ pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<(Confi
             }
         }
     }
-    fig = fig
-        .merge(Env::prefixed("CUSTOS_").only(&KNOWN))
-        .merge(Serialized::globals(overrides));
+    // Free text is taken from the environment verbatim (figment would read a numeric
+    // password as a number), and a list of webhooks is JSON.
+    let env_keys: Vec<&str> = KNOWN
+        .iter()
+        .copied()
+        .filter(|k| !VERBATIM.contains(k) && *k != "webhooks")
+        .collect();
+    fig = fig.merge(Env::prefixed("CUSTOS_").only(&env_keys));
+    for key in VERBATIM {
+        if let Ok(v) = std::env::var(format!("CUSTOS_{}", key.to_ascii_uppercase())) {
+            fig = fig.merge(Serialized::global(key, v));
+        }
+    }
+    if let Ok(json) = std::env::var("CUSTOS_WEBHOOKS") {
+        let hooks: Vec<Webhook> = serde_json::from_str(&json).map_err(|e| {
+            anyhow::anyhow!(
+                "invalid configuration: CUSTOS_WEBHOOKS must be a JSON list of {{\"name\", \"url\", \"secret\", \"events\"}}: {e}"
+            )
+        })?;
+        fig = fig.merge(Serialized::global("webhooks", hooks));
+    }
+    fig = fig.merge(Serialized::globals(overrides));
     let config: Config = fig
         .extract()
         .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
@@ -193,6 +285,9 @@ pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<(Confi
         .priority_matrix
         .validate()
         .map_err(|e| anyhow::anyhow!("invalid configuration: {}: {}", e.field, e.message))?;
+    if custos_server::state::SmtpTls::parse(&config.smtp_tls).is_none() {
+        anyhow::bail!("invalid configuration: smtp_tls must be none, starttls or tls");
+    }
     Ok((config, warnings))
 }
 
@@ -241,6 +336,45 @@ mod tests {
             assert_eq!(c.level_labels, ["public", "internal", "confidential"]);
             jail.create_file("bad.toml", "level_labels = [\"a\"]\n")?;
             assert!(load(Some(Path::new("bad.toml")), &Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn notification_settings_from_file_and_environment_stay_secret() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "n.toml",
+                "smtp_host = \"mail.example.org\"\nsmtp_from = \"Custos <custos@example.org>\"\n\n[[webhooks]]\nname = \"chat\"\nurl = \"https://chat.example.org/hook?token=t0ps3cret\"\nsecret = \"file-secret\"\nevents = [\"breach\"]\n",
+            )?;
+            jail.set_env("CUSTOS_SMTP_PASSWORD", "123456");
+            jail.set_env("CUSTOS_SMTP_PORT", "587");
+            let (c, warnings) = load(Some(Path::new("n.toml")), &Overrides::default()).unwrap();
+            assert!(warnings.is_empty(), "{warnings:?}");
+            assert_eq!((c.smtp_port, c.smtp_password.as_str()), (587, "123456"));
+            assert_eq!(
+                c.webhooks[0].events,
+                [custos_core::notify::EventKind::Breach]
+            );
+            let dbg = format!("{c:?}");
+            for secret in ["123456", "t0ps3cret", "file-secret"] {
+                assert!(!dbg.contains(secret), "{dbg}");
+            }
+            // The environment's JSON list replaces the file's.
+            jail.set_env(
+                "CUSTOS_WEBHOOKS",
+                r#"[{"name": "ops", "url": "http://10.0.0.1/h", "secret": "x"}]"#,
+            );
+            let (c, _) = load(Some(Path::new("n.toml")), &Overrides::default()).unwrap();
+            assert_eq!(c.webhooks.len(), 1);
+            assert_eq!(c.webhooks[0].name, "ops");
+            assert!(c.webhooks[0].events.is_empty());
+            jail.set_env("CUSTOS_WEBHOOKS", "[{\"name\": 1}]");
+            assert!(load(None, &Overrides::default()).is_err());
+            jail.set_env("CUSTOS_WEBHOOKS", "[]");
+            jail.set_env("CUSTOS_SMTP_TLS", "ssl");
+            assert!(load(None, &Overrides::default()).is_err());
             Ok(())
         });
     }

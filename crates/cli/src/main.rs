@@ -255,8 +255,8 @@ async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
         })
 }
 
-fn settings(config: &Config) -> ServerSettings {
-    ServerSettings {
+fn settings(config: &Config) -> anyhow::Result<ServerSettings> {
+    let settings = ServerSettings {
         cookie_secure: config.cookie_secure,
         body_limit: config.body_limit_bytes,
         auth_cache_ttl_ms: config.auth_cache_ttl_ms,
@@ -269,8 +269,30 @@ fn settings(config: &Config) -> ServerSettings {
             config.level_labels[1].clone(),
             config.level_labels[2].clone(),
         ],
+        notify_interval_ms: config.notify_interval_ms,
+        smtp: custos_server::state::SmtpSettings {
+            host: config.smtp_host.trim().to_string(),
+            port: config.smtp_port,
+            tls: custos_server::state::SmtpTls::parse(&config.smtp_tls).unwrap_or_default(),
+            username: config.smtp_username.clone(),
+            password: custos_core::secret::Secret::new(config.smtp_password.clone()),
+            from: config.smtp_from.clone(),
+        },
+        webhooks: config
+            .webhooks
+            .iter()
+            .map(|w| custos_server::state::WebhookSettings {
+                name: w.name.clone(),
+                url: w.url.clone(),
+                secret: custos_core::secret::Secret::new(w.secret.clone()),
+                events: w.events.clone(),
+            })
+            .collect(),
         ..ServerSettings::default()
-    }
+    };
+    custos_server::notify::validate(&settings)
+        .map_err(|e| anyhow!("invalid configuration: {e}"))?;
+    Ok(settings)
 }
 
 async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
@@ -555,7 +577,7 @@ async fn serve(
     if let Some(b) = banner {
         println!("{}", b(addr));
     }
-    let state = AppState::new(store.clone(), settings(config));
+    let state = AppState::new(store.clone(), settings(config)?);
     custos_server::serve(listener, state, shutdown_signal()).await?;
     store.close().await;
     tracing::info!("stopped");

@@ -91,4 +91,6 @@ id_type!(
     ProblemId,
     /// A notification event (e-mail and webhook deliveries are made from it).
     EventId,
+    /// One delivery of a notification event: one e-mail to one address, or one webhook.
+    DeliveryId,
 );

@@ -5,7 +5,8 @@
 //! e-mail and webhook deliveries, retries failures and keeps every outcome visible.
 
 use crate::account::Role;
-use crate::ids::UserId;
+use crate::ids::{DeliveryId, EventId, UserId};
+use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// What happened.
@@ -104,6 +105,145 @@ impl Event {
     }
 }
 
+/// How a delivery reaches its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Channel {
+    /// One e-mail to one address.
+    Email,
+    /// One HTTP POST to one configured webhook.
+    Webhook,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Webhook => "webhook",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Channel::Email, Channel::Webhook]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum DeliveryStatus {
+    /// Not tried yet (or put back by a retry).
+    Pending,
+    /// Delivered.
+    Sent,
+    /// The last attempt failed; another follows at `next_attempt_at`.
+    Failed,
+    /// Every attempt failed; only a manual retry sends it again.
+    Dead,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 4] = [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Sent,
+        DeliveryStatus::Failed,
+        DeliveryStatus::Dead,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Failed => "failed",
+            DeliveryStatus::Dead => "dead",
+        }
+    }
+
+    /// Parses user input (`status` filters), naming the field on failure.
+    pub fn parse(s: &str) -> Result<Self, crate::error::DomainError> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                crate::error::DomainError::new(
+                    "status",
+                    "must be one of pending, sent, failed, dead",
+                )
+            })
+    }
+
+    /// Whether a person may send it again now.
+    pub fn retryable(self) -> bool {
+        matches!(self, DeliveryStatus::Failed | DeliveryStatus::Dead)
+    }
+}
+
+/// A delivery as stored, with what the list shows of its event (never the content: a
+/// confidential event's subject stays with those who have need-to-know).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    pub id: DeliveryId,
+    pub event_id: EventId,
+    pub kind: EventKind,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub reference: String,
+    pub channel: Channel,
+    /// The e-mail address, or the webhook's name.
+    pub target: String,
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    pub next_attempt_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+}
+
+/// A due delivery taken by one dispatcher, with its whole event and when it happened.
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    pub delivery: Delivery,
+    pub event: Event,
+    pub event_at: Timestamp,
+}
+
+/// What one attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    /// Failed; tried again at `next_attempt_at`.
+    Failed {
+        error: String,
+        next_attempt_at: Timestamp,
+    },
+    /// Failed for the last time.
+    Dead {
+        error: String,
+    },
+}
+
+/// Waits after the 1st, 2nd, … failed attempt; after one more failure a delivery is dead.
+pub const BACKOFF_SECS: [i64; 5] = [30, 120, 600, 3600, 6 * 3600];
+
+/// Attempts a delivery gets before it is dead (a manual retry grants one more).
+pub const MAX_ATTEMPTS: i32 = BACKOFF_SECS.len() as i32 + 1;
+
+/// The outcome of a failed attempt, given the attempts made before it.
+pub fn after_failure(attempts_before: i32, error: String, now: Timestamp) -> Outcome {
+    let made = attempts_before.max(0) + 1;
+    match BACKOFF_SECS.get(made as usize - 1) {
+        Some(wait) if made < MAX_ATTEMPTS => Outcome::Failed {
+            error,
+            next_attempt_at: now.plus_secs(*wait),
+        },
+        _ => Outcome::Dead { error },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +275,43 @@ mod tests {
         e.confidential = false;
         let p = e.webhook_payload("id1", 5).to_string();
         assert!(p.contains("Payroll data leaked"), "{p}");
+    }
+
+    #[test]
+    fn failures_back_off_then_die() {
+        let now = Timestamp(1_000_000);
+        let waits: Vec<Option<i64>> = (0..MAX_ATTEMPTS)
+            .map(|before| match after_failure(before, "x".into(), now) {
+                Outcome::Failed {
+                    next_attempt_at, ..
+                } => Some((next_attempt_at.0 - now.0) / 1000),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            waits,
+            [
+                Some(30),
+                Some(120),
+                Some(600),
+                Some(3600),
+                Some(21600),
+                None
+            ]
+        );
+        assert!(matches!(
+            after_failure(MAX_ATTEMPTS + 3, "x".into(), now),
+            Outcome::Dead { .. }
+        ));
+    }
+
+    #[test]
+    fn statuses_and_channels_round_trip() {
+        for s in DeliveryStatus::ALL {
+            assert_eq!(DeliveryStatus::parse(s.as_str()), Ok(s));
+        }
+        assert!(DeliveryStatus::parse("gone").is_err());
+        assert_eq!(Channel::parse("webhook"), Some(Channel::Webhook));
+        assert!(DeliveryStatus::Dead.retryable() && !DeliveryStatus::Sent.retryable());
     }
 }

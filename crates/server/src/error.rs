@@ -185,6 +185,7 @@ pub fn conflict_message(constraint: &str) -> String {
         "sla_reports_period_key" | "sla_reports_sla_id_key" => {
             "a report for this SLA and period is already kept".into()
         }
+        "delivery_not_retryable" => "only a failed or dead delivery can be retried".into(),
         "foreign_key" => "other records still refer to this one".into(),
         other => format!("conflicts with existing data ({other})"),
     }

@@ -2,14 +2,16 @@
 //! sealer through the chain-head row lock, the purge through idempotent deletes, the SLA
 //! report scheduler through a lease row (one instance per interval) and the kept reports'
 //! unique key, the SLA clock job through a lease row and optimistic saves.
+//! unique key, the notification dispatcher (its own task, so slow receivers never hold up
+//! sealing) through claims under a lease and the deliveries' unique key.
 
 use crate::state::AppState;
 use custos_core::Timestamp;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Seals the audit chain every `seal_interval_ms` and purges dead sessions hourly, until
-/// `shutdown` turns true; then seals one last time.
+/// Seals the audit chain every `seal_interval_ms`, purges dead sessions hourly and runs the
+/// notification dispatcher, until `shutdown` turns true; then seals one last time.
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let mut seal = tokio::time::interval(Duration::from_millis(
         state.settings.seal_interval_ms.max(50),
@@ -23,6 +25,7 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let mut clocks = tokio::time::interval(clock_every);
     clocks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let holder = uuid::Uuid::now_v7().to_string();
+    let notify = tokio::spawn(crate::notify::run(state.clone(), shutdown.clone()));
     loop {
         tokio::select! {
             _ = clocks.tick(), if state.settings.clock_interval_ms > 0 => {
@@ -40,6 +43,7 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             _ = shutdown.changed() => break,
         }
     }
+    let _ = notify.await;
     seal_all(&state).await;
 }
 

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod incidents;
 pub mod jobs;
 pub mod metrics;
+pub mod notify;
 pub mod service_levels;
 pub mod state;
 pub mod util;

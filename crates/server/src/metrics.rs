@@ -1,5 +1,6 @@
 //! Prometheus metrics: request counts and latency histograms per route, database pool
-//! gauges, audit backlog. Rendered at `/metrics`.
+//! gauges, audit backlog, notification deliveries by status and attempts by outcome
+//! (`notify.rs`). Rendered at `/metrics`.
 
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
@@ -63,6 +64,16 @@ pub async fn render(State(state): State<AppState>) -> Response {
     metrics::gauge!("db_pool_max_connections", "backend" => backend).set(f64::from(pool.max));
     if let Ok(n) = state.store.unsealed_audit_count().await {
         metrics::gauge!("audit_unsealed_entries").set(n as f64);
+    }
+    if let Ok(c) = state.store.delivery_counts().await {
+        for (status, n) in [
+            ("pending", c.pending),
+            ("sent", c.sent),
+            ("failed", c.failed),
+            ("dead", c.dead),
+        ] {
+            metrics::gauge!("notification_deliveries", "status" => status).set(n as f64);
+        }
     }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],

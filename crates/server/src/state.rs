@@ -21,13 +21,105 @@ pub struct ServerSettings {
     pub level_labels: [String; 3],
     /// How often the SLA report scheduler looks for due reports, in milliseconds (0: off).
     pub report_interval_ms: u64,
-    /// The address users reach Custos at (e.g. https://custos.example.org), for links in
-    /// documents that leave the browser (report PDFs and HTML files); empty: relative links.
+    /// The address users reach Custos at (e.g. `https://custos.example.org`), for links in
+    /// what leaves the browser (report PDFs and HTML files, notification e-mails); empty:
+    /// relative links (and none in e-mails).
     pub public_url: String,
     /// Impact × urgency → priority.
     pub priority_matrix: custos_core::incident::PriorityMatrix,
     /// How often the SLA clock job looks for clocks due to warn or breach, in ms (0: off).
     pub clock_interval_ms: u64,
+    /// How often the notification dispatcher runs, in milliseconds (0: off).
+    pub notify_interval_ms: u64,
+    /// Outgoing e-mail; an empty host turns e-mail off.
+    pub smtp: SmtpSettings,
+    /// Webhooks that receive notification events.
+    pub webhooks: Vec<WebhookSettings>,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SmtpTls {
+    /// Plain text (a relay on the same host or network only).
+    None,
+    /// Plain connection upgraded with STARTTLS (required, not opportunistic).
+    #[default]
+    StartTls,
+    /// TLS from the first byte (SMTPS, usually port 465).
+    Tls,
+}
+
+impl SmtpTls {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "none" => Some(Self::None),
+            "starttls" => Some(Self::StartTls),
+            "tls" => Some(Self::Tls),
+            _ => None,
+        }
+    }
+}
+
+/// Outgoing e-mail. `Debug` leaves the password out.
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    /// Empty: no e-mail deliveries are made.
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    /// Empty: no authentication.
+    pub username: String,
+    pub password: custos_core::secret::Secret,
+    /// The sender, e.g. `Custos <custos@example.org>`.
+    pub from: String,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 25,
+            tls: SmtpTls::StartTls,
+            username: String::new(),
+            password: custos_core::secret::Secret::new(""),
+            from: String::new(),
+        }
+    }
+}
+
+impl SmtpSettings {
+    pub fn enabled(&self) -> bool {
+        !self.host.trim().is_empty()
+    }
+}
+
+/// One webhook. `Debug` leaves the secret out; the URL (which may carry a token) is never
+/// logged or shown either: logs and pages name the webhook.
+#[derive(Clone)]
+pub struct WebhookSettings {
+    pub name: String,
+    pub url: String,
+    /// Key of the `X-Custos-Signature` HMAC.
+    pub secret: custos_core::secret::Secret,
+    /// The kinds it receives; empty: all.
+    pub events: Vec<custos_core::notify::EventKind>,
+}
+
+impl std::fmt::Debug for WebhookSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSettings")
+            .field("name", &self.name)
+            .field("url", &"[redacted]")
+            .field("secret", &self.secret)
+            .field("events", &self.events)
+            .finish()
+    }
+}
+
+impl WebhookSettings {
+    pub fn wants(&self, kind: custos_core::notify::EventKind) -> bool {
+        self.events.is_empty() || self.events.contains(&kind)
+    }
 }
 
 impl Default for ServerSettings {
@@ -42,6 +134,9 @@ impl Default for ServerSettings {
             public_url: String::new(),
             priority_matrix: custos_core::incident::PriorityMatrix::default(),
             clock_interval_ms: 5_000,
+            notify_interval_ms: 1000,
+            smtp: SmtpSettings::default(),
+            webhooks: Vec::new(),
         }
     }
 }

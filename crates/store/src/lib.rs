@@ -14,6 +14,7 @@ mod error;
 mod incident_rows;
 mod incidents;
 mod measures;
+mod notifications;
 mod parties;
 mod rows;
 mod service_levels;

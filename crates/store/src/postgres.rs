@@ -23,6 +23,8 @@ impl PgStore {
     /// Read-modify-write takes the row, so concurrent updates cannot lose each other.
     const FOR_UPDATE: &'static str = " FOR UPDATE";
     /// Serialises re-propagations of classification across instances (CMDB writers only).
+    /// Dispatchers claiming at once take disjoint deliveries instead of queueing.
+    const CLAIM_LOCK: &'static str = " FOR UPDATE OF d SKIP LOCKED";
     const LOCK_CMDB: &'static str =
         "SELECT singleton FROM cmdb_lock WHERE singleton = 1 FOR UPDATE";
     /// Full-text match on the generated tsvector; `$5` is [`Self::fts_query`].
@@ -111,5 +113,6 @@ crate::measures::impl_measure_store!(PgStore);
 crate::service_levels::impl_service_level_store!(PgStore);
 crate::slas::sla_helpers!(PgStore);
 crate::incidents::impl_incident_store!(PgStore);
+crate::notifications::impl_notification_store!(PgStore);
 
 crate::impl_store!(PgStore, "postgres", "ANALYZE");

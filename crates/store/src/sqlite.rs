@@ -26,6 +26,8 @@ impl SqliteStore {
     /// No row locks: the `IMMEDIATE` write transaction already excludes other writers.
     const FOR_UPDATE: &'static str = "";
     /// The `IMMEDIATE` write transaction already serialises graph changes.
+    /// The `IMMEDIATE` write transaction already keeps other dispatchers out while claiming.
+    const CLAIM_LOCK: &'static str = "";
     const LOCK_CMDB: &'static str = "SELECT singleton FROM cmdb_lock WHERE singleton = 1";
     /// Full-text match through the FTS5 index; `$5` is [`Self::fts_query`].
     const CI_SEARCH: &'static str = "c.rowid IN (SELECT rowid FROM cis_fts WHERE cis_fts MATCH $5)";
@@ -119,5 +121,6 @@ crate::measures::impl_measure_store!(SqliteStore);
 crate::service_levels::impl_service_level_store!(SqliteStore);
 crate::slas::sla_helpers!(SqliteStore);
 crate::incidents::impl_incident_store!(SqliteStore);
+crate::notifications::impl_notification_store!(SqliteStore);
 
 crate::impl_store!(SqliteStore, "sqlite", "PRAGMA optimize");

@@ -19,6 +19,7 @@ pub mod incident_work;
 pub mod incidents;
 pub mod me;
 pub mod measures;
+pub mod notifications;
 pub mod relationships;
 pub mod services;
 pub mod slas;
@@ -74,6 +75,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(incidents::router())
         .merge(incident_work::router())
         .merge(incident_comms::router())
+        .merge(notifications::router())
 }
 
 /// The OpenAPI document as served and committed (`docs/openapi.json`).

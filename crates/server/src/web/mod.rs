@@ -28,6 +28,7 @@ pub mod controls;
 pub mod customers;
 pub mod login;
 pub mod measures;
+pub mod notifications;
 pub mod service_form;
 pub mod service_levels;
 pub mod sl_common;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(login::router())
         .merge(account::router())
         .merge(admin::router())
+        .merge(notifications::router())
         .merge(audit::router())
         .merge(cmdb::router())
         .merge(cmdb_io::router())
@@ -100,6 +102,11 @@ impl Nav {
         links.push(("/customers", "Customers", Permission::ReadServiceLevels));
         links.push(("/suppliers", "Suppliers", Permission::ReadAllServiceLevels));
         links.push(("/audit", "Audit log", Permission::ReadAudit));
+        links.push((
+            "/admin/notifications",
+            "Notifications",
+            Permission::ManageNotifications,
+        ));
         links.push(("/account", "My account", Permission::SelfService));
         Self {
             email: p.email.to_string(),

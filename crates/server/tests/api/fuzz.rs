@@ -208,6 +208,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/incidents/{id}/phase"),
     ("GET", "/api/v1/incidents/{id}/timeline"),
     ("POST", "/api/v1/incidents/{id}/unflag"),
+    ("GET", "/api/v1/notifications/deliveries"),
+    ("POST", "/api/v1/notifications/deliveries/{id}/retry"),
 ];
 
 /// The fuzzer's route list is the OpenAPI document's, so a new route cannot be forgotten.
@@ -399,6 +401,7 @@ async fn no_body_query_or_path_yields_a_server_error() {
             "/slas/{id}/versions",
             "/slas/{id}/delete",
             "/slas/{id}/reports/{id}/keep",
+            "/admin/notifications/{id}/retry",
         ];
         let fields = [
             "name",
@@ -477,6 +480,8 @@ async fn no_body_query_or_path_yields_a_server_error() {
                 "/admin/users/%00",
                 "/admin/departments/zzz",
                 "/audit?verify=1",
+                "/admin/notifications?status=%00&cursor=x",
+                "/admin/notifications?status=gone",
                 "/cmdb?q=%00&status=x",
                 "/cmdb?q=%22%27*",
                 "/cmdb/zzz",

@@ -15,6 +15,8 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestApp {
     pub base: String,
+    /// The settings the app was started with.
+    pub settings: ServerSettings,
     pub store: Arc<dyn Store>,
     pub backend: &'static str,
     pub client: Client,
@@ -31,6 +33,11 @@ impl Drop for TempDir {
 }
 
 pub async fn spawn_apps() -> Vec<TestApp> {
+    spawn_apps_with(|_| {}).await
+}
+
+/// [`spawn_apps`] with settings changed by `customise` (e.g. notification channels).
+pub async fn spawn_apps_with(customise: impl Fn(&mut ServerSettings)) -> Vec<TestApp> {
     let mut apps = vec![];
     let dir = TempDir(std::env::temp_dir().join(format!("custos-api-{}", uuid::Uuid::now_v7())));
     let store = custos_store::connect(
@@ -39,9 +46,9 @@ pub async fn spawn_apps() -> Vec<TestApp> {
     )
     .await
     .expect("sqlite");
-    apps.push(spawn(store, Some(dir)).await);
+    apps.push(spawn(store, Some(dir), &customise).await);
     if let Ok(url) = std::env::var("CUSTOS_TEST_POSTGRES_URL") {
-        apps.push(spawn(pg_store(&url).await, None).await);
+        apps.push(spawn(pg_store(&url).await, None, &customise).await);
     }
     apps
 }
@@ -81,15 +88,19 @@ async fn pg_store_in(url: &str, schema: &str) -> Arc<dyn Store> {
 /// Two servers, each with its own pool and jobs, on one PostgreSQL schema.
 pub async fn two_instances(url: &str) -> (TestApp, TestApp) {
     let schema = new_schema(url).await;
-    let a = spawn(pg_store_in(url, &schema).await, None).await;
-    let b = spawn(pg_store_in(url, &schema).await, None).await;
+    let a = spawn(pg_store_in(url, &schema).await, None, &|_| {}).await;
+    let b = spawn(pg_store_in(url, &schema).await, None, &|_| {}).await;
     (a, b)
 }
 
-async fn spawn(store: Arc<dyn Store>, dir: Option<TempDir>) -> TestApp {
+async fn spawn(
+    store: Arc<dyn Store>,
+    dir: Option<TempDir>,
+    customise: &dyn Fn(&mut ServerSettings),
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let settings = ServerSettings {
+    let mut settings = ServerSettings {
         cookie_secure: false,
         body_limit: 64 * 1024,
         seal_interval_ms: 100,
@@ -100,8 +111,14 @@ async fn spawn(store: Arc<dyn Store>, dir: Option<TempDir>) -> TestApp {
         public_url: "https://custos.example.org".into(),
         // Tests run the clock job's pass themselves.
         clock_interval_ms: 0,
+        // Tests drive the dispatcher themselves (`Dispatcher::run_once`).
+        notify_interval_ms: 0,
+        smtp: Default::default(),
+        webhooks: vec![],
         ..ServerSettings::default()
     };
+    customise(&mut settings);
+    let settings_kept = settings.clone();
     let state = AppState::new(store.clone(), settings);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(custos_server::serve(listener, state, async {
@@ -112,6 +129,7 @@ async fn spawn(store: Arc<dyn Store>, dir: Option<TempDir>) -> TestApp {
         .build()
         .unwrap();
     TestApp {
+        settings: settings_kept,
         base: format!("http://{addr}"),
         backend: store.backend(),
         store,

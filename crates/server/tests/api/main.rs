@@ -11,6 +11,8 @@ mod incidents;
 mod instances;
 mod matrix;
 mod measures;
+mod notifications;
+mod notify_sinks;
 mod openapi;
 mod service_levels;
 mod sl_web;

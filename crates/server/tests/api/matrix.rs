@@ -219,6 +219,16 @@ const API: &[(&str, &str, Permission)] = &[
         "/incident-filters/{id}",
         Permission::ReportIncidents,
     ),
+    (
+        "GET",
+        "/notifications/deliveries",
+        Permission::ManageNotifications,
+    ),
+    (
+        "POST",
+        "/notifications/deliveries/{id}/retry",
+        Permission::ManageNotifications,
+    ),
 ];
 
 /// Two incidents reported by and assigned to `me` (one with a note and a file), a support
@@ -525,6 +535,10 @@ async fn api_routes_by_role() {
                     .replace("{control_id}", &ctl.to_string())
                     .replace("/cmdb/export", "/cmdb/export?kind=cis")
                     .replace("/evidence/{id}", &format!("/evidence/{ev}"))
+                    .replace(
+                        "/deliveries/{id}",
+                        &format!("/deliveries/{}", uuid::Uuid::nil()),
+                    )
                     .replace("/cis/{id}", &format!("/cis/{ci}"))
                     .replace("/controls/{id}", &format!("/controls/{ctl}"))
                     .replace("/relationships/{id}", &format!("/relationships/{rel}"))
@@ -684,6 +698,11 @@ const PAGES: &[(&str, Permission)] = &[
     ("/admin/departments/new", Permission::ManageDepartments),
     ("/admin/departments/{dept}", Permission::ReadDepartments),
     ("/audit", Permission::ReadAudit),
+    ("/admin/notifications", Permission::ManageNotifications),
+    (
+        "/admin/notifications?status=dead",
+        Permission::ManageNotifications,
+    ),
     ("/cmdb", Permission::ReadCmdb),
     ("/cmdb/new", Permission::ManageCmdb),
     ("/cmdb/{ci}", Permission::ReadCmdb),
@@ -757,6 +776,10 @@ const POSTS: &[(&str, Permission)] = &[
     ("/admin/departments", Permission::ManageDepartments),
     ("/admin/departments/{dept}", Permission::ManageDepartments),
     ("/account/tokens", Permission::SelfService),
+    (
+        "/admin/notifications/00000000-0000-0000-0000-000000000000/retry",
+        Permission::ManageNotifications,
+    ),
     ("/cmdb", Permission::ManageCmdb),
     ("/cmdb/{ci}/classification", Permission::ClassifyCis),
     ("/cmdb/{ci}/relationships", Permission::ManageCmdb),

@@ -1,0 +1,405 @@
+//! Notifications end to end: outbox event → deliveries → an in-test SMTP sink and webhook
+//! receiver; failures, backoff, death, retry through the API and the admin page. The
+//! dispatcher is driven pass by pass with a chosen `now`.
+
+use crate::helpers::*;
+use crate::notify_sinks::{SECRET, receiver, smtp_sink};
+use custos_core::Timestamp;
+use custos_core::account::{Role, UserPatch};
+use custos_core::authz::Actor;
+use custos_core::notify::{BACKOFF_SECS, Event, EventKind, MAX_ATTEMPTS};
+use custos_core::secret::Secret;
+use custos_server::ServerSettings;
+use custos_server::notify::Dispatcher;
+use custos_server::state::{SmtpSettings, SmtpTls, WebhookSettings};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::sync::atomic::Ordering;
+
+/// E-mail to the sink; webhook `ops` (every kind) and `breaches` (breaches only).
+fn channels(smtp_port: u16, hooks: &str) -> impl Fn(&mut ServerSettings) {
+    let hooks = hooks.to_string();
+    move |s: &mut ServerSettings| {
+        s.smtp = SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: smtp_port,
+            tls: SmtpTls::None,
+            from: "Custos <custos@example.org>".into(),
+            ..SmtpSettings::default()
+        };
+        s.webhooks = vec![
+            WebhookSettings {
+                name: "ops".into(),
+                url: format!("{hooks}/ops"),
+                secret: Secret::new(SECRET),
+                events: vec![],
+            },
+            WebhookSettings {
+                name: "breaches".into(),
+                url: format!("{hooks}/breaches"),
+                secret: Secret::new("other-secret"),
+                events: vec![EventKind::Breach],
+            },
+        ];
+    }
+}
+
+fn dispatcher(app: &TestApp) -> Dispatcher {
+    assert_eq!(app.settings.notify_interval_ms, 0, "the test drives it");
+    Dispatcher::new(app.store.clone(), &app.settings).unwrap()
+}
+
+fn event(kind: EventKind, confidential: bool) -> Event {
+    Event {
+        kind,
+        entity_type: "incident".into(),
+        entity_id: "0190a0b0-0000-7000-8000-000000000001".into(),
+        reference: "INC-000001".into(),
+        subject: "Payroll data leaked".into(),
+        body: "Payroll export found on a public share.".into(),
+        users: vec![],
+        roles: vec![],
+        confidential,
+    }
+}
+
+async fn deliveries(app: &TestApp, token: &str, query: &str) -> Value {
+    let r = app
+        .get(&format!("/api/v1/notifications/deliveries{query}"), token)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn events_reach_recipients_and_webhooks_once_with_signatures() {
+    let (smtp_port, mails) = smtp_sink().await;
+    let hooks = receiver().await;
+    for app in spawn_apps_with(channels(smtp_port, &hooks.url)).await {
+        mails.lock().unwrap().clear();
+        hooks.got.lock().unwrap().clear();
+        let alice = app
+            .user("alice@example.org", &[Role::Requester], None)
+            .await;
+        let sm1 = app
+            .user(
+                "sm1@example.org",
+                &[Role::Agent, Role::SecurityManager],
+                None,
+            )
+            .await;
+        app.user("sm2@example.org", &[Role::SecurityManager], None)
+            .await;
+        let gone = app
+            .user("gone@example.org", &[Role::SecurityManager], None)
+            .await;
+        let patch = UserPatch {
+            disabled: Some(true),
+            ..UserPatch::default()
+        };
+        app.store
+            .update_user(&Actor::System("test"), gone.id, patch)
+            .await
+            .unwrap();
+        app.user("agent@example.org", &[Role::Agent], None).await;
+        let admin = app.token_for(&[Role::Admin]).await;
+
+        let mut e = event(EventKind::SecurityFlagged, true);
+        e.users = vec![alice.id, sm1.id];
+        e.roles = vec![Role::SecurityManager];
+        let now = Timestamp::now();
+        app.store.enqueue_event(&e, now).await.unwrap();
+        let d = dispatcher(&app);
+        let pass = d.run_once(now).await.unwrap();
+        assert_eq!((pass.planned, pass.sent), (4, 4), "{}", app.backend);
+
+        // One e-mail per distinct address: named users and every active security manager.
+        let got = mails.lock().unwrap().clone();
+        let mut to: Vec<String> = got.iter().flat_map(|m| m.rcpts.clone()).collect();
+        to.sort();
+        assert_eq!(
+            to,
+            ["alice@example.org", "sm1@example.org", "sm2@example.org"],
+            "{}",
+            app.backend
+        );
+        for m in &got {
+            assert_eq!(m.rcpts.len(), 1, "recipients do not see each other");
+            assert!(
+                m.data.contains("Subject: Payroll data leaked"),
+                "{}",
+                m.data
+            );
+            assert!(
+                m.data.contains(&format!(
+                    "https://custos.example.org/incidents/{}",
+                    e.entity_id
+                )),
+                "{}",
+                m.data
+            );
+        }
+        // Only the webhook subscribed to every kind; no content of a confidential event.
+        let got = hooks.got.lock().unwrap().clone();
+        assert_eq!(got.len(), 1, "{} {got:?}", app.backend);
+        let h = &got[0];
+        assert!(h.signature_ok, "signature verifies with the secret");
+        assert_eq!(h.event, "security_flagged");
+        assert_eq!(h.body["reference"], "INC-000001");
+        assert_eq!(h.body["confidential"], true);
+        assert!(h.body.get("subject").is_none() && h.body.get("body").is_none());
+        assert!(!h.body.to_string().contains("Payroll"), "{}", h.body);
+
+        let list = deliveries(&app, &admin, "").await;
+        assert_eq!(list["counts"]["sent"], 4);
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(items.len(), 4);
+        assert!(
+            items
+                .iter()
+                .all(|i| i["status"] == "sent" && i["attempts"] == 1)
+        );
+        let hook = items.iter().find(|i| i["channel"] == "webhook").unwrap();
+        assert_eq!(hook["target"], "ops");
+        assert_eq!(hook["id"], h.delivery.as_str(), "X-Custos-Delivery");
+        assert!(!list.to_string().contains("Payroll"), "no content listed");
+
+        // Another pass, or another instance planning the same event, sends nothing twice.
+        let again = dispatcher(&app);
+        assert_eq!(again.run_once(now).await.unwrap(), Default::default());
+        let event_id = custos_core::EventId(hook["event_id"].as_str().unwrap().parse().unwrap());
+        let same = [custos_core::store::NewDelivery {
+            channel: custos_core::notify::Channel::Webhook,
+            target: "ops".into(),
+        }];
+        assert_eq!(
+            app.store
+                .plan_deliveries(event_id, &same, now)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(mails.lock().unwrap().len(), 3);
+        assert_eq!(hooks.got.lock().unwrap().len(), 1);
+
+        // Filters and bad input.
+        let sent = deliveries(&app, &admin, "?status=sent&limit=2").await;
+        assert_eq!(sent["items"].as_array().unwrap().len(), 2);
+        assert!(sent["next_cursor"].is_string());
+        assert_eq!(
+            deliveries(&app, &admin, "?status=dead").await["items"],
+            serde_json::json!([])
+        );
+        let bad = app
+            .get("/api/v1/notifications/deliveries?status=gone", &admin)
+            .await;
+        assert_eq!(
+            problem(bad, StatusCode::BAD_REQUEST).await["field"],
+            "status"
+        );
+        let r = app
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/notifications/deliveries/{}/retry", h.delivery),
+                &admin,
+                &serde_json::json!({}),
+            )
+            .await;
+        problem(r, StatusCode::CONFLICT).await;
+        let requester = app.token_for(&[Role::Requester]).await;
+        let r = app
+            .get("/api/v1/notifications/deliveries", &requester)
+            .await;
+        problem(r, StatusCode::FORBIDDEN).await;
+    }
+}
+
+#[tokio::test]
+async fn failures_back_off_die_and_come_back_on_retry() {
+    let (smtp_port, _) = smtp_sink().await;
+    let hooks = receiver().await;
+    for app in spawn_apps_with(channels(smtp_port, &hooks.url)).await {
+        hooks.got.lock().unwrap().clear();
+        hooks.status.store(500, Ordering::SeqCst);
+        let admin = app.token_for(&[Role::Admin]).await;
+        let t0 = Timestamp::now();
+        // No people to notify: only the two webhooks (both take breaches).
+        app.store
+            .enqueue_event(&event(EventKind::Breach, false), t0)
+            .await
+            .unwrap();
+        let d = dispatcher(&app);
+        let pass = d.run_once(t0).await.unwrap();
+        assert_eq!((pass.planned, pass.failed), (2, 2), "{}", app.backend);
+        let got = hooks.got.lock().unwrap().clone();
+        assert!(got.iter().all(|h| h.signature_ok), "{got:?}");
+        assert_eq!(
+            got[0].body["subject"], "Payroll data leaked",
+            "not confidential"
+        );
+
+        let list = deliveries(&app, &admin, "?status=failed").await;
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2);
+        for i in items {
+            assert_eq!(i["attempts"], 1);
+            assert!(i["last_error"].as_str().unwrap().contains("500"), "{i}");
+            let next = custos_server::util::parse_rfc3339(i["next_attempt_at"].as_str().unwrap());
+            assert_eq!(next.map(|n| n.secs()), Some(t0.plus_secs(30).secs()));
+        }
+        // Not due before its time.
+        assert_eq!(
+            d.run_once(t0.plus_secs(29)).await.unwrap(),
+            Default::default()
+        );
+        assert_eq!(hooks.got.lock().unwrap().len(), 2);
+
+        // Through every backoff to the last attempt.
+        let mut t = t0;
+        for (n, wait) in BACKOFF_SECS.iter().enumerate() {
+            t = t.plus_secs(*wait);
+            let pass = d.run_once(t).await.unwrap();
+            let last = n + 2 == MAX_ATTEMPTS as usize;
+            assert_eq!((pass.failed, pass.dead), if last { (0, 2) } else { (2, 0) });
+        }
+        assert_eq!(hooks.got.lock().unwrap().len(), 2 * MAX_ATTEMPTS as usize);
+        let dead = deliveries(&app, &admin, "?status=dead").await;
+        assert_eq!(dead["counts"]["dead"], 2);
+        let dead = dead["items"].as_array().unwrap().clone();
+        assert!(
+            dead.iter()
+                .all(|i| i["attempts"] == MAX_ATTEMPTS && i["next_attempt_at"].is_null())
+        );
+        assert_eq!(
+            d.run_once(t.plus_secs(86_400)).await.unwrap(),
+            Default::default()
+        );
+
+        // A retry through the API puts one back; a working receiver then gets it.
+        let id = dead[0]["id"].as_str().unwrap();
+        let r = app
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/notifications/deliveries/{id}/retry"),
+                &admin,
+                &serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["status"], "pending");
+        hooks.status.store(200, Ordering::SeqCst);
+        hooks.got.lock().unwrap().clear();
+        let pass = d.run_once(t.plus_secs(1)).await.unwrap();
+        assert_eq!((pass.sent, pass.failed, pass.dead), (1, 0, 0));
+        let got = hooks.got.lock().unwrap().clone();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].delivery, id);
+        assert!(got[0].signature_ok);
+        let counts = deliveries(&app, &admin, "").await["counts"].clone();
+        assert_eq!(
+            (counts["sent"].clone(), counts["dead"].clone()),
+            (1.into(), 1.into())
+        );
+        app.seal().await;
+        let audit = app
+            .get("/api/v1/audit?action=notification.retry", &admin)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap();
+        assert_eq!(audit["items"][0]["entity_id"], id);
+
+        // Unknown and malformed ids.
+        let nil = uuid::Uuid::nil();
+        let r = app
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/notifications/deliveries/{nil}/retry"),
+                &admin,
+                &serde_json::json!({}),
+            )
+            .await;
+        problem(r, StatusCode::NOT_FOUND).await;
+        let r = app
+            .send_json(
+                Method::POST,
+                "/api/v1/notifications/deliveries/zzz/retry",
+                &admin,
+                &serde_json::json!({}),
+            )
+            .await;
+        problem(r, StatusCode::BAD_REQUEST).await;
+
+        // The admin page lists the dead one with a retry button that works.
+        app.user("notify-admin@example.org", &[Role::Admin], None)
+            .await;
+        let mut b = app.browser();
+        b.login("notify-admin@example.org", PASSWORD).await;
+        let (status, _, page) = b.get("/admin/notifications?status=dead").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(Browser::element_text(&page, "count-dead"), "1");
+        assert_eq!(Browser::element_text(&page, "count-sent"), "1");
+        assert!(page.contains("the webhook answered HTTP 500"), "{page}");
+        assert!(page.contains("<strong>ops</strong>: every event"), "{page}");
+        assert!(
+            !page.contains(SECRET) && !page.contains(&hooks.url),
+            "no secret or URL"
+        );
+        let other = dead[1]["id"].as_str().unwrap();
+        let action = format!("/admin/notifications/{other}/retry");
+        assert!(page.contains(&action), "{page}");
+        let csrf = Browser::csrf(&page);
+        let (status, loc, _) = b
+            .post(&action, &[("csrf", &csrf), ("status", "dead")])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            loc.as_deref(),
+            Some("/admin/notifications?status=dead&retried=1")
+        );
+        let (status, _, _) = b.post(&action, &[("csrf", "wrong")]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (_, _, page) = b.get("/admin/notifications").await;
+        assert_eq!(Browser::element_text(&page, "count-pending"), "1");
+        assert_eq!(Browser::element_text(&page, "count-dead"), "0");
+    }
+}
+
+#[tokio::test]
+async fn dispatchers_running_at_once_send_each_delivery_once() {
+    let (smtp_port, mails) = smtp_sink().await;
+    let hooks = receiver().await;
+    for app in spawn_apps_with(channels(smtp_port, &hooks.url)).await {
+        mails.lock().unwrap().clear();
+        hooks.got.lock().unwrap().clear();
+        let sm = app
+            .user("sm@example.org", &[Role::SecurityManager], None)
+            .await;
+        let now = Timestamp::now();
+        for n in 0..25 {
+            let mut e = event(EventKind::Breach, false);
+            e.reference = format!("INC-{n:06}");
+            e.users = vec![sm.id];
+            app.store.enqueue_event(&e, now).await.unwrap();
+        }
+        let (a, b) = (dispatcher(&app), dispatcher(&app));
+        let (pa, pb) = tokio::join!(a.run_once(now), b.run_once(now));
+        let (pa, pb) = (pa.unwrap(), pb.unwrap());
+        // 25 events × (one e-mail + two webhooks), each planned and sent by one of them.
+        assert_eq!(pa.planned + pb.planned, 75, "{}", app.backend);
+        assert_eq!(pa.sent + pb.sent, 75, "{}", app.backend);
+        let mut ids: Vec<String> = hooks
+            .got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|h| h.delivery.clone())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 50, "{}", app.backend);
+        assert_eq!(hooks.got.lock().unwrap().len(), 50, "no webhook twice");
+        assert_eq!(mails.lock().unwrap().len(), 25, "no e-mail twice");
+    }
+}
