@@ -2,6 +2,7 @@
 //! operator commands (migrations, accounts, tokens, audit verification).
 
 mod bench;
+mod bench_incidents;
 mod config;
 mod demo;
 mod demo_cmdb;
@@ -164,6 +165,12 @@ enum ReportCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Prepare the configured database for the incident load test (scripts/bench-incidents.sh):
+    /// a service with an agreed SLA, groups, an agent token and N incidents; prints JSON.
+    Incidents {
+        #[arg(long, default_value_t = 100_000)]
+        seed: usize,
+    },
     /// Build a synthetic CMDB in the configured database and time the CMDB operations.
     Cmdb {
         #[arg(long, default_value_t = 100_000)]
@@ -503,6 +510,10 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             keep,
         }) => {
             return report_sla(&config, &sla, &period, &format, output, keep).await;
+        }
+        Command::Bench(BenchCommand::Incidents { seed }) => {
+            let store = open_store(&config).await?;
+            bench_incidents::seed(store.as_ref(), seed).await?;
         }
         Command::Bench(BenchCommand::Report { cis }) => {
             let store = open_store(&config).await?;
