@@ -8,6 +8,8 @@ pub mod error;
 pub mod extract;
 pub mod jobs;
 pub mod metrics;
+pub mod problem_check;
+pub mod problems;
 pub mod service_levels;
 pub mod state;
 pub mod util;

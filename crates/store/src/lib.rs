@@ -15,6 +15,8 @@ mod incident_rows;
 mod incidents;
 mod measures;
 mod parties;
+mod problem_rows;
+mod problems;
 mod rows;
 mod service_levels;
 mod slas;

@@ -16,6 +16,8 @@ pub mod customers;
 pub mod departments;
 pub mod me;
 pub mod measures;
+pub mod problem_fixes;
+pub mod problems;
 pub mod relationships;
 pub mod services;
 pub mod slas;
@@ -68,6 +70,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(customers::router())
         .merge(services::router())
         .merge(slas::router())
+        .merge(problems::router())
 }
 
 /// The OpenAPI document as served and committed (`docs/openapi.json`).

@@ -10,6 +10,8 @@ mod instances;
 mod matrix;
 mod measures;
 mod openapi;
+mod problems;
+mod problems_web;
 mod service_levels;
 mod sl_web;
 mod web;
