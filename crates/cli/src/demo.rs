@@ -184,6 +184,20 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
         load_nist(store, &actor).await?;
         crate::demo_cmdb::seed_measures(store, &actor).await?;
         crate::demo_sl::seed(store, &actor, &customer, &owner).await?;
+        crate::demo_incidents::seed(store, &actor).await?;
+        let agent = as_user(
+            store
+                .credentials_by_email("adam.agent@demo.custos.dev")
+                .await
+                .map_err(err)?,
+        );
+        let sm = as_user(
+            store
+                .credentials_by_email("sophie.security@demo.custos.dev")
+                .await
+                .map_err(err)?,
+        );
+        crate::demo_problems::seed(store, &agent, &sm).await?;
         while store.seal_audit(1000).await.map_err(err)? == 1000 {}
     }
     Ok(())

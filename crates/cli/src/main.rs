@@ -6,6 +6,8 @@ mod bench_incidents;
 mod config;
 mod demo;
 mod demo_cmdb;
+mod demo_incidents;
+mod demo_problems;
 mod demo_sl;
 
 use anyhow::{Context, anyhow};

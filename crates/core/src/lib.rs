@@ -18,6 +18,7 @@ pub mod mfa;
 pub mod notify;
 pub mod oscal;
 pub mod page;
+pub mod problem;
 pub mod procedure;
 pub mod recognition;
 pub mod secret;

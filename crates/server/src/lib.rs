@@ -10,6 +10,8 @@ pub mod incidents;
 pub mod jobs;
 pub mod metrics;
 pub mod notify;
+pub mod problem_check;
+pub mod problems;
 pub mod service_levels;
 pub mod state;
 pub mod util;

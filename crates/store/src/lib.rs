@@ -16,6 +16,8 @@ mod incidents;
 mod measures;
 mod notifications;
 mod parties;
+mod problem_rows;
+mod problems;
 mod rows;
 mod service_levels;
 mod slas;

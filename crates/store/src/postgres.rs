@@ -95,6 +95,20 @@ impl PgStore {
         Ok(rows.into_iter().map(|(v,)| v).collect())
     }
 
+    /// Full-text match of problems on the generated tsvector.
+    fn problem_search(n: usize) -> String {
+        format!("p.search @@ to_tsquery('simple', ${n})")
+    }
+
+    /// A sequence: instances sharing the database never hand out a number twice.
+    async fn next_problem_number(&self, tx: &mut sqlx::PgConnection) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT nextval('problem_number')")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(crate::error::map("problem"))?;
+        Ok(n)
+    }
+
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
         self.pool
             .begin()
@@ -114,5 +128,6 @@ crate::service_levels::impl_service_level_store!(PgStore);
 crate::slas::sla_helpers!(PgStore);
 crate::incidents::impl_incident_store!(PgStore);
 crate::notifications::impl_notification_store!(PgStore);
+crate::problems::impl_problem_store!(PgStore);
 
 crate::impl_store!(PgStore, "postgres", "ANALYZE");

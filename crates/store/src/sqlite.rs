@@ -103,6 +103,23 @@ impl SqliteStore {
         Ok((1..=n as i64).map(|k| max + k).collect())
     }
 
+    /// Full-text match of problems through the FTS5 index.
+    fn problem_search(n: usize) -> String {
+        format!("p.rowid IN (SELECT rowid FROM problems_fts WHERE problems_fts MATCH ${n})")
+    }
+
+    /// The write transaction is `IMMEDIATE`, so nobody else numbers problems meanwhile.
+    async fn next_problem_number(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+    ) -> Result<i64, StoreError> {
+        let (max,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(number), 0) FROM problems")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(crate::error::map("problem"))?;
+        Ok(max + 1)
+    }
+
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
         self.pool
             .begin_with("BEGIN IMMEDIATE")
@@ -122,5 +139,6 @@ crate::service_levels::impl_service_level_store!(SqliteStore);
 crate::slas::sla_helpers!(SqliteStore);
 crate::incidents::impl_incident_store!(SqliteStore);
 crate::notifications::impl_notification_store!(SqliteStore);
+crate::problems::impl_problem_store!(SqliteStore);
 
 crate::impl_store!(SqliteStore, "sqlite", "PRAGMA optimize");

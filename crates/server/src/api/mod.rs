@@ -20,6 +20,8 @@ pub mod incidents;
 pub mod me;
 pub mod measures;
 pub mod notifications;
+pub mod problem_fixes;
+pub mod problems;
 pub mod relationships;
 pub mod services;
 pub mod slas;
@@ -76,6 +78,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(incident_work::router())
         .merge(incident_comms::router())
         .merge(notifications::router())
+        .merge(problems::router())
 }
 
 /// The OpenAPI document as served and committed (`docs/openapi.json`).

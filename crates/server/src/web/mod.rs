@@ -29,6 +29,9 @@ pub mod customers;
 pub mod login;
 pub mod measures;
 pub mod notifications;
+pub mod problem_page;
+pub mod problem_views;
+pub mod problems;
 pub mod service_form;
 pub mod service_levels;
 pub mod sl_common;
@@ -58,6 +61,7 @@ pub fn router() -> Router<AppState> {
         .merge(service_levels::router())
         .merge(customers::router())
         .merge(slas::router())
+        .merge(problems::router())
 }
 
 async fn css() -> Response {
@@ -100,6 +104,8 @@ impl Nav {
         links.push(("/services", "Services", Permission::ReadServiceLevels));
         links.push(("/slas", "SLAs", Permission::ReadServiceLevels));
         links.push(("/customers", "Customers", Permission::ReadServiceLevels));
+        links.push(("/problems", "Problems", Permission::ReadProblems));
+        links.push(("/known-errors", "Known errors", Permission::ReadProblems));
         links.push(("/suppliers", "Suppliers", Permission::ReadAllServiceLevels));
         links.push(("/audit", "Audit log", Permission::ReadAudit));
         links.push((

@@ -78,6 +78,16 @@ impl Rng {
                     "target_id",
                     "rel_type",
                     "label",
+                    "title",
+                    "text",
+                    "approve",
+                    "reasons",
+                    "sla_requirements_met",
+                    "baseline_met",
+                    "incident_id",
+                    "cis",
+                    "service",
+                    "introduces_security_risk",
                 ];
                 let mut m = serde_json::Map::new();
                 for _ in 0..self.next() % 6 {
@@ -210,6 +220,23 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/incidents/{id}/unflag"),
     ("GET", "/api/v1/notifications/deliveries"),
     ("POST", "/api/v1/notifications/deliveries/{id}/retry"),
+    ("GET", "/api/v1/problems"),
+    ("POST", "/api/v1/problems"),
+    ("GET", "/api/v1/problems/{id}"),
+    ("PATCH", "/api/v1/problems/{id}"),
+    ("GET", "/api/v1/problems/{id}/security-check"),
+    ("PUT", "/api/v1/problems/{id}/workaround"),
+    ("POST", "/api/v1/problems/{id}/workaround/submit"),
+    ("POST", "/api/v1/problems/{id}/workaround/review"),
+    ("POST", "/api/v1/problems/{id}/workaround/publish"),
+    ("PUT", "/api/v1/problems/{id}/solution"),
+    ("POST", "/api/v1/problems/{id}/solution/submit"),
+    ("POST", "/api/v1/problems/{id}/solution/review"),
+    ("POST", "/api/v1/problems/{id}/solution/publish"),
+    ("POST", "/api/v1/problems/{id}/incidents"),
+    ("DELETE", "/api/v1/problems/{id}/incidents/{id}"),
+    ("POST", "/api/v1/problems/{id}/apply"),
+    ("GET", "/api/v1/known-errors"),
 ];
 
 /// The fuzzer's route list is the OpenAPI document's, so a new route cannot be forgotten.
@@ -261,8 +288,10 @@ async fn no_body_query_or_path_yields_a_server_error() {
         let user = app.user("fuzz@example.org", &[Role::Requester], None).await;
         let dept = app.department("Fuzz", false).await;
         let sl = service_level_fixture(&app).await;
+        let prb = crate::problems::problem_record(&app, "Fuzz problem").await;
         let mut rng = Rng(0x5eed_1234_abcd_9876);
         let ids = [
+            prb.to_string(),
             sl[0].clone(),
             sl[1].clone(),
             sl[2].clone(),
@@ -303,6 +332,7 @@ async fn no_body_query_or_path_yields_a_server_error() {
             "?format=csv&q=%22%27",
             "?file_name=..%2F..%2Fetc&evidence=true",
             "?assignee=me&reporter=%00",
+            "?known_error=maybe&q=%00",
         ];
         let mut requests = 0;
         for _round in 0..12 {
@@ -341,7 +371,7 @@ async fn no_body_query_or_path_yields_a_server_error() {
         let mut b = app.browser();
         app.user(
             "web-fuzz@example.org",
-            &[Role::Admin, Role::ServiceOwner],
+            &[Role::Admin, Role::ServiceOwner, Role::SecurityManager],
             None,
         )
         .await;
@@ -402,6 +432,12 @@ async fn no_body_query_or_path_yields_a_server_error() {
             "/slas/{id}/delete",
             "/slas/{id}/reports/{id}/keep",
             "/admin/notifications/{id}/retry",
+            "/problems",
+            "/problems/{id}",
+            "/problems/{id}/fix",
+            "/problems/{id}/review",
+            "/problems/{id}/incidents",
+            "/problems/{id}/apply",
         ];
         let fields = [
             "name",
@@ -455,6 +491,18 @@ async fn no_body_query_or_path_yields_a_server_error() {
             "time_zone",
             "holidays",
             "baseline",
+            "title",
+            "fix",
+            "action",
+            "text",
+            "decision",
+            "reasons",
+            "incident",
+            "cis",
+            "assignee",
+            "root_cause",
+            "introduces_security_risk",
+            "sla_requirements_met",
         ];
         for _round in 0..6 {
             for p in posts {
@@ -486,6 +534,10 @@ async fn no_body_query_or_path_yields_a_server_error() {
                 "/cmdb?q=%22%27*",
                 "/cmdb/zzz",
                 "/cmdb/00000000-0000-0000-0000-000000000000/impact?direction=x&depth=999",
+                "/problems?status=%00&q=%22*&known_error=x&service=zzz",
+                "/problems/zzz",
+                "/problems/00000000-0000-0000-0000-000000000000",
+                "/known-errors?q=%00&cursor=x",
             ] {
                 let (status, _, _) = b.get(g).await;
                 assert!(status.as_u16() < 500, "GET {g} -> {status}");

@@ -14,6 +14,8 @@ mod measures;
 mod notifications;
 mod notify_sinks;
 mod openapi;
+mod problems;
+mod problems_web;
 mod service_levels;
 mod sl_web;
 mod web;

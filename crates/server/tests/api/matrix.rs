@@ -229,6 +229,65 @@ const API: &[(&str, &str, Permission)] = &[
         "/notifications/deliveries/{id}/retry",
         Permission::ManageNotifications,
     ),
+    // Problems: in this order, so that each role's problem goes draft → submitted →
+    // reviewed → published as far as the role may take it.
+    ("GET", "/problems", Permission::ReadProblems),
+    ("POST", "/problems", Permission::ManageProblems),
+    ("GET", "/problems/{id}", Permission::ReadProblems),
+    ("PATCH", "/problems/{id}", Permission::ManageProblems),
+    (
+        "GET",
+        "/problems/{id}/security-check",
+        Permission::ReadProblems,
+    ),
+    (
+        "PUT",
+        "/problems/{id}/workaround",
+        Permission::ManageProblems,
+    ),
+    (
+        "POST",
+        "/problems/{id}/workaround/submit",
+        Permission::ManageProblems,
+    ),
+    (
+        "POST",
+        "/problems/{id}/workaround/review",
+        Permission::ApproveSecurity,
+    ),
+    (
+        "POST",
+        "/problems/{id}/workaround/publish",
+        Permission::ManageProblems,
+    ),
+    ("PUT", "/problems/{id}/solution", Permission::ManageProblems),
+    (
+        "POST",
+        "/problems/{id}/solution/submit",
+        Permission::ManageProblems,
+    ),
+    (
+        "POST",
+        "/problems/{id}/solution/review",
+        Permission::ApproveSecurity,
+    ),
+    (
+        "POST",
+        "/problems/{id}/solution/publish",
+        Permission::ManageProblems,
+    ),
+    (
+        "POST",
+        "/problems/{id}/incidents",
+        Permission::ManageProblems,
+    ),
+    (
+        "DELETE",
+        "/problems/{id}/incidents/{incident_id}",
+        Permission::ManageProblems,
+    ),
+    ("POST", "/problems/{id}/apply", Permission::ManageProblems),
+    ("GET", "/known-errors", Permission::ReadProblems),
 ];
 
 /// Two incidents reported by and assigned to `me` (one with a note and a file), a support
@@ -509,6 +568,7 @@ async fn api_routes_by_role() {
             let me_id = custos_core::UserId(me["id"].as_str().unwrap().parse().unwrap());
             let [inc, inc2, note, file, group, filter] =
                 incident_fixture(&app, me_id, &role.to_string()).await;
+            let prb = crate::problems::problem_record(&app, &format!("Matrix {role}")).await;
             for (method, template, perm) in API {
                 let path = template
                     .replace("/incidents/{id}", &format!("/incidents/{inc}"))
@@ -521,6 +581,8 @@ async fn api_routes_by_role() {
                         "/incident-filters/{id}",
                         &format!("/incident-filters/{filter}"),
                     )
+                    .replace("/problems/{id}", &format!("/problems/{prb}"))
+                    .replace("{incident_id}", &uuid::Uuid::now_v7().to_string())
                     .replace("/customers/{id}", &format!("/customers/{cust}"))
                     .replace("/suppliers/{id}", &format!("/suppliers/{sup}"))
                     .replace("/services/{id}", &format!("/services/{svc}"))
@@ -564,6 +626,18 @@ async fn api_routes_by_role() {
                         json!({"status": "planned"})
                     }
                     ("PATCH", "/incidents/{id}") => json!({"urgency": "medium"}),
+                    ("PATCH", "/problems/{id}") => json!({"title": "Matrix problem"}),
+                    ("POST", "/problems") => json!({"title": format!("New problem {role}")}),
+                    ("PUT", "/problems/{id}/workaround") | ("PUT", "/problems/{id}/solution") => {
+                        json!({"text": "Restart the service."})
+                    }
+                    ("POST", "/problems/{id}/workaround/review")
+                    | ("POST", "/problems/{id}/solution/review") => {
+                        json!({"approve": true, "sla_requirements_met": true, "baseline_met": true})
+                    }
+                    ("POST", "/problems/{id}/incidents") | ("POST", "/problems/{id}/apply") => {
+                        json!({"incident_id": uuid::Uuid::now_v7()})
+                    }
                     ("PATCH", _) => json!({"display_name": "Target"}),
                     ("POST", "/catalogs") => crate::helpers::tiny_catalog(),
                     ("POST", "/controls") => {
@@ -757,6 +831,14 @@ const PAGES: &[(&str, Permission)] = &[
         "/slas/{sla}/reports/2026-10.json",
         Permission::ReadServiceLevels,
     ),
+    ("/problems", Permission::ReadProblems),
+    (
+        "/problems?status=new&known_error=true&q=matrix",
+        Permission::ReadProblems,
+    ),
+    ("/problems/new", Permission::ManageProblems),
+    ("/problems/{prb}", Permission::ReadProblems),
+    ("/known-errors", Permission::ReadProblems),
 ];
 
 /// Pages that only send the browser on (303 when allowed).
@@ -808,6 +890,12 @@ const POSTS: &[(&str, Permission)] = &[
         "/slas/{sla}/reports/2026-10/keep",
         Permission::ManageServiceLevels,
     ),
+    ("/problems", Permission::ManageProblems),
+    ("/problems/{prb}", Permission::ManageProblems),
+    ("/problems/{prb}/fix", Permission::ManageProblems),
+    ("/problems/{prb}/review", Permission::ApproveSecurity),
+    ("/problems/{prb}/incidents", Permission::ManageProblems),
+    ("/problems/{prb}/apply", Permission::ManageProblems),
     // Deletions last: they remove this role's fixture.
     ("/olas/{ola}/delete", Permission::ManageServiceLevels),
     (
@@ -828,8 +916,10 @@ async fn pages_by_role() {
         let dept = app.department("Sales", false).await;
         let (ci, _, _) = app.ci_pair("pages").await;
         let ctl = app.control("pages").await;
+        let prb = crate::problems::problem_record(&app, "Pages").await;
         let fill = |p: &str, fx: &[String; 6]| {
             p.replace("{user}", &target.id.to_string())
+                .replace("{prb}", &prb.to_string())
                 .replace("{dept}", &dept.to_string())
                 .replace("{ci}", &ci.to_string())
                 .replace("{ctl}", &ctl.to_string())
