@@ -26,8 +26,17 @@ pub mod cmdb;
 pub mod cmdb_io;
 pub mod controls;
 pub mod customers;
+pub mod groups;
+pub mod inc_common;
+pub mod incident_detail;
+pub mod incident_forms;
+pub mod incident_new;
+pub mod incident_related;
+pub mod incident_view;
+pub mod incidents;
 pub mod login;
 pub mod measures;
+pub mod portal;
 pub mod service_form;
 pub mod service_levels;
 pub mod sl_common;
@@ -56,6 +65,9 @@ pub fn router() -> Router<AppState> {
         .merge(service_levels::router())
         .merge(customers::router())
         .merge(slas::router())
+        .merge(incidents::router())
+        .merge(portal::router())
+        .merge(groups::router())
 }
 
 async fn css() -> Response {
@@ -86,12 +98,20 @@ impl Nav {
     pub fn new(w: &WebUser, current: &str) -> Self {
         let p = &w.principal;
         let mut links = vec![("/", "Dashboard", Permission::SelfService)];
+        links.push(("/incidents", "Incidents", Permission::ReadIncidents));
+        links.push(("/portal", "Report a problem", Permission::ReportIncidents));
+        links.push((
+            "/portal#my-reports",
+            "My reports",
+            Permission::ReportIncidents,
+        ));
         links.push(("/admin/users", "Users", Permission::ReadUsers));
         links.push((
             "/admin/departments",
             "Departments",
             Permission::ReadDepartments,
         ));
+        links.push(("/admin/groups", "Groups", Permission::ManageGroups));
         links.push(("/cmdb", "CMDB", Permission::ReadCmdb));
         links.push(("/controls", "Controls", Permission::ReadControls));
         links.push(("/gaps", "Gaps", Permission::ReadCmdb));
@@ -405,6 +425,8 @@ struct Dashboard {
     can_users: bool,
     can_departments: bool,
     can_audit: bool,
+    can_incidents: bool,
+    can_record: bool,
     unsealed: i64,
 }
 
@@ -432,6 +454,8 @@ async fn dashboard(
         can_users: w.principal.has(Permission::ReadUsers),
         can_departments: w.principal.has(Permission::ReadDepartments),
         can_audit,
+        can_incidents: w.principal.has(Permission::ReadIncidents),
+        can_record: w.principal.has(Permission::ManageIncidents),
         unsealed,
         nav: Some(Nav::new(&w, "/")),
     }

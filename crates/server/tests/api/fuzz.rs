@@ -339,7 +339,7 @@ async fn no_body_query_or_path_yields_a_server_error() {
         let mut b = app.browser();
         app.user(
             "web-fuzz@example.org",
-            &[Role::Admin, Role::ServiceOwner],
+            &[Role::Admin, Role::ServiceOwner, Role::SecurityManager],
             None,
         )
         .await;
@@ -399,6 +399,28 @@ async fn no_body_query_or_path_yields_a_server_error() {
             "/slas/{id}/versions",
             "/slas/{id}/delete",
             "/slas/{id}/reports/{id}/keep",
+            "/incidents",
+            "/incidents/{id}",
+            "/incidents/{id}/flag",
+            "/incidents/{id}/unflag",
+            "/incidents/{id}/phase",
+            "/incidents/{id}/major",
+            "/incidents/{id}/steps",
+            "/incidents/{id}/notes",
+            "/incidents/{id}/notes/{id}/approve",
+            "/incidents/{id}/notes/{id}/reject",
+            "/incidents/{id}/attachments",
+            "/incidents/{id}/access",
+            "/incidents/{id}/access/{id}/delete",
+            "/incidents/{id}/links",
+            "/incidents/{id}/links/{id}/delete",
+            "/incident-filters",
+            "/incident-filters/{id}/delete",
+            "/groups",
+            "/groups/{id}",
+            "/groups/{id}/delete",
+            "/portal",
+            "/portal/{id}/comments",
         ];
         let fields = [
             "name",
@@ -452,6 +474,24 @@ async fn no_body_query_or_path_yields_a_server_error() {
             "time_zone",
             "holidays",
             "baseline",
+            "title",
+            "category",
+            "impact",
+            "urgency",
+            "assignee",
+            "group",
+            "resolution",
+            "cis",
+            "cis_more",
+            "lead",
+            "cadence_minutes",
+            "body",
+            "audience",
+            "recipient",
+            "phase",
+            "user",
+            "query",
+            "members",
         ];
         for _round in 0..6 {
             for p in posts {
@@ -481,6 +521,15 @@ async fn no_body_query_or_path_yields_a_server_error() {
                 "/cmdb?q=%22%27*",
                 "/cmdb/zzz",
                 "/cmdb/00000000-0000-0000-0000-000000000000/impact?direction=x&depth=999",
+                "/incidents?security=%00&cursor=x&open=1",
+                "/incidents?q=%22%27*&priority=p9&group=zzz",
+                "/incidents.csv?assignee=%00&status=%FF",
+                "/incidents/zzz",
+                "/incidents/INC-0/timeline",
+                "/incidents/INC-000001/attachments/%00",
+                "/portal/%00",
+                "/portal?cursor=zzz",
+                "/groups/zzz",
             ] {
                 let (status, _, _) = b.get(g).await;
                 assert!(status.as_u16() < 500, "GET {g} -> {status}");
