@@ -16,6 +16,9 @@ use custos_core::ticket::{Audience, Channel, CommStatus, GroupInput, Incident, M
 use custos_core::time::Date;
 use custos_core::{CiId, GroupId, Timestamp, UserId};
 
+/// On-hold intervals of an incident.
+type Holds = Vec<(Timestamp, Option<Timestamp>)>;
+
 struct People {
     agent: Actor,
     security: Actor,
@@ -68,11 +71,7 @@ async fn change(
     store: &dyn Store,
     by: &Actor,
     before: Incident,
-    f: impl FnOnce(
-        &mut Incident,
-        &mut Vec<(Timestamp, Option<Timestamp>)>,
-        Timestamp,
-    ) -> anyhow::Result<()>,
+    f: impl FnOnce(&mut Incident, &mut Holds, Timestamp) -> anyhow::Result<()>,
 ) -> anyhow::Result<Incident> {
     let api = |e: custos_server::error::ApiError| anyhow!("{}", e.problem().detail);
     let now = Timestamp::now();
@@ -102,10 +101,7 @@ async fn change(
         .map_err(|e| anyhow!("demo incident change: {e}"))
 }
 
-fn status(
-    to: Status,
-) -> impl FnOnce(&mut Incident, &mut Vec<(Timestamp, Option<Timestamp>)>, Timestamp) -> anyhow::Result<()>
-{
+fn status(to: Status) -> impl FnOnce(&mut Incident, &mut Holds, Timestamp) -> anyhow::Result<()> {
     move |inc, holds, now| {
         custos_server::incidents::change_status(inc, holds, to, now)
             .map_err(|e| anyhow!("{}", e.problem().detail))

@@ -449,3 +449,103 @@ async fn service_level_pages_fit_a_phone() {
     );
     d.quit().await;
 }
+
+/// The incident pages at phone width: a requester reports through the portal form, an agent
+/// opens the list, the form and the incident's page; none scrolls sideways (wide tables
+/// scroll inside their own boxes, forms stack).
+#[tokio::test]
+async fn incident_pages_fit_a_phone() {
+    if std::env::var("CUSTOS_E2E").is_err() {
+        eprintln!("skipped: set CUSTOS_E2E=1 (as .ci/run does) to run the browser test");
+        return;
+    }
+    let dir = TempDir::new("e2e-inc");
+    let mut server = Server::start(&dir.0, "demo");
+    let mut stdout = server.child.stdout.take().unwrap();
+    let mut banner = String::new();
+    let mut buf = [0u8; 4096];
+    while !banner.contains("Stop with Ctrl+C") {
+        use std::io::Read;
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "banner ended early: {banner}");
+        banner.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    let d = Driver::start().await;
+    d.cmd(
+        reqwest::Method::POST,
+        "/window/rect",
+        json!({"width": 390, "height": 844}),
+    )
+    .await;
+    let fits = |page: String| {
+        let d = &d;
+        async move {
+            d.wait_text("main", "").await;
+            let ok = d
+                .cmd(
+                    reqwest::Method::POST,
+                    "/execute/sync",
+                    json!({"script": "return document.documentElement.scrollWidth <= window.innerWidth;", "args": []}),
+                )
+                .await;
+            d.screenshot(&format!("inc{}", page.replace(['/', '?', '='], "_")))
+                .await;
+            assert_eq!(ok, json!(true), "{page} scrolls sideways at phone width");
+        }
+    };
+    let sign_in_demo = |email: &'static str| {
+        let d = &d;
+        let base = server.base.clone();
+        async move {
+            d.goto(&format!("{base}/login")).await;
+            d.type_into("#email", email).await;
+            d.type_into("#password", "custos-demo-2026").await;
+            d.click("button[type=submit].primary").await;
+            d.wait_text("main h1", "Welcome").await;
+        }
+    };
+
+    sign_in_demo("rachel.requester@demo.custos.dev").await;
+    d.goto(&format!("{}/portal", server.base)).await;
+    d.wait_text("main h1", "Report a problem").await;
+    fits("/portal".into()).await;
+    d.type_into(
+        "#report-title",
+        "The printer on the 3rd floor shows a paper jam",
+    )
+    .await;
+    d.type_into(
+        "#report-description",
+        "Since this morning; the light blinks.",
+    )
+    .await;
+    d.click("#report-category option[value=hardware]").await;
+    d.click("#report-impact-low").await;
+    d.click("#report-urgency-medium").await;
+    d.click("main form button[type=submit].primary").await;
+    d.wait_text("main h1", "INC-").await;
+    let url = d.url().await;
+    let path = url.trim_start_matches(&server.base).to_string();
+    let reference = path
+        .trim_start_matches("/portal/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    fits(path).await;
+    d.click("form.signout button").await;
+    d.wait_url("/login").await;
+
+    sign_in_demo("adam.agent@demo.custos.dev").await;
+    for page in [
+        "/incidents".to_string(),
+        "/incidents/new".into(),
+        format!("/incidents/{reference}"),
+        format!("/incidents/{reference}/timeline"),
+        "/groups".into(),
+    ] {
+        d.goto(&format!("{}{page}", server.base)).await;
+        fits(page).await;
+    }
+    d.quit().await;
+}

@@ -20,7 +20,7 @@ use custos_core::notify::{Event, EventKind};
 use custos_core::procedure::{ActionKind, Phase, Recorded, advance, check_cadence};
 use custos_core::ticket::{Action, Attachment, FlagDecision, Incident, Major};
 use custos_core::time::Date;
-use custos_core::{CiId, DomainError, IncidentId, Timestamp, UserId};
+use custos_core::{CiId, DomainError, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -100,31 +100,36 @@ async fn flag(
     Path(id): Path<String>,
     Json(body): Json<ReasonIn>,
 ) -> ApiResult<axum::Json<IncidentOut>> {
-    let r = reason(&body.reason)?;
-    let by = principal.user_id;
-    let inc = mutate(
-        &state,
-        &principal,
-        actor,
-        &id,
-        "incident.flag",
-        |inc, now| {
-            if inc.security.flagged {
-                return Err(ApiError::Conflict("already a security incident".into()));
-            }
-            inc.security.flagged = true;
-            inc.security.phase = Some(Phase::Detection);
-            inc.security.manual_flag = Some(FlagDecision {
-                by: Some(by),
-                at: now,
-                reason: r,
-            });
-            inc.security.unflagged = None;
-            Ok(vec![security_event(inc)])
-        },
-    )
-    .await?;
+    let inc = flag_incident(&state, &principal, actor, &id, &body.reason).await?;
     Ok(axum::Json(shown(&principal, &inc, Timestamp::now())))
+}
+
+/// Flags a visible incident as a security incident by hand, recording who and why (API
+/// and pages; the caller has checked `manage_incidents`).
+pub async fn flag_incident(
+    state: &AppState,
+    principal: &Principal,
+    actor: Actor,
+    id: &str,
+    why: &str,
+) -> Result<Incident, ApiError> {
+    let r = reason(why)?;
+    let by = principal.user_id;
+    mutate(state, principal, actor, id, "incident.flag", |inc, now| {
+        if inc.security.flagged {
+            return Err(ApiError::Conflict("already a security incident".into()));
+        }
+        inc.security.flagged = true;
+        inc.security.phase = Some(Phase::Detection);
+        inc.security.manual_flag = Some(FlagDecision {
+            by: Some(by),
+            at: now,
+            reason: r,
+        });
+        inc.security.unflagged = None;
+        Ok(vec![security_event(inc)])
+    })
+    .await
 }
 
 /// Unflags a security incident (security managers only, with a reason).
@@ -138,13 +143,26 @@ async fn unflag(
     Path(id): Path<String>,
     Json(body): Json<ReasonIn>,
 ) -> ApiResult<axum::Json<IncidentOut>> {
-    let r = reason(&body.reason)?;
+    let inc = unflag_incident(&state, &principal, actor, &id, &body.reason).await?;
+    Ok(axum::Json(shown(&principal, &inc, Timestamp::now())))
+}
+
+/// Unflags a security incident, recording who and why (the caller has checked
+/// `handle_security_incidents`).
+pub async fn unflag_incident(
+    state: &AppState,
+    principal: &Principal,
+    actor: Actor,
+    id: &str,
+    why: &str,
+) -> Result<Incident, ApiError> {
+    let r = reason(why)?;
     let by = principal.user_id;
-    let inc = mutate(
-        &state,
-        &principal,
+    mutate(
+        state,
+        principal,
         actor,
-        &id,
+        id,
         "incident.unflag",
         |inc, now| {
             if !inc.security.flagged {
@@ -160,8 +178,7 @@ async fn unflag(
             Ok(Vec::new())
         },
     )
-    .await?;
-    Ok(axum::Json(shown(&principal, &inc, Timestamp::now())))
+    .await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -204,25 +221,29 @@ async fn set_phase(
     Path(id): Path<String>,
     Json(body): Json<PhaseIn>,
 ) -> ApiResult<axum::Json<IncidentOut>> {
-    let current = find(&state, &viewer(&principal), &id).await?;
-    let rec = recorded(&state, &current).await?;
-    let inc = mutate(
-        &state,
-        &principal,
-        actor,
-        &id,
-        "incident.phase",
-        |inc, _| {
-            let Some(from) = inc.security.phase.filter(|_| inc.security.flagged) else {
-                return Err(ApiError::Conflict("not a security incident".into()));
-            };
-            advance(from, body.phase, &rec)?;
-            inc.security.phase = Some(body.phase);
-            Ok(Vec::new())
-        },
-    )
-    .await?;
+    let inc = advance_phase(&state, &principal, actor, &id, body.phase).await?;
     Ok(axum::Json(shown(&principal, &inc, Timestamp::now())))
+}
+
+/// Moves a security incident to `to`, the next phase, if the current one is complete.
+pub async fn advance_phase(
+    state: &AppState,
+    principal: &Principal,
+    actor: Actor,
+    id: &str,
+    to: Phase,
+) -> Result<Incident, ApiError> {
+    let current = find(state, &viewer(principal), id).await?;
+    let rec = recorded(state, &current).await?;
+    mutate(state, principal, actor, id, "incident.phase", |inc, _| {
+        let Some(from) = inc.security.phase.filter(|_| inc.security.flagged) else {
+            return Err(ApiError::Conflict("not a security incident".into()));
+        };
+        advance(from, to, &rec)?;
+        inc.security.phase = Some(to);
+        Ok(Vec::new())
+    })
+    .await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -245,19 +266,34 @@ async fn declare_major(
     Path(id): Path<String>,
     Json(body): Json<MajorIn>,
 ) -> ApiResult<axum::Json<IncidentOut>> {
-    let cadence = check_cadence(body.cadence_minutes)?;
-    let lead = state
-        .store
-        .user(UserId(body.lead))
-        .await
-        .map_err(|e| match e {
-            custos_core::StoreError::NotFound { .. } => {
-                ApiError::validation("lead", "no such user")
-            }
-            e => e.into(),
-        })?;
+    let inc = declare(
+        &state,
+        &principal,
+        actor,
+        &id,
+        UserId(body.lead),
+        body.cadence_minutes,
+    )
+    .await?;
+    Ok(axum::Json(shown(&principal, &inc, Timestamp::now())))
+}
+
+/// Declares a major incident with its lead and update cadence (minutes, 15–1440).
+pub async fn declare(
+    state: &AppState,
+    principal: &Principal,
+    actor: Actor,
+    id: &str,
+    lead: UserId,
+    cadence_minutes: u32,
+) -> Result<Incident, ApiError> {
+    let cadence = check_cadence(cadence_minutes)?;
+    let lead = state.store.user(lead).await.map_err(|e| match e {
+        custos_core::StoreError::NotFound { .. } => ApiError::validation("lead", "no such user"),
+        e => e.into(),
+    })?;
     let by = principal.user_id;
-    let inc = mutate(&state, &principal, actor, &id, "incident.major", |inc, now| {
+    mutate(state, principal, actor, id, "incident.major", |inc, now| {
         if inc.major.is_some() {
             return Err(ApiError::Conflict("already a major incident".into()));
         }
@@ -288,8 +324,7 @@ async fn declare_major(
             confidential: inc.security.flagged,
         }])
     })
-    .await?;
-    Ok(axum::Json(shown(&principal, &inc, Timestamp::now())))
+    .await
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -651,19 +686,22 @@ async fn revoke_access(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn link_pair(
+/// Links (or unlinks) two incidents, both visible to the caller.
+pub async fn set_link(
     state: &AppState,
     principal: &Principal,
+    actor: Actor,
     id: &str,
     other: &str,
-) -> Result<(IncidentId, IncidentId), ApiError> {
+    link: bool,
+) -> Result<(), ApiError> {
     let v = viewer(principal);
     let a = find(state, &v, id).await?;
     let b = find(state, &v, other).await?;
     if a.id == b.id {
         return Err(DomainError::new("other", "an incident cannot be linked to itself").into());
     }
-    Ok((a.id, b.id))
+    Ok(state.store.link_incidents(&actor, a.id, b.id, link).await?)
 }
 
 /// Links two incidents (both must be visible to the caller).
@@ -676,8 +714,7 @@ async fn link(
     }: Need<perm::ManageIncidents>,
     Path((id, other)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let (a, b) = link_pair(&state, &principal, &id, &other).await?;
-    state.store.link_incidents(&actor, a, b, true).await?;
+    set_link(&state, &principal, actor, &id, &other, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -691,7 +728,6 @@ async fn unlink(
     }: Need<perm::ManageIncidents>,
     Path((id, other)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let (a, b) = link_pair(&state, &principal, &id, &other).await?;
-    state.store.link_incidents(&actor, a, b, false).await?;
+    set_link(&state, &principal, actor, &id, &other, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }

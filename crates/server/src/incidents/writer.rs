@@ -52,7 +52,10 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>) {
                 .create_incidents(writes)
                 .await
                 .map(|mut v| v.remove(0));
-            let _ = replies.into_iter().next().map(|s| s.send(r));
+            if let Some(reply) = replies.into_iter().next() {
+                // The handler may have gone (client hung up); the create stands.
+                let _ = reply.send(r);
+            }
             continue;
         }
         match store.create_incidents(writes.clone()).await {

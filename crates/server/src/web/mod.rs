@@ -26,9 +26,18 @@ pub mod cmdb;
 pub mod cmdb_io;
 pub mod controls;
 pub mod customers;
+pub mod groups;
+pub mod inc_common;
+pub mod incident_detail;
+pub mod incident_forms;
+pub mod incident_new;
+pub mod incident_related;
+pub mod incident_view;
+pub mod incidents;
 pub mod login;
 pub mod measures;
 pub mod notifications;
+pub mod portal;
 pub mod problem_page;
 pub mod problem_views;
 pub mod problems;
@@ -62,6 +71,9 @@ pub fn router() -> Router<AppState> {
         .merge(customers::router())
         .merge(slas::router())
         .merge(problems::router())
+        .merge(incidents::router())
+        .merge(portal::router())
+        .merge(groups::router())
 }
 
 async fn css() -> Response {
@@ -92,12 +104,20 @@ impl Nav {
     pub fn new(w: &WebUser, current: &str) -> Self {
         let p = &w.principal;
         let mut links = vec![("/", "Dashboard", Permission::SelfService)];
+        links.push(("/incidents", "Incidents", Permission::ReadIncidents));
+        links.push(("/portal", "Report a problem", Permission::ReportIncidents));
+        links.push((
+            "/portal#my-reports",
+            "My reports",
+            Permission::ReportIncidents,
+        ));
         links.push(("/admin/users", "Users", Permission::ReadUsers));
         links.push((
             "/admin/departments",
             "Departments",
             Permission::ReadDepartments,
         ));
+        links.push(("/admin/groups", "Groups", Permission::ManageGroups));
         links.push(("/cmdb", "CMDB", Permission::ReadCmdb));
         links.push(("/controls", "Controls", Permission::ReadControls));
         links.push(("/gaps", "Gaps", Permission::ReadCmdb));
@@ -418,6 +438,8 @@ struct Dashboard {
     can_users: bool,
     can_departments: bool,
     can_audit: bool,
+    can_incidents: bool,
+    can_record: bool,
     unsealed: i64,
 }
 
@@ -445,6 +467,8 @@ async fn dashboard(
         can_users: w.principal.has(Permission::ReadUsers),
         can_departments: w.principal.has(Permission::ReadDepartments),
         can_audit,
+        can_incidents: w.principal.has(Permission::ReadIncidents),
+        can_record: w.principal.has(Permission::ManageIncidents),
         unsealed,
         nav: Some(Nav::new(&w, "/")),
     }

@@ -86,11 +86,7 @@ async fn sla_clocks_count_business_time_and_pause_on_hold() {
             got["clock"]["resolution"]["due_at"], "2026-11-23T14:00:00Z",
             "{backend}"
         );
-        assert_eq!(
-            got["sla"].is_string(),
-            true,
-            "the clock counts the SLA's targets"
-        );
+        assert!(got["sla"].is_string(), "the clock counts the SLA's targets");
 
         // The job: Monday 13:30 local is past 75 %; Monday 15:30 local is past 100 %.
         let n =

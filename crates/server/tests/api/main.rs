@@ -7,6 +7,7 @@ mod cmdb;
 mod controls;
 mod fuzz;
 mod incident_flow;
+mod incident_web;
 mod incidents;
 mod instances;
 mod matrix;

@@ -839,6 +839,25 @@ const PAGES: &[(&str, Permission)] = &[
     ("/problems/new", Permission::ManageProblems),
     ("/problems/{prb}", Permission::ReadProblems),
     ("/known-errors", Permission::ReadProblems),
+    ("/incidents", Permission::ReadIncidents),
+    (
+        "/incidents?open=true&assignee=me&q=matrix&security=false",
+        Permission::ReadIncidents,
+    ),
+    ("/incidents.csv?priority=p4", Permission::ReadIncidents),
+    ("/incidents/new", Permission::ManageIncidents),
+    ("/incidents/{inc}", Permission::ReadIncidents),
+    ("/incidents/{inc}/timeline", Permission::ReadIncidents),
+    (
+        "/incidents/{inc}/attachments/{file}",
+        Permission::ReadIncidents,
+    ),
+    ("/groups", Permission::ReadIncidents),
+    ("/admin/groups", Permission::ManageGroups),
+    ("/groups/new", Permission::ManageGroups),
+    ("/groups/{group}", Permission::ManageGroups),
+    ("/portal", Permission::ReportIncidents),
+    ("/portal/{inc}", Permission::ReportIncidents),
 ];
 
 /// Pages that only send the browser on (303 when allowed).
@@ -896,6 +915,44 @@ const POSTS: &[(&str, Permission)] = &[
     ("/problems/{prb}/review", Permission::ApproveSecurity),
     ("/problems/{prb}/incidents", Permission::ManageProblems),
     ("/problems/{prb}/apply", Permission::ManageProblems),
+    ("/incidents", Permission::ManageIncidents),
+    ("/incidents/{inc}", Permission::ManageIncidents),
+    ("/incidents/{inc}/flag", Permission::ManageIncidents),
+    (
+        "/incidents/{inc}/unflag",
+        Permission::HandleSecurityIncidents,
+    ),
+    ("/incidents/{inc}/phase", Permission::ManageIncidents),
+    ("/incidents/{inc}/major", Permission::ManageIncidents),
+    ("/incidents/{inc}/steps", Permission::ManageIncidents),
+    ("/incidents/{inc}/notes", Permission::ManageIncidents),
+    (
+        "/incidents/{inc}/notes/{note}/approve",
+        Permission::ApproveSecurity,
+    ),
+    (
+        "/incidents/{inc}/notes/{note}/reject",
+        Permission::ApproveSecurity,
+    ),
+    ("/incidents/{inc}/attachments", Permission::ManageIncidents),
+    (
+        "/incidents/{inc}/access",
+        Permission::HandleSecurityIncidents,
+    ),
+    (
+        "/incidents/{inc}/access/{user}/delete",
+        Permission::HandleSecurityIncidents,
+    ),
+    ("/incidents/{inc}/links", Permission::ManageIncidents),
+    (
+        "/incidents/{inc}/links/{inc2}/delete",
+        Permission::ManageIncidents,
+    ),
+    ("/incident-filters", Permission::ReadIncidents),
+    ("/groups", Permission::ManageGroups),
+    ("/groups/{group}", Permission::ManageGroups),
+    ("/portal", Permission::ReportIncidents),
+    ("/portal/{inc}/comments", Permission::ReportIncidents),
     // Deletions last: they remove this role's fixture.
     ("/olas/{ola}/delete", Permission::ManageServiceLevels),
     (
@@ -905,6 +962,11 @@ const POSTS: &[(&str, Permission)] = &[
     ("/suppliers/{sup}/delete", Permission::ManageCustomers),
     ("/slas/{sla}/delete", Permission::ManageServiceLevels),
     ("/customers/{cust}/delete", Permission::ManageCustomers),
+    ("/groups/{group}/delete", Permission::ManageGroups),
+    (
+        "/incident-filters/{filter}/delete",
+        Permission::ReadIncidents,
+    ),
 ];
 
 #[tokio::test]
@@ -917,9 +979,15 @@ async fn pages_by_role() {
         let (ci, _, _) = app.ci_pair("pages").await;
         let ctl = app.control("pages").await;
         let prb = crate::problems::problem_record(&app, "Pages").await;
-        let fill = |p: &str, fx: &[String; 6]| {
-            p.replace("{user}", &target.id.to_string())
-                .replace("{prb}", &prb.to_string())
+        let fill = |p: &str, fx: &[String; 6], ix: &[String; 6]| {
+            p.replace("{prb}", &prb.to_string())
+                .replace("{inc2}", &ix[1])
+                .replace("{inc}", &ix[0])
+                .replace("{note}", &ix[2])
+                .replace("{file}", &ix[3])
+                .replace("{group}", &ix[4])
+                .replace("{filter}", &ix[5])
+                .replace("{user}", &target.id.to_string())
                 .replace("{dept}", &dept.to_string())
                 .replace("{ci}", &ci.to_string())
                 .replace("{ctl}", &ctl.to_string())
@@ -931,9 +999,10 @@ async fn pages_by_role() {
                 .replace("{contract}", &fx[5])
         };
         let anon_fx = service_level_fixture_for(&app, target.id, "anon").await;
+        let anon_ix = incident_fixture(&app, target.id, "anon").await;
         let mut anon = app.browser();
         for (page, _) in PAGES.iter().chain(REDIRECTS) {
-            let (status, loc, _) = anon.get(&fill(page, &anon_fx)).await;
+            let (status, loc, _) = anon.get(&fill(page, &anon_fx, &anon_ix)).await;
             assert_eq!(
                 (status, loc.as_deref()),
                 (StatusCode::SEE_OTHER, Some("/login")),
@@ -945,6 +1014,8 @@ async fn pages_by_role() {
             let user = app.user(&email, &[role], None).await;
             // The role's user represents the fixture's customer (customer scoping).
             let fx = service_level_fixture_for(&app, user.id, &role.to_string()).await;
+            // The role's user reported the fixture's incidents and is their assignee.
+            let ix = incident_fixture(&app, user.id, &format!("page {role}")).await;
             let mut b = app.browser();
             let (status, loc, _) = b.login(&email, PASSWORD).await;
             assert_eq!(
@@ -955,7 +1026,7 @@ async fn pages_by_role() {
             let (_, _, home) = b.get("/").await;
             let csrf = crate::helpers::Browser::csrf(&home);
             for (page, perm) in PAGES {
-                let (status, _, body) = b.get(&fill(page, &fx)).await;
+                let (status, _, body) = b.get(&fill(page, &fx, &ix)).await;
                 let expected = if role_grants(role, *perm) {
                     StatusCode::OK
                 } else {
@@ -968,7 +1039,7 @@ async fn pages_by_role() {
                 );
             }
             for (page, perm) in REDIRECTS {
-                let (status, _, body) = b.get(&fill(page, &fx)).await;
+                let (status, _, body) = b.get(&fill(page, &fx, &ix)).await;
                 let expected = if role_grants(role, *perm) {
                     StatusCode::SEE_OTHER
                 } else {
@@ -981,7 +1052,7 @@ async fn pages_by_role() {
                 );
             }
             for (page, perm) in POSTS {
-                let (status, _, body) = b.post(&fill(page, &fx), &[("csrf", &csrf)]).await;
+                let (status, _, body) = b.post(&fill(page, &fx, &ix), &[("csrf", &csrf)]).await;
                 assert!(
                     !status.is_server_error(),
                     "{} {role} POST {page}: {status} {body}",

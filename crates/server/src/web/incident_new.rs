@@ -1,0 +1,175 @@
+//! The form by which an agent records an incident (assigning it at once if they like);
+//! the incident's page then shows the priority that impact and urgency gave it.
+
+use super::admin::Opt;
+use super::inc_common::{self, FormProblem, Radio, field_label, group_opts, handler_opts};
+use super::sl_common::all_users;
+use super::{Nav, WebError, WebUser, check_csrf, see_other};
+use crate::api::incidents::create;
+use crate::error::ApiError;
+use crate::extract::Form;
+use crate::state::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use custos_core::authz::Permission;
+use custos_core::incident::{Impact, IncidentFields, SECURITY_CATEGORIES, Urgency};
+use custos_core::ticket::Channel;
+use custos_core::{GroupId, UserId};
+
+/// Categories offered while typing (any lowercase word is accepted).
+pub const COMMON_CATEGORIES: [&str; 9] = [
+    "hardware",
+    "software",
+    "network",
+    "access",
+    "email",
+    "printing",
+    "performance",
+    "request",
+    "other",
+];
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inc_new.html")]
+struct NewPage {
+    title: String,
+    nav: Option<Nav>,
+    csrf: String,
+    v: Values,
+    categories: Vec<&'static str>,
+    impacts: Vec<Radio>,
+    urgencies: Vec<Radio>,
+    services: Vec<Opt>,
+    cis: Vec<Opt>,
+    groups: Vec<Opt>,
+    assignees: Vec<Opt>,
+    problem: Option<FormProblem>,
+}
+
+/// The text inputs of the new-incident form.
+#[derive(Default)]
+struct Values {
+    title: String,
+    description: String,
+    category: String,
+    cis_more: String,
+}
+
+async fn new_page(
+    state: &AppState,
+    w: &WebUser,
+    form: Option<&Form>,
+    problem: Option<FormProblem>,
+) -> Result<NewPage, WebError> {
+    let get = |k: &str| {
+        form.map(|f| f.get_or_empty(k).to_string())
+            .unwrap_or_default()
+    };
+    let chosen_cis: Vec<String> = form
+        .map(|f| f.all("cis").iter().map(|s| s.to_string()).collect())
+        .unwrap_or_default();
+    let users = all_users(state).await?;
+    let groups = state.store.list_groups().await?;
+    let impact = form.map(|f| f.get_or_empty("impact")).unwrap_or("medium");
+    let urgency = form.map(|f| f.get_or_empty("urgency")).unwrap_or("medium");
+    Ok(NewPage {
+        title: "Record an incident".into(),
+        nav: Some(Nav::new(w, "/incidents")),
+        csrf: w.session.csrf_token.clone(),
+        v: Values {
+            title: get("title"),
+            description: get("description"),
+            category: get("category"),
+            cis_more: get("cis_more"),
+        },
+        categories: COMMON_CATEGORIES
+            .iter()
+            .chain(SECURITY_CATEGORIES.iter())
+            .copied()
+            .collect(),
+        impacts: inc_common::impact_radios(impact, false),
+        urgencies: inc_common::urgency_radios(urgency, false),
+        services: inc_common::service_opts(state, &get("service")).await?,
+        cis: inc_common::ci_opts(state, &chosen_cis).await?,
+        groups: group_opts(&groups, &get("group")),
+        assignees: handler_opts(&users, &get("assignee")),
+        problem,
+    })
+}
+
+pub async fn new_form(State(state): State<AppState>, w: WebUser) -> Result<Response, WebError> {
+    w.require(Permission::ManageIncidents)?;
+    Ok(new_page(&state, &w, None, None).await?.into_response())
+}
+
+/// The fields of a reporting form (agents' and the portal's).
+pub async fn form_fields(state: &AppState, form: &Form) -> Result<IncidentFields, ApiError> {
+    Ok(IncidentFields {
+        title: form.get_or_empty("title").to_string(),
+        description: form.get_or_empty("description").to_string(),
+        category: form.get_or_empty("category").to_string(),
+        impact: Impact::parse(form.get_or_empty("impact"))?,
+        urgency: Urgency::parse(form.get_or_empty("urgency"))?,
+        service: inc_common::opt_id(form, "service")?,
+        cis: inc_common::form_cis(state, form).await?,
+    })
+}
+
+pub const NEW_FIELDS: [&str; 10] = [
+    "title",
+    "description",
+    "category",
+    "impact",
+    "urgency",
+    "service",
+    "cis",
+    "cis_more",
+    "group",
+    "assignee",
+];
+
+/// Records an incident from the agents' form; its page then shows the priority.
+pub async fn record(
+    State(state): State<AppState>,
+    w: WebUser,
+    form: Form,
+) -> Result<Response, WebError> {
+    let actor = w.require(Permission::ManageIncidents)?;
+    check_csrf(&form, &w.session)?;
+    let result = async {
+        let fields = form_fields(&state, &form).await?;
+        let group: Option<GroupId> = inc_common::opt_id(&form, "group")?;
+        let assignee: Option<UserId> = inc_common::opt_id(&form, "assignee")?;
+        create(
+            &state,
+            &w.principal,
+            actor,
+            fields,
+            group,
+            assignee,
+            Channel::Web,
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(inc) => Ok(see_other(&format!(
+            "/incidents/{}?done=created",
+            inc.reference
+        ))),
+        Err(e) if super::correctable(&e) => {
+            let p = FormProblem::new("new", &NEW_FIELDS, &e, field_label);
+            let page = new_page(&state, &w, Some(&form), Some(p)).await?;
+            Ok((e.status(), page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl NewPage {
+    fn invalid(&self, id: &str) -> bool {
+        self.problem.as_ref().is_some_and(|p| p.is(id))
+    }
+}
