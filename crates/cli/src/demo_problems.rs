@@ -174,16 +174,7 @@ mod tests {
         .await
         .unwrap();
         crate::demo::seed(store.as_ref()).await.unwrap();
-        let user = |email: &'static str| {
-            let store = store.clone();
-            async move {
-                let c = store.credentials_by_email(email).await.unwrap();
-                custos_core::authz::Actor::authenticating(c.user.id, c.user.email)
-            }
-        };
-        let agent = user("adam.agent@demo.custos.dev").await;
-        let sm = user("sophie.security@demo.custos.dev").await;
-        super::seed(store.as_ref(), &agent, &sm).await.unwrap();
+        // The demo seed already ran `super::seed` (after the incidents).
         let all = store
             .list_problems(
                 &ProblemFilter::default(),

@@ -466,12 +466,9 @@ async fn an_agreed_sla_drives_classification_measures_and_reports() {
                 .unwrap()
                 .clone()
         };
-        assert_eq!(
-            kpi("security_incidents")["outcome"],
-            "no_data",
-            "no fake zero"
-        );
-        assert_eq!(kpi("security_incidents")["value"], Value::Null);
+        // Incidents are recorded now: no security incident in the period is a real zero.
+        assert_eq!(kpi("security_incidents")["outcome"], "met");
+        assert_eq!(kpi("security_incidents")["value"], 0.0);
         assert_eq!(kpi("control_coverage")["outcome"], "missed");
         // October 2026 in Amsterdam: 22 working days of 10 hours.
         assert_eq!(report["service_hours"], 220.0);
