@@ -36,6 +36,8 @@ pub struct Config {
     pub public_url: String,
     /// How often the SLA clock job marks warnings and breaches, in ms (0: off).
     pub clock_interval_ms: u64,
+    /// How long an incident context is reused by an instance, in ms (0: never).
+    pub context_cache_ttl_ms: u64,
     /// Impact × urgency → priority: `cells[impact][urgency]`, high/medium/low order.
     pub priority_matrix: custos_core::incident::PriorityMatrix,
     /// How often the notification dispatcher runs, in ms (0: off).
@@ -94,6 +96,7 @@ impl Default for Config {
             report_interval_ms: 600_000,
             public_url: String::new(),
             clock_interval_ms: 5_000,
+            context_cache_ttl_ms: 1000,
             priority_matrix: custos_core::incident::PriorityMatrix::default(),
             notify_interval_ms: 1000,
             smtp_host: String::new(),
@@ -127,6 +130,7 @@ impl std::fmt::Debug for Config {
             .field("report_interval_ms", &self.report_interval_ms)
             .field("public_url", &self.public_url)
             .field("clock_interval_ms", &self.clock_interval_ms)
+            .field("context_cache_ttl_ms", &self.context_cache_ttl_ms)
             .field("priority_matrix", &self.priority_matrix)
             .field("notify_interval_ms", &self.notify_interval_ms)
             .field("smtp_host", &self.smtp_host)
@@ -189,6 +193,7 @@ pub struct Overrides {
 
 const KNOWN: &[&str] = &[
     "clock_interval_ms",
+    "context_cache_ttl_ms",
     "priority_matrix",
     "notify_interval_ms",
     "smtp_host",

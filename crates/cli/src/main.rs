@@ -271,6 +271,7 @@ fn settings(config: &Config) -> anyhow::Result<ServerSettings> {
         auth_cache_ttl_ms: config.auth_cache_ttl_ms,
         report_interval_ms: config.report_interval_ms,
         clock_interval_ms: config.clock_interval_ms,
+        context_cache_ttl_ms: config.context_cache_ttl_ms,
         priority_matrix: config.priority_matrix,
         public_url: config.public_url.trim_end_matches('/').to_string(),
         level_labels: [

@@ -26,6 +26,7 @@ use custos_core::time::Date;
 use custos_core::{CiId, DomainError, SlaId, Timestamp, UserId};
 use std::collections::HashSet;
 
+pub mod cache;
 pub mod writer;
 
 /// The need-to-know viewer for a caller: reporters without `read_incidents` (requesters)

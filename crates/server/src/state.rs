@@ -29,6 +29,9 @@ pub struct ServerSettings {
     pub priority_matrix: custos_core::incident::PriorityMatrix,
     /// How often the SLA clock job looks for clocks due to warn or breach, in ms (0: off).
     pub clock_interval_ms: u64,
+    /// How long an incident context (SLAs in force, calendar, classification, failed
+    /// controls of a service and CIs) is reused by this instance, in ms (0: never).
+    pub context_cache_ttl_ms: u64,
     /// How often the notification dispatcher runs, in milliseconds (0: off).
     pub notify_interval_ms: u64,
     /// Outgoing e-mail; an empty host turns e-mail off.
@@ -134,6 +137,7 @@ impl Default for ServerSettings {
             public_url: String::new(),
             priority_matrix: custos_core::incident::PriorityMatrix::default(),
             clock_interval_ms: 5_000,
+            context_cache_ttl_ms: 1000,
             notify_interval_ms: 1000,
             smtp: SmtpSettings::default(),
             webhooks: Vec::new(),
@@ -149,10 +153,12 @@ pub struct AppState {
     pub auth_cache: Arc<crate::auth_cache::AuthCache>,
     /// Group commit of incident creation.
     pub incident_writer: Arc<crate::incidents::writer::Writer>,
+    pub context_cache: Arc<crate::incidents::cache::ContextCache>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, settings: ServerSettings) -> Self {
+        let context_ttl = std::time::Duration::from_millis(settings.context_cache_ttl_ms);
         let ttl = std::time::Duration::from_millis(settings.auth_cache_ttl_ms);
         Self {
             store,
@@ -160,6 +166,7 @@ impl AppState {
             metrics: crate::metrics::handle(),
             auth_cache: Arc::new(crate::auth_cache::AuthCache::new(ttl)),
             incident_writer: Arc::default(),
+            context_cache: Arc::new(crate::incidents::cache::ContextCache::new(context_ttl)),
         }
     }
 
@@ -170,7 +177,20 @@ impl AppState {
         service: Option<custos_core::CiId>,
         cis: &[custos_core::CiId],
         today: &custos_core::time::Date,
-    ) -> Result<crate::incidents::Context, crate::error::ApiError> {
-        crate::incidents::context(self.store.as_ref(), service, cis, today).await
+    ) -> Result<Arc<crate::incidents::Context>, crate::error::ApiError> {
+        let cache = &self.context_cache;
+        if !cache.enabled() {
+            return Ok(Arc::new(
+                crate::incidents::context(self.store.as_ref(), service, cis, today).await?,
+            ));
+        }
+        let now = std::time::Instant::now();
+        if let Some(c) = cache.get(service, cis, today, now) {
+            return Ok(c);
+        }
+        let c =
+            Arc::new(crate::incidents::context(self.store.as_ref(), service, cis, today).await?);
+        cache.put(service, cis, today, now, c.clone());
+        Ok(c)
     }
 }

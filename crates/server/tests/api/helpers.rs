@@ -111,6 +111,8 @@ async fn spawn(
         public_url: "https://custos.example.org".into(),
         // Tests run the clock job's pass themselves.
         clock_interval_ms: 0,
+        // Tests change SLAs and controls and look at the next incident at once.
+        context_cache_ttl_ms: 0,
         // Tests drive the dispatcher themselves (`Dispatcher::run_once`).
         notify_interval_ms: 0,
         smtp: Default::default(),
