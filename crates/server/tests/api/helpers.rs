@@ -442,3 +442,15 @@ pub fn tiny_catalog() -> serde_json::Value {
              "controls": [{"id": "tt-1.1", "title": "Test enhancement"}]}]}]
     }})
 }
+
+/// Asserts the status and returns the JSON body (`Null` when empty, the text when not JSON).
+pub async fn ok(resp: Response, want: StatusCode) -> serde_json::Value {
+    let status = resp.status();
+    let body = resp.text().await.unwrap();
+    assert_eq!(status, want, "{body}");
+    if body.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body))
+    }
+}

@@ -12,18 +12,7 @@ use custos_core::ticket::Channel;
 use custos_core::time::Date;
 use custos_core::{Timestamp, UserId};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
-
-async fn ok(resp: reqwest::Response, want: StatusCode) -> Value {
-    let status = resp.status();
-    let body = resp.text().await.unwrap();
-    assert_eq!(status, want, "{body}");
-    if body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&body).unwrap_or(Value::String(body))
-    }
-}
+use serde_json::json;
 
 fn utc(s: &str) -> Timestamp {
     custos_server::util::parse_rfc3339(s).unwrap()

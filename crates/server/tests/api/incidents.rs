@@ -12,17 +12,6 @@ use custos_core::{CiId, ControlId};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-async fn ok(resp: reqwest::Response, want: StatusCode) -> Value {
-    let status = resp.status();
-    let body = resp.text().await.unwrap();
-    assert_eq!(status, want, "{body}");
-    if body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&body).unwrap_or(Value::String(body))
-    }
-}
-
 pub struct World {
     pub svc: CiId,
     pub srv: CiId,
