@@ -316,37 +316,18 @@ pub struct ProblemPatch {
     pub description: Option<String>,
     #[serde(default)]
     pub status: Option<ProblemStatus>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::ticket::double_option")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub service: Option<Option<CiId>>,
     #[serde(default)]
     pub cis: Option<Vec<CiId>>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::ticket::double_option")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub assignee: Option<Option<UserId>>,
     #[serde(default)]
     pub root_cause: Option<String>,
     #[serde(default)]
     pub introduces_security_risk: Option<bool>,
-}
-
-/// `Some(None)` for an explicit JSON `null`, `None` for an absent field.
-mod double_option {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(d).map(Some)
-    }
-    pub fn serialize<T: Serialize, S: Serializer>(
-        v: &Option<Option<T>>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(inner) => inner.serialize(s),
-            None => s.serialize_none(),
-        }
-    }
 }
 
 impl ProblemPatch {

@@ -196,8 +196,8 @@ pub struct IncidentPatch {
     pub resolution: Option<String>,
 }
 
-/// `Some(None)` for an explicit JSON `null`, `None` for an absent field.
-mod double_option {
+/// `Some(None)` for an explicit JSON `null`, `None` for an absent field (patches).
+pub(crate) mod double_option {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
     pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
         d: D,

@@ -47,6 +47,30 @@ macro_rules! bind_incident {
 }
 pub(crate) use bind_incident;
 
+/// Binds the four need-to-know parameters of `incident_rows::need_to_know`.
+macro_rules! bind_viewer {
+    ($q:expr, $v:expr) => {
+        $q.bind($v.user.0)
+            .bind($v.security_team)
+            .bind($v.role_mask)
+            .bind($v.own_only)
+    };
+}
+
+/// Binds one dynamically built argument.
+macro_rules! bind_arg {
+    ($q:expr, $a:expr) => {
+        match $a {
+            crate::incident_rows::Arg::Uuid(u) => $q.bind(u),
+            crate::incident_rows::Arg::I64(n) => $q.bind(n),
+            crate::incident_rows::Arg::Text(t) => $q.bind(t),
+            crate::incident_rows::Arg::Bool(b) => $q.bind(b),
+        }
+    };
+}
+
+pub(crate) use {bind_arg, bind_viewer};
+
 macro_rules! impl_incident_store {
     ($store:ty) => {
         impl $store {
@@ -99,17 +123,8 @@ macro_rules! impl_incident_store {
                     crate::incident_rows::INCIDENT_COLS,
                     crate::incident_rows::need_to_know(1)
                 );
-                let q = sqlx::query_as::<_, crate::incident_rows::IncidentRow>(sqlx::AssertSqlSafe(sql))
-                    .bind(viewer.user.0)
-                    .bind(viewer.security_team)
-                    .bind(viewer.role_mask)
-                    .bind(viewer.own_only);
-                let q = match value {
-                    crate::incident_rows::Arg::Uuid(u) => q.bind(u),
-                    crate::incident_rows::Arg::I64(n) => q.bind(n),
-                    crate::incident_rows::Arg::Text(t) => q.bind(t),
-                    crate::incident_rows::Arg::Bool(b) => q.bind(b),
-                };
+                let q = crate::incidents::bind_viewer!(sqlx::query_as::<_, crate::incident_rows::IncidentRow>(sqlx::AssertSqlSafe(sql)), viewer);
+                let q = crate::incidents::bind_arg!(q, value);
                 let mut conn = self.pool.acquire().await.map_err(&map)?;
                 let row = q.fetch_one(&mut *conn).await.map_err(&map)?;
                 let id = row.id();
@@ -430,18 +445,9 @@ macro_rules! impl_incident_store {
                     crate::incident_rows::INCIDENT_COLS,
                     args.len() + 4
                 );
-                let mut q = sqlx::query_as::<_, crate::incident_rows::IncidentRow>(sqlx::AssertSqlSafe(sql))
-                    .bind(viewer.user.0)
-                    .bind(viewer.security_team)
-                    .bind(viewer.role_mask)
-                    .bind(viewer.own_only);
+                let mut q = crate::incidents::bind_viewer!(sqlx::query_as::<_, crate::incident_rows::IncidentRow>(sqlx::AssertSqlSafe(sql)), viewer);
                 for a in args {
-                    q = match a {
-                        crate::incident_rows::Arg::Uuid(u) => q.bind(u),
-                        crate::incident_rows::Arg::I64(n) => q.bind(n),
-                        crate::incident_rows::Arg::Text(t) => q.bind(t),
-                        crate::incident_rows::Arg::Bool(b) => q.bind(b),
-                    };
+                    q = crate::incidents::bind_arg!(q, a);
                 }
                 let mut conn = self.pool.acquire().await.map_err(&map)?;
                 let rows = q.fetch_all(&mut *conn).await.map_err(&map)?;
@@ -452,18 +458,9 @@ macro_rules! impl_incident_store {
             async fn count_incidents(&self, viewer: &custos_core::ticket::Viewer, f: &custos_core::ticket::IncidentFilter) -> custos_core::error::StoreResult<i64> {
                 let (clause, args) = crate::incident_rows::filter_clause(f, |n| Self::incident_search(n), |t| Self::fts_query(t));
                 let sql = format!("SELECT COUNT(*) FROM incidents i WHERE {clause}");
-                let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql))
-                    .bind(viewer.user.0)
-                    .bind(viewer.security_team)
-                    .bind(viewer.role_mask)
-                    .bind(viewer.own_only);
+                let mut q = crate::incidents::bind_viewer!(sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)), viewer);
                 for a in args {
-                    q = match a {
-                        crate::incident_rows::Arg::Uuid(u) => q.bind(u),
-                        crate::incident_rows::Arg::I64(n) => q.bind(n),
-                        crate::incident_rows::Arg::Text(t) => q.bind(t),
-                        crate::incident_rows::Arg::Bool(b) => q.bind(b),
-                    };
+                    q = crate::incidents::bind_arg!(q, a);
                 }
                 Ok(q.fetch_one(&self.pool).await.map_err(crate::error::map("incident"))?.0)
             }
@@ -476,11 +473,7 @@ macro_rules! impl_incident_store {
                         crate::incident_rows::need_to_know(1),
                         crate::rows::placeholders(5, chunk.len())
                     );
-                    let mut q = sqlx::query_as::<_, (uuid::Uuid,)>(sqlx::AssertSqlSafe(sql))
-                        .bind(viewer.user.0)
-                        .bind(viewer.security_team)
-                        .bind(viewer.role_mask)
-                        .bind(viewer.own_only);
+                    let mut q = crate::incidents::bind_viewer!(sqlx::query_as::<_, (uuid::Uuid,)>(sqlx::AssertSqlSafe(sql)), viewer);
                     for id in chunk {
                         q = q.bind(id.0);
                     }
