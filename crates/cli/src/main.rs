@@ -23,6 +23,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+/// mimalloc instead of glibc's allocator: the request path allocates a lot of small,
+/// short-lived objects across threads, where glibc spent ~15 % of a list request's CPU
+/// (measured with perf) and keeps more memory resident.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "custos",

@@ -25,6 +25,36 @@ macro_rules! append_audit {
 }
 pub(crate) use append_audit;
 
+/// Appends several audit entries with multi-row inserts: `$records` is a slice of
+/// `(&Actor, AuditRecord)`. The sealer chains them like any other entries.
+macro_rules! append_audits {
+    ($tx:expr, $records:expr, $now:expr) => {{
+        let records: &[(&custos_core::authz::Actor, custos_core::audit::AuditRecord)] = $records;
+        for chunk in records.chunks(crate::incidents::CHUNK_ROWS) {
+            let sql = format!(
+                "INSERT INTO audit_log (id, at, actor, actor_id, action, entity_type, entity_id, changes) VALUES {}",
+                crate::rows::value_lists(chunk.len(), 8)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (actor, rec) in chunk {
+                q = q
+                    .bind(custos_core::AuditId::new().0)
+                    .bind($now.0)
+                    .bind(actor.label())
+                    .bind(actor.user_id().map(|u| u.0))
+                    .bind(rec.action.as_str())
+                    .bind(rec.entity_type)
+                    .bind(rec.entity_id.as_str())
+                    .bind(custos_core::audit::canonical_json(&rec.changes));
+            }
+            q.execute(&mut *$tx)
+                .await
+                .map_err(crate::error::map("audit entry"))?;
+        }
+    }};
+}
+pub(crate) use append_audits;
+
 macro_rules! impl_audit_store {
     ($store:ty) => {
         #[async_trait::async_trait]
@@ -74,11 +104,11 @@ macro_rules! impl_audit_store {
                     .await
                     .map_err(&map)?;
                 let sql = format!(
-                    "SELECT {} FROM audit_log WHERE seq IS NULL ORDER BY id LIMIT $1",
-                    crate::rows::AUDIT_COLS
+                    "SELECT {} FROM audit_log WHERE seq IS NULL ORDER BY id {}",
+                    crate::rows::AUDIT_COLS,
+                    crate::rows::limit(i64::from(max))
                 );
                 let rows: Vec<crate::rows::AuditRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .bind(i64::from(max))
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(&map)?;
@@ -118,12 +148,12 @@ macro_rules! impl_audit_store {
                 limit: u32,
             ) -> custos_core::error::StoreResult<Vec<custos_core::audit::AuditEntry>> {
                 let sql = format!(
-                    "SELECT {} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
-                    crate::rows::AUDIT_COLS
+                    "SELECT {} FROM audit_log WHERE seq > $1 ORDER BY seq {}",
+                    crate::rows::AUDIT_COLS,
+                    crate::rows::limit(i64::from(limit))
                 );
                 let rows: Vec<crate::rows::AuditRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(after_seq)
-                    .bind(i64::from(limit))
                     .fetch_all(&self.pool)
                     .await
                     .map_err(crate::error::map("audit chain"))?;

@@ -155,6 +155,27 @@ pub(crate) fn need_to_know(p: usize) -> String {
     )
 }
 
+/// How a backend lists incidents: the FROM clause, the order, and the keyset condition
+/// for the page after a given id (`{}` is the parameter number).
+pub(crate) struct Listing {
+    pub from: &'static str,
+    pub order: &'static str,
+    pub after: &'static str,
+}
+
+impl Listing {
+    /// Newest first by id (UUIDv7, so creation order).
+    pub const BY_ID: Listing = Listing {
+        from: "incidents i",
+        order: "i.id DESC",
+        after: "i.id < ${}",
+    };
+
+    pub fn after(&self, n: usize) -> String {
+        self.after.replace("${}", &format!("${n}"))
+    }
+}
+
 /// A bind value of a dynamically built query.
 pub(crate) enum Arg {
     Uuid(Uuid),
@@ -177,6 +198,7 @@ pub(crate) fn filter_clause(
         args.len() + 4
     };
     if f.open {
+        // Exactly the predicate of the partial indexes in migration 0011 (open queues).
         conds.push("i.status IN ('new', 'in_progress', 'on_hold')".into());
     }
     if let Some(s) = f.status {

@@ -3,6 +3,9 @@
 //! evidence, procedure steps, links, saved filters, report aggregates and the notification
 //! outbox. Row shapes and the need-to-know predicate are in `incident_rows.rs`.
 
+/// Rows per multi-row insert of satellite rows (well under both backends' bind limits).
+pub(crate) const CHUNK_ROWS: usize = 500;
+
 /// Binds an incident write's 31 insert columns (see `incident_rows::INSERT_COLS`).
 macro_rules! bind_incident {
     ($q:expr, $w:expr, $number:expr) => {{
@@ -141,50 +144,63 @@ macro_rules! impl_incident_store {
                 Ok(inc)
             }
 
-            /// Writes the satellite rows of an incident write: CIs, the SLA's authorised
-            /// users, the audit entry and the events.
+            /// Writes the satellite rows of incident writes: CIs, the SLA's authorised
+            /// users, the audit entries and the events, each kind as multi-row inserts (a
+            /// batch of creates costs a handful of statements, not a handful per incident).
             async fn write_incident_parts(
                 tx: &mut <<$store as crate::Backend>::Db as sqlx::Database>::Connection,
-                w: &custos_core::store::IncidentWrite,
+                writes: &[custos_core::store::IncidentWrite],
                 replace: bool,
                 now: custos_core::Timestamp,
             ) -> custos_core::error::StoreResult<()> {
                 let map = crate::error::map("incident");
-                let id = w.incident.id.0;
                 if replace {
-                    sqlx::query("DELETE FROM incident_cis WHERE incident_id = $1").bind(id).execute(&mut *tx).await.map_err(&map)?;
-                    sqlx::query("DELETE FROM incident_access WHERE incident_id = $1 AND source = 'sla'").bind(id).execute(&mut *tx).await.map_err(&map)?;
+                    for w in writes {
+                        let id = w.incident.id.0;
+                        sqlx::query("DELETE FROM incident_cis WHERE incident_id = $1").bind(id).execute(&mut *tx).await.map_err(&map)?;
+                        sqlx::query("DELETE FROM incident_access WHERE incident_id = $1 AND source = 'sla'").bind(id).execute(&mut *tx).await.map_err(&map)?;
+                    }
                 }
-                let mut cis: Vec<uuid::Uuid> = w.incident.cis.iter().map(|c| c.0).collect();
-                if let Some(s) = w.incident.service {
-                    cis.push(s.0);
+                let mut cis: Vec<(uuid::Uuid, uuid::Uuid)> = Vec::new();
+                let mut access: Vec<(uuid::Uuid, uuid::Uuid)> = Vec::new();
+                for w in writes {
+                    let id = w.incident.id.0;
+                    let mut own: Vec<uuid::Uuid> = w.incident.cis.iter().map(|c| c.0).collect();
+                    own.extend(w.incident.service.map(|s| s.0));
+                    own.sort();
+                    own.dedup();
+                    cis.extend(own.into_iter().map(|c| (id, c)));
+                    access.extend(w.authorised_users.iter().map(|u| (id, u.0)));
                 }
-                cis.sort();
-                cis.dedup();
-                for c in cis {
-                    sqlx::query("INSERT INTO incident_cis (incident_id, ci_id) VALUES ($1, $2)")
-                        .bind(id)
-                        .bind(c)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| crate::parties::missing_ref("CI")(map(e)))?;
+                for chunk in cis.chunks(crate::incidents::CHUNK_ROWS) {
+                    let sql = format!("INSERT INTO incident_cis (incident_id, ci_id) VALUES {}", crate::rows::value_lists(chunk.len(), 2));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (i, c) in chunk {
+                        q = q.bind(*i).bind(*c);
+                    }
+                    q.execute(&mut *tx).await.map_err(|e| crate::parties::missing_ref("CI")(map(e)))?;
                 }
-                for u in &w.authorised_users {
-                    sqlx::query("INSERT INTO incident_access (incident_id, user_id, source, added_by, added_at) VALUES ($1, $2, 'sla', NULL, $3)")
-                        .bind(id)
-                        .bind(u.0)
-                        .bind(now.0)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(&map)?;
+                for chunk in access.chunks(crate::incidents::CHUNK_ROWS) {
+                    let values: Vec<String> = (0..chunk.len())
+                        .map(|k| format!("(${}, ${}, 'sla', NULL, ${})", 3 * k + 1, 3 * k + 2, 3 * k + 3))
+                        .collect();
+                    let sql = format!(
+                        "INSERT INTO incident_access (incident_id, user_id, source, added_by, added_at) VALUES {}",
+                        values.join(", ")
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (i, u) in chunk {
+                        q = q.bind(*i).bind(*u).bind(now.0);
+                    }
+                    q.execute(&mut *tx).await.map_err(&map)?;
                 }
-                Self::write_events(tx, &w.events, now).await?;
-                crate::audit::append_audit!(
-                    tx,
-                    &w.actor,
-                    custos_core::audit::AuditRecord::new(w.audit_action, "incident", w.incident.id, w.changes.clone()),
-                    now
-                );
+                let events: Vec<custos_core::notify::Event> = writes.iter().flat_map(|w| w.events.iter().cloned()).collect();
+                Self::write_events(tx, &events, now).await?;
+                let records: Vec<(&custos_core::authz::Actor, custos_core::audit::AuditRecord)> = writes
+                    .iter()
+                    .map(|w| (&w.actor, custos_core::audit::AuditRecord::new(w.audit_action, "incident", w.incident.id, w.changes.clone())))
+                    .collect();
+                crate::audit::append_audits!(tx, &records, now);
                 Ok(())
             }
 
@@ -193,17 +209,22 @@ macro_rules! impl_incident_store {
                 events: &[custos_core::notify::Event],
                 now: custos_core::Timestamp,
             ) -> custos_core::error::StoreResult<()> {
-                for e in events {
-                    sqlx::query("INSERT INTO notification_events (id, at, kind, entity_type, entity_id, event) VALUES ($1, $2, $3, $4, $5, $6)")
-                        .bind(custos_core::EventId::new().0)
-                        .bind(now.0)
-                        .bind(e.kind.as_str())
-                        .bind(&e.entity_type)
-                        .bind(&e.entity_id)
-                        .bind(serde_json::to_string(e).unwrap_or_default())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(crate::error::map("notification event"))?;
+                for chunk in events.chunks(crate::incidents::CHUNK_ROWS) {
+                    let sql = format!(
+                        "INSERT INTO notification_events (id, at, kind, entity_type, entity_id, event) VALUES {}",
+                        crate::rows::value_lists(chunk.len(), 6)
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for e in chunk {
+                        q = q
+                            .bind(custos_core::EventId::new().0)
+                            .bind(now.0)
+                            .bind(e.kind.as_str())
+                            .bind(&e.entity_type)
+                            .bind(&e.entity_id)
+                            .bind(serde_json::to_string(e).unwrap_or_default());
+                    }
+                    q.execute(&mut *tx).await.map_err(crate::error::map("notification event"))?;
                 }
                 Ok(())
             }
@@ -373,8 +394,8 @@ macro_rules! impl_incident_store {
                     if let Some(v) = w.changes.get_mut("reference") {
                         *v = serde_json::json!({"after": r});
                     }
-                    Self::write_incident_parts(&mut tx, w, false, now).await?;
                 }
+                Self::write_incident_parts(&mut tx, &batch, false, now).await?;
                 tx.commit().await.map_err(&map)?;
                 Ok(batch.into_iter().map(|w| w.incident).collect())
             }
@@ -414,7 +435,7 @@ macro_rules! impl_incident_store {
                         None => custos_core::StoreError::not_found("incident"),
                     });
                 }
-                Self::write_incident_parts(&mut tx, &w, true, now).await?;
+                Self::write_incident_parts(&mut tx, std::slice::from_ref(&w), true, now).await?;
                 tx.commit().await.map_err(&map)?;
                 Ok(w.incident)
             }
@@ -435,15 +456,17 @@ macro_rules! impl_incident_store {
             ) -> custos_core::error::StoreResult<custos_core::page::Page<custos_core::ticket::Incident>> {
                 let map = crate::error::map("incident");
                 let (mut clause, mut args) = crate::incident_rows::filter_clause(f, |n| Self::incident_search(n), |t| Self::fts_query(t));
+                let listing = Self::incident_listing(!f.text.is_empty());
                 if let Some(after) = page.after {
                     args.push(crate::incident_rows::Arg::Uuid(after));
-                    clause.push_str(&format!(" AND i.id < ${}", args.len() + 4));
+                    clause.push_str(&format!(" AND {}", listing.after(args.len() + 4)));
                 }
-                args.push(crate::incident_rows::Arg::I64(page.fetch()));
                 let sql = format!(
-                    "SELECT {} FROM incidents i WHERE {clause} ORDER BY i.id DESC LIMIT ${}",
+                    "SELECT {} FROM {} WHERE {clause} ORDER BY {} {}",
                     crate::incident_rows::INCIDENT_COLS,
-                    args.len() + 4
+                    listing.from,
+                    listing.order,
+                    crate::rows::limit(page.fetch())
                 );
                 let mut q = crate::incidents::bind_viewer!(sqlx::query_as::<_, crate::incident_rows::IncidentRow>(sqlx::AssertSqlSafe(sql)), viewer);
                 for a in args {
@@ -457,7 +480,7 @@ macro_rules! impl_incident_store {
 
             async fn count_incidents(&self, viewer: &custos_core::ticket::Viewer, f: &custos_core::ticket::IncidentFilter) -> custos_core::error::StoreResult<i64> {
                 let (clause, args) = crate::incident_rows::filter_clause(f, |n| Self::incident_search(n), |t| Self::fts_query(t));
-                let sql = format!("SELECT COUNT(*) FROM incidents i WHERE {clause}");
+                let sql = format!("SELECT COUNT(*) FROM {} WHERE {clause}", Self::incident_listing(!f.text.is_empty()).from);
                 let mut q = crate::incidents::bind_viewer!(sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)), viewer);
                 for a in args {
                     q = crate::incidents::bind_arg!(q, a);
@@ -496,13 +519,13 @@ macro_rules! impl_incident_store {
             async fn incidents_due_for_clock(&self, now: custos_core::Timestamp, limit: u32) -> custos_core::error::StoreResult<Vec<custos_core::ticket::Incident>> {
                 let map = crate::error::map("incident");
                 let sql = format!(
-                    "SELECT {} FROM incidents i WHERE i.clock_check_at IS NOT NULL AND i.clock_check_at <= $1 ORDER BY i.clock_check_at LIMIT $2",
-                    crate::incident_rows::INCIDENT_COLS
+                    "SELECT {} FROM incidents i WHERE i.clock_check_at IS NOT NULL AND i.clock_check_at <= $1 ORDER BY i.clock_check_at {}",
+                    crate::incident_rows::INCIDENT_COLS,
+                    crate::rows::limit(i64::from(limit))
                 );
                 let mut conn = self.pool.acquire().await.map_err(&map)?;
                 let rows: Vec<crate::incident_rows::IncidentRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(now.0)
-                    .bind(i64::from(limit))
                     .fetch_all(&mut *conn)
                     .await
                     .map_err(&map)?;
@@ -959,10 +982,11 @@ macro_rules! impl_incident_store {
             }
 
             async fn pending_events(&self, limit: u32) -> custos_core::error::StoreResult<Vec<(custos_core::EventId, custos_core::Timestamp, custos_core::notify::Event)>> {
-                let rows: Vec<(uuid::Uuid, i64, String)> = sqlx::query_as(
-                    "SELECT id, at, event FROM notification_events WHERE dispatched_at IS NULL ORDER BY at, id LIMIT $1",
-                )
-                .bind(i64::from(limit))
+                let sql = format!(
+                    "SELECT id, at, event FROM notification_events WHERE dispatched_at IS NULL ORDER BY at, id {}",
+                    crate::rows::limit(i64::from(limit))
+                );
+                let rows: Vec<(uuid::Uuid, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .fetch_all(&self.pool)
                 .await
                 .map_err(crate::error::map("notification event"))?;

@@ -102,6 +102,7 @@ macro_rules! impl_store {
 
             async fn close(&self) {
                 self.pool.close().await;
+                self.close_writer().await;
             }
         }
     };

@@ -17,6 +17,9 @@ impl crate::Backend for PgStore {
 }
 
 impl PgStore {
+    /// Writes share the one pool on PostgreSQL.
+    async fn close_writer(&self) {}
+
     const LOCK_AUDIT_HEAD: &'static str =
         "SELECT seq, hash FROM audit_head WHERE singleton = 1 FOR UPDATE";
 
@@ -76,6 +79,11 @@ impl PgStore {
     }
 
     /// Full-text match of incidents on the generated tsvector.
+    /// Newest first by id, searching or not.
+    fn incident_listing(_searching: bool) -> crate::incident_rows::Listing {
+        crate::incident_rows::Listing::BY_ID
+    }
+
     fn incident_search(n: usize) -> String {
         format!("i.search @@ to_tsquery('simple', ${n})")
     }

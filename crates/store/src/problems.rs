@@ -234,11 +234,10 @@ macro_rules! impl_problem_store {
                     args.push(crate::incident_rows::Arg::Uuid(after));
                     clause.push_str(&format!(" AND p.id < ${}", args.len()));
                 }
-                args.push(crate::incident_rows::Arg::I64(page.fetch()));
                 let sql = format!(
-                    "SELECT {} FROM problems p WHERE {clause} ORDER BY p.id DESC LIMIT ${}",
+                    "SELECT {} FROM problems p WHERE {clause} ORDER BY p.id DESC {}",
                     crate::problem_rows::PROBLEM_COLS,
-                    args.len()
+                    crate::rows::limit(page.fetch())
                 );
                 let q = sqlx::query_as::<_, crate::problem_rows::ProblemRow>(sqlx::AssertSqlSafe(sql));
                 let q = crate::problems::bind_args!(q, args);

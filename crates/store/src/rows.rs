@@ -468,6 +468,23 @@ pub(crate) fn placeholders(first: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// `LIMIT n` as a literal. SQLite (3.51) marks a statement whose LIMIT is a bound
+/// parameter to be re-prepared whenever that parameter is bound again, i.e. on every
+/// execution (measured: ~10 % of an incident list's CPU); a literal keeps the cached plan.
+/// Page sizes are few, so the statement cache holds one statement per size.
+pub(crate) fn limit(n: i64) -> String {
+    format!("LIMIT {n}")
+}
+
+/// `($1, $2), ($3, $4), …`: the VALUES lists of a multi-row insert of `rows` rows with
+/// `per` columns each.
+pub(crate) fn value_lists(rows: usize, per: usize) -> String {
+    (0..rows)
+        .map(|k| format!("({})", placeholders(1 + k * per, per)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(crate) const CONTROL_COLS: &str = "k.id, k.catalog_id, k.control_id, k.label, k.title, k.family, \
     k.parent_control_id, k.statement, k.guidance, k.function, k.function_source";
 

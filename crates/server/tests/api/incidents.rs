@@ -556,3 +556,84 @@ async fn a_user_without_need_to_know_gets_no_trace_of_a_security_incident() {
         );
     }
 }
+
+/// Follows `next_cursor` from `first` to the end, returning every item's title in order.
+async fn all_pages(app: &TestApp, token: &str, first: &str) -> Vec<String> {
+    let mut titles = Vec::new();
+    let mut url = first.to_string();
+    loop {
+        let page = ok(app.get(&url, token).await, StatusCode::OK).await;
+        for i in page["items"].as_array().unwrap() {
+            titles.push(i["title"].as_str().unwrap().to_string());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("{first}&cursor={c}"),
+            None => return titles,
+        }
+    }
+}
+
+#[tokio::test]
+async fn searches_and_open_queues_page_newest_first_without_gaps_or_repeats() {
+    for app in spawn_apps().await {
+        let backend = app.backend;
+        let agent = app.token_for(&[Role::Agent]).await;
+        let group = ok(
+            app.send_json(
+                Method::POST,
+                "/api/v1/groups",
+                &app.token_for(&[Role::Admin]).await,
+                &json!({"name": "Queue"}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let g = group["id"].as_str().unwrap();
+        for k in 0..7 {
+            report(
+                &app,
+                &agent,
+                json!({"title": format!("Quokka sighting {k}"), "description": "seen near the printer",
+                    "category": "other", "impact": "low", "urgency": "low", "group": g}),
+            )
+            .await;
+        }
+        report(
+            &app,
+            &agent,
+            json!({"title": "Unrelated", "description": "nothing", "category": "other",
+                "impact": "low", "urgency": "low", "group": g}),
+        )
+        .await;
+        let newest_first: Vec<String> = (0..7)
+            .rev()
+            .map(|k| format!("Quokka sighting {k}"))
+            .collect();
+        assert_eq!(
+            all_pages(&app, &agent, "/api/v1/incidents?q=quokka&limit=3").await,
+            newest_first,
+            "{backend}: search pages"
+        );
+        assert_eq!(
+            all_pages(&app, &agent, "/api/v1/incidents?q=quokka%20printer&limit=2").await,
+            newest_first,
+            "{backend}: every term must match"
+        );
+        let queue = all_pages(
+            &app,
+            &agent,
+            &format!("/api/v1/incidents?open=true&group={g}&limit=3"),
+        )
+        .await;
+        assert_eq!(queue.len(), 8, "{backend}: {queue:?}");
+        assert_eq!(queue[0], "Unrelated", "{backend}");
+        assert_eq!(&queue[1..], &newest_first[..], "{backend}");
+        let count = ok(
+            app.get("/api/v1/incidents/count?q=quokka", &agent).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(count["count"], 7, "{backend}");
+    }
+}
