@@ -56,6 +56,40 @@ impl Detail {
     }
 }
 
+/// One incident with its CIs and links in the same row (comma-separated ids, see the
+/// backends' `uuid_list`), so reading one incident is one round trip.
+#[derive(sqlx::FromRow)]
+pub(crate) struct IncidentFullRow {
+    #[sqlx(flatten)]
+    pub row: IncidentRow,
+    pub ci_list: Option<String>,
+    pub link_list: Option<String>,
+}
+
+impl IncidentFullRow {
+    pub fn into_incident(self) -> Result<Incident, StoreError> {
+        let ids = |list: Option<String>| -> Result<Vec<Uuid>, StoreError> {
+            let mut v = list
+                .unwrap_or_default()
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    Uuid::parse_str(s)
+                        .map_err(|e| StoreError::Internal(format!("stored id {s:?}: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            v.sort();
+            v.dedup();
+            Ok(v)
+        };
+        let cis = ids(self.ci_list)?.into_iter().map(CiId).collect();
+        let links = ids(self.link_list)?;
+        let mut inc = self.row.into_incident(cis)?;
+        inc.links = links.into_iter().map(custos_core::IncidentId).collect();
+        Ok(inc)
+    }
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct IncidentRow {
     id: Uuid,

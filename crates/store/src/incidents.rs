@@ -122,26 +122,15 @@ macro_rules! impl_incident_store {
             ) -> custos_core::error::StoreResult<custos_core::ticket::Incident> {
                 let map = crate::error::map("incident");
                 let sql = format!(
-                    "SELECT {} FROM incidents i WHERE {} AND {cond}",
+                    "SELECT {}, {} AS ci_list, {} AS link_list FROM incidents i WHERE {} AND {cond}",
                     crate::incident_rows::INCIDENT_COLS,
+                    Self::uuid_list("SELECT ci_id AS x FROM incident_cis WHERE incident_id = i.id"),
+                    Self::uuid_list("SELECT b AS x FROM incident_links WHERE a = i.id UNION SELECT a FROM incident_links WHERE b = i.id"),
                     crate::incident_rows::need_to_know(1)
                 );
-                let q = crate::incidents::bind_viewer!(sqlx::query_as::<_, crate::incident_rows::IncidentRow>(sqlx::AssertSqlSafe(sql)), viewer);
+                let q = crate::incidents::bind_viewer!(sqlx::query_as::<_, crate::incident_rows::IncidentFullRow>(sqlx::AssertSqlSafe(sql)), viewer);
                 let q = crate::incidents::bind_arg!(q, value);
-                let mut conn = self.pool.acquire().await.map_err(&map)?;
-                let row = q.fetch_one(&mut *conn).await.map_err(&map)?;
-                let id = row.id();
-                let mut inc = Self::incidents_from_rows(&mut conn, vec![row]).await?.remove(0);
-                let links: Vec<(uuid::Uuid,)> = sqlx::query_as(
-                    "SELECT b FROM incident_links WHERE a = $1 UNION SELECT a FROM incident_links WHERE b = $1",
-                )
-                .bind(id)
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(&map)?;
-                inc.links = links.into_iter().map(|(l,)| custos_core::IncidentId(l)).collect();
-                inc.links.sort();
-                Ok(inc)
+                q.fetch_one(&self.pool).await.map_err(&map)?.into_incident()
             }
 
             /// Writes the satellite rows of incident writes: CIs, the SLA's authorised

@@ -79,6 +79,11 @@ impl PgStore {
     }
 
     /// Full-text match of incidents on the generated tsvector.
+    /// The ids a subquery selects (as column `x`), comma-separated.
+    fn uuid_list(sub: &str) -> String {
+        format!("(SELECT string_agg(x::text, ',') FROM ({sub}) s)")
+    }
+
     /// Newest first by id, searching or not.
     fn incident_listing(_searching: bool) -> crate::incident_rows::Listing {
         crate::incident_rows::Listing::BY_ID

@@ -103,6 +103,12 @@ impl SqliteStore {
         &self.pool
     }
 
+    /// The ids a subquery selects (as column `x`), comma-separated: hex, which
+    /// `Uuid::parse_str` reads.
+    fn uuid_list(sub: &str) -> String {
+        format!("(SELECT group_concat(hex(x), ',') FROM ({sub}))")
+    }
+
     /// Full-text match of incidents: the FTS5 table `f` of [`Self::incident_listing`].
     fn incident_search(n: usize) -> String {
         format!("f.incidents_fts MATCH ${n}")
