@@ -590,14 +590,16 @@ async fn searches_and_open_queues_page_newest_first_without_gaps_or_repeats() {
         )
         .await;
         let g = group["id"].as_str().unwrap();
+        let mut ids = Vec::new();
         for k in 0..7 {
-            report(
+            let i = report(
                 &app,
                 &agent,
                 json!({"title": format!("Quokka sighting {k}"), "description": "seen near the printer",
                     "category": "other", "impact": "low", "urgency": "low", "group": g}),
             )
             .await;
+            ids.push(i["id"].as_str().unwrap().to_string());
         }
         report(
             &app,
