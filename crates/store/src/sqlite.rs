@@ -59,25 +59,26 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            // 8 MiB of page cache per connection at most (the default is 2 MiB).
-            .pragma("cache_size", "-8192");
+            .busy_timeout(Duration::from_secs(10));
         let failed = |e: sqlx::Error| {
             StoreError::Internal(format!(
                 "cannot open SQLite database {}: {e}",
                 path.display()
             ))
         };
+        // Readers keep SQLite's default page cache (2 MiB each; the OS caches the file):
+        // a list or a search touches a page's worth of rows, and memory stays low.
         let pool = SqlitePoolOptions::new()
             .max_connections(opts.max_connections.max(1))
             .min_connections(1)
             .connect_with(options.clone())
             .await
             .map_err(failed)?;
+        // The writer updates the same right-hand index pages batch after batch: 16 MiB.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
-            .connect_with(options)
+            .connect_with(options.pragma("cache_size", "-16384"))
             .await
             .map_err(failed)?;
         let store = Self { pool, writer };
