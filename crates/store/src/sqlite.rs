@@ -59,7 +59,10 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // sqlx hands rows from its SQLite thread over a bounded channel (50 by default):
+            // a page of 50 (+1 to know there is more) would stall the thread on the last row.
+            .row_buffer_size(256);
         let failed = |e: sqlx::Error| {
             StoreError::Internal(format!(
                 "cannot open SQLite database {}: {e}",
