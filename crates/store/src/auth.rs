@@ -41,7 +41,7 @@ macro_rules! impl_auth_store {
                     .bind(id)
                     .bind(email)
                     .bind(now.0)
-                    .execute(&self.pool)
+                    .execute(self.write_pool())
                     .await
                     .map_err(&map)?;
                 let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at >= $2")
@@ -56,7 +56,7 @@ macro_rules! impl_auth_store {
             async fn clear_login_attempt(&self, id: uuid::Uuid) -> custos_core::error::StoreResult<()> {
                 sqlx::query("DELETE FROM login_failures WHERE id = $1")
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(self.write_pool())
                     .await
                     .map_err(crate::error::map("login attempt"))?;
                 Ok(())
@@ -215,7 +215,7 @@ macro_rules! impl_auth_store {
                 )
                 .bind(user.0)
                 .bind(step)
-                .execute(&self.pool)
+                .execute(self.write_pool())
                 .await
                 .map_err(crate::error::map("user"))?;
                 Ok(done.rows_affected() == 1)
@@ -312,7 +312,7 @@ macro_rules! impl_auth_store {
                 .bind(&s.csrf_token)
                 .bind(&s.user_agent)
                 .bind(s.now.0)
-                .execute(&self.pool)
+                .execute(self.write_pool())
                 .await
                 .map_err(crate::error::map("session"))?;
                 Ok(())
@@ -338,7 +338,7 @@ macro_rules! impl_auth_store {
                 sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2")
                     .bind(id.0)
                     .bind(now.0)
-                    .execute(&self.pool)
+                    .execute(self.write_pool())
                     .await
                     .map_err(crate::error::map("session"))?;
                 Ok(())
@@ -397,12 +397,12 @@ macro_rules! impl_auth_store {
                 let cutoff = now.minus_secs(30 * 24 * 3600).0;
                 let done = sqlx::query("DELETE FROM sessions WHERE created_at < $1 OR last_seen_at < $1")
                     .bind(cutoff)
-                    .execute(&self.pool)
+                    .execute(self.write_pool())
                     .await
                     .map_err(crate::error::map("session"))?;
                 sqlx::query("DELETE FROM login_failures WHERE at < $1")
                     .bind(now.minus_secs(24 * 3600).0)
-                    .execute(&self.pool)
+                    .execute(self.write_pool())
                     .await
                     .map_err(crate::error::map("login failure"))?;
                 Ok(done.rows_affected())
@@ -482,7 +482,7 @@ macro_rules! impl_auth_store {
                 sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
                     .bind(id.0)
                     .bind(now.0)
-                    .execute(&self.pool)
+                    .execute(self.write_pool())
                     .await
                     .map_err(crate::error::map("api token"))?;
                 Ok(())

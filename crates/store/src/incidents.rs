@@ -895,7 +895,7 @@ macro_rules! impl_incident_store {
                     .bind(name)
                     .bind(query)
                     .bind(now.0)
-                    .execute(&self.pool)
+                    .execute(self.write_pool())
                     .await
                     .map_err(crate::error::map("saved filter"))?;
                 Ok(custos_core::ticket::SavedFilter { id, name: name.to_string(), query: query.to_string(), created_at: now })
@@ -915,7 +915,7 @@ macro_rules! impl_incident_store {
                 let done = sqlx::query("DELETE FROM saved_filters WHERE id = $1 AND user_id = $2")
                     .bind(id.0)
                     .bind(user.0)
-                    .execute(&self.pool)
+                    .execute(self.write_pool())
                     .await
                     .map_err(crate::error::map("saved filter"))?;
                 if done.rows_affected() == 0 {
@@ -998,7 +998,7 @@ macro_rules! impl_incident_store {
                 for id in ids {
                     q = q.bind(id.0);
                 }
-                q.execute(&self.pool).await.map_err(crate::error::map("notification event"))?;
+                q.execute(self.write_pool()).await.map_err(crate::error::map("notification event"))?;
                 Ok(())
             }
         }

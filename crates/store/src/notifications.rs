@@ -116,7 +116,7 @@ macro_rules! impl_notification_store {
                 .bind(&event.entity_type)
                 .bind(&event.entity_id)
                 .bind(serde_json::to_string(event).unwrap_or_default())
-                .execute(&self.pool)
+                .execute(self.write_pool())
                 .await
                 .map_err(crate::error::map("notification event"))?;
                 Ok(id)

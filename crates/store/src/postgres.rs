@@ -18,6 +18,11 @@ impl crate::Backend for PgStore {
 
 impl PgStore {
     /// Writes share the one pool on PostgreSQL.
+    fn write_pool(&self) -> &sqlx::PgPool {
+        &self.pool
+    }
+
+    /// Writes share the one pool on PostgreSQL.
     async fn close_writer(&self) {}
 
     const LOCK_AUDIT_HEAD: &'static str =

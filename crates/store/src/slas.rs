@@ -426,7 +426,7 @@ macro_rules! sla_methods {
             .bind(holder)
             .bind(until.0)
             .bind(now.0)
-            .execute(&self.pool)
+            .execute(self.write_pool())
             .await
             .map_err(crate::error::map("lease"))?;
             Ok(done.rows_affected() == 1)

@@ -98,6 +98,13 @@ impl SqliteStore {
             .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))
     }
 
+    /// Where single-statement writes go: the writer connection too, so that they queue
+    /// in-process behind the write transactions instead of in SQLite's busy handler,
+    /// which sleeps in steps of up to 100 ms.
+    fn write_pool(&self) -> &SqlitePool {
+        &self.writer
+    }
+
     async fn close_writer(&self) {
         self.writer.close().await;
     }
