@@ -267,16 +267,7 @@ async fn departments_crud_with_profile_validation() {
         let member = app
             .user("member@example.org", &[Role::Requester], Some(dept_id))
             .await;
-        problem(
-            app.client
-                .delete(app.url(&path))
-                .bearer_auth(&admin)
-                .send()
-                .await
-                .unwrap(),
-            StatusCode::CONFLICT,
-        )
-        .await;
+        problem(app.delete(&path, &admin).await, StatusCode::CONFLICT).await;
         let r = app
             .send_json(
                 Method::PATCH,
@@ -286,13 +277,7 @@ async fn departments_crud_with_profile_validation() {
             )
             .await;
         assert_eq!(r.status(), StatusCode::OK);
-        let r = app
-            .client
-            .delete(app.url(&path))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap();
+        let r = app.delete(&path, &admin).await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
         problem(app.get(&path, &admin).await, StatusCode::NOT_FOUND).await;
     }
@@ -344,13 +329,7 @@ async fn tokens_are_shown_once_expire_and_revoke() {
         assert_eq!(p["field"], "expires_in_days");
 
         let id = t["id"].as_str().unwrap();
-        let r = app
-            .client
-            .delete(app.url(&format!("/api/v1/tokens/{id}")))
-            .bearer_auth(&agent)
-            .send()
-            .await
-            .unwrap();
+        let r = app.delete(&format!("/api/v1/tokens/{id}"), &agent).await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
         problem(
             app.get("/api/v1/me", &secret).await,
@@ -369,26 +348,24 @@ async fn tokens_are_shown_once_expire_and_revoke() {
             .await;
         let mine: serde_json::Value = r.json().await.unwrap();
         let r = app
-            .client
-            .delete(app.url(&format!("/api/v1/tokens/{}", mine["id"].as_str().unwrap())))
-            .bearer_auth(&agent)
-            .send()
-            .await
-            .unwrap();
+            .delete(
+                &format!("/api/v1/tokens/{}", mine["id"].as_str().unwrap()),
+                &agent,
+            )
+            .await;
         problem(r, StatusCode::NOT_FOUND).await;
         // An administrator can revoke it.
         let admin = app.token_for(&[Role::Admin]).await;
         let r = app
-            .client
-            .delete(app.url(&format!(
-                "/api/v1/users/{}/tokens/{}",
-                mine["user_id"].as_str().unwrap(),
-                mine["id"].as_str().unwrap()
-            )))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap();
+            .delete(
+                &format!(
+                    "/api/v1/users/{}/tokens/{}",
+                    mine["user_id"].as_str().unwrap(),
+                    mine["id"].as_str().unwrap()
+                ),
+                &admin,
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
         problem(
             app.get("/api/v1/me", mine["token"].as_str().unwrap()).await,

@@ -142,12 +142,8 @@ async fn classification_spreads_along_the_chain_and_recedes() {
 
         // Removing application → VM lowers VM and server again.
         let r = app
-            .client
-            .delete(app.url(&format!("/api/v1/relationships/{app_vm}")))
-            .bearer_auth(&agent)
-            .send()
-            .await
-            .unwrap();
+            .delete(&format!("/api/v1/relationships/{app_vm}"), &agent)
+            .await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
         for (id, level) in [(&appl, "high"), (&vm, "low"), (&srv, "low")] {
             let c: Value = app
@@ -335,13 +331,7 @@ async fn impact_analysis_search_and_validation() {
             .await;
         assert_eq!(r.status(), StatusCode::CREATED);
         ci(&app, &agent, "iot_sensor", "sensor-17", json!({})).await;
-        let r = app
-            .client
-            .delete(app.url(&format!("/api/v1/cis/{svc}")))
-            .bearer_auth(&agent)
-            .send()
-            .await
-            .unwrap();
+        let r = app.delete(&format!("/api/v1/cis/{svc}"), &agent).await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
         let rels: Value = app
             .get(&format!("/api/v1/relationships?ci={web}"), &agent)

@@ -1045,42 +1045,24 @@ async fn problems_link_only_incidents_the_caller_may_see() {
 
         // The agent can neither unlink nor probe it; the security manager can.
         problem(
-            app.client
-                .delete(app.url(&format!("{base}/incidents/{hidden}")))
-                .bearer_auth(&agent)
-                .send()
-                .await
-                .unwrap(),
+            app.delete(&format!("{base}/incidents/{hidden}"), &agent)
+                .await,
             StatusCode::NOT_FOUND,
         )
         .await;
         ok(
-            app.client
-                .delete(app.url(&format!("{base}/incidents/{hidden}")))
-                .bearer_auth(&sm)
-                .send()
-                .await
-                .unwrap(),
+            app.delete(&format!("{base}/incidents/{hidden}"), &sm).await,
             StatusCode::NO_CONTENT,
         )
         .await;
         problem(
-            app.client
-                .delete(app.url(&format!("{base}/incidents/{hidden}")))
-                .bearer_auth(&sm)
-                .send()
-                .await
-                .unwrap(),
+            app.delete(&format!("{base}/incidents/{hidden}"), &sm).await,
             StatusCode::NOT_FOUND,
         )
         .await;
         ok(
-            app.client
-                .delete(app.url(&format!("{base}/incidents/{open}")))
-                .bearer_auth(&agent)
-                .send()
-                .await
-                .unwrap(),
+            app.delete(&format!("{base}/incidents/{open}"), &agent)
+                .await,
             StatusCode::NO_CONTENT,
         )
         .await;
