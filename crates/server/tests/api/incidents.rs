@@ -637,5 +637,68 @@ async fn searches_and_open_queues_page_newest_first_without_gaps_or_repeats() {
         )
         .await;
         assert_eq!(count["count"], 7, "{backend}");
+
+        // One read returns the links in both directions.
+        let (a, b, c) = (&ids[0], &ids[1], &ids[2]);
+        for other in [b, c] {
+            let r = app
+                .send_json(
+                    Method::PUT,
+                    &format!("/api/v1/incidents/{a}/links/{other}"),
+                    &agent,
+                    &json!({}),
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::NO_CONTENT, "{backend}");
+        }
+        let links = |v: &Value| -> Vec<String> {
+            let mut l: Vec<String> = v["links"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap().to_string())
+                .collect();
+            l.sort();
+            l
+        };
+        let read = |id: &String| format!("/api/v1/incidents/{id}");
+        let got = ok(app.get(&read(a), &agent).await, StatusCode::OK).await;
+        let mut want = vec![b.clone(), c.clone()];
+        want.sort();
+        assert_eq!(links(&got), want, "{backend}");
+        let got = ok(app.get(&read(c), &agent).await, StatusCode::OK).await;
+        assert_eq!(
+            links(&got),
+            vec![a.clone()],
+            "{backend}: seen from the other side"
+        );
+        let r = app
+            .delete(&format!("/api/v1/incidents/{c}/links/{a}"), &agent)
+            .await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "{backend}");
+        let got = ok(app.get(&read(a), &agent).await, StatusCode::OK).await;
+        assert_eq!(links(&got), vec![b.clone()], "{backend}");
+
+        // One read returns the CIs as the list does (the affected service is stored among
+        // them).
+        let w = world(&app).await;
+        let i = report(
+            &app,
+            &agent,
+            json!({"title": "Wombat on the server", "description": "x", "category": "other",
+                "impact": "low", "urgency": "low", "service": w.svc, "cis": [w.srv, w.other]}),
+        )
+        .await;
+        let id = i["id"].as_str().unwrap().to_string();
+        let got = ok(app.get(&read(&id), &agent).await, StatusCode::OK).await;
+        let listed = ok(
+            app.get("/api/v1/incidents?q=wombat", &agent).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(got["cis"], listed["items"][0]["cis"], "{backend}");
+        let mut want = vec![w.svc.to_string(), w.srv.to_string(), w.other.to_string()];
+        want.sort();
+        assert_eq!(got["cis"], json!(want), "{backend}");
     }
 }
