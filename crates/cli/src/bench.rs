@@ -50,13 +50,33 @@ fn peak_rss_mib() -> String {
 
 /// The synthetic CMDB: `cis` CIs of mixed types and about `rels` relationships, plus one
 /// bench service relying on a tree of 1,110 CIs (10 applications × 10 VMs × 10 databases).
-pub async fn run(store: &dyn Store, cis: usize, rels: usize) -> anyhow::Result<()> {
-    let actor = Actor::System("bench");
+///
+/// With `reuse`, a database that already holds the bench CMDB (from an earlier run with the
+/// same `cis`) is timed again without rebuilding it.
+pub async fn run(store: &dyn Store, cis: usize, rels: usize, reuse: bool) -> anyhow::Result<()> {
     let e = |e: custos_core::StoreError| anyhow!("{e}");
     println!(
         "backend: {}; CIs: {cis}; relationships: ~{rels}",
         store.backend()
     );
+    let built = match store.ci_by_key("bench-svc").await {
+        Ok(_) => true,
+        Err(custos_core::StoreError::NotFound { .. }) => false,
+        Err(err) => return Err(e(err)),
+    };
+    match (built, reuse) {
+        (true, true) => println!("reusing the bench CMDB already in this database"),
+        (true, false) => anyhow::bail!(
+            "this database already holds a bench CMDB: pass --reuse to time it again, or use an empty database"
+        ),
+        (false, _) => build(store, cis, rels).await?,
+    }
+    measure(store, cis).await
+}
+
+async fn build(store: &dyn Store, cis: usize, rels: usize) -> anyhow::Result<()> {
+    let actor = Actor::System("bench");
+    let e = |e: custos_core::StoreError| anyhow!("{e}");
     let types = [
         "business_service",
         "application",
@@ -219,6 +239,13 @@ pub async fn run(store: &dyn Store, cis: usize, rels: usize) -> anyhow::Result<(
         .set_classification(&actor, svc, high, "bench")
         .await
         .map_err(e)?;
+    Ok(())
+}
+
+async fn measure(store: &dyn Store, cis: usize) -> anyhow::Result<()> {
+    let actor = Actor::System("bench");
+    let e = |e: custos_core::StoreError| anyhow!("{e}");
+    let svc = store.ci_by_key("bench-svc").await.map_err(e)?.ci.id;
     let mut full = vec![];
     for _ in 0..3 {
         let t = Instant::now();
@@ -253,6 +280,15 @@ pub async fn run(store: &dyn Store, cis: usize, rels: usize) -> anyhow::Result<(
     // One relationship change: link the C=high service to one more CI and remove it again;
     // each write re-propagates the region below that CI (all of it changes level).
     let leaf = store.ci_by_key(&key(cis / 2)).await.map_err(e)?.ci.id;
+    let below = custos_core::cmdb::impact(leaf, Direction::Downstream, 100, 1_000_000, |ids| async move {
+        store.edges_touching(&ids).await
+    })
+    .await
+    .map_err(e)?;
+    println!(
+        "the changed CI has {} CIs downstream of it (all relationship types)",
+        below.len()
+    );
     let (mut add, mut del) = (vec![], vec![]);
     for _ in 0..20 {
         let t = Instant::now();

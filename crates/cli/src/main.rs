@@ -185,6 +185,9 @@ enum BenchCommand {
         cis: usize,
         #[arg(long, default_value_t = 300_000)]
         rels: usize,
+        /// Time an existing bench CMDB again instead of refusing a non-empty database.
+        #[arg(long)]
+        reuse: bool,
     },
     /// Build a service with a large CMDB behind it and time SLA report generation.
     Report {
@@ -528,12 +531,12 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             let store = open_store(&config).await?;
             bench::report(store.as_ref(), cis).await?;
         }
-        Command::Bench(BenchCommand::Cmdb { cis, rels }) => {
+        Command::Bench(BenchCommand::Cmdb { cis, rels, reuse }) => {
             if cis < 1000 {
                 anyhow::bail!("--cis must be at least 1000");
             }
             let store = open_store(&config).await?;
-            bench::run(store.as_ref(), cis, rels).await?;
+            bench::run(store.as_ref(), cis, rels, reuse).await?;
         }
         Command::Openapi => {
             println!("{}", custos_server::api::openapi_json());

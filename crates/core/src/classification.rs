@@ -113,78 +113,89 @@ pub struct Region<'a> {
     pub outside: &'a HashMap<CiId, Effective>,
 }
 
-/// Computes the effective classification of every node in the region.
-///
-/// Works on dense indices (one hash lookup per edge to build the adjacency, none in the
-/// searches), so a full recompute of a large CMDB is dominated by reading it.
-pub fn propagate(r: &Region<'_>) -> HashMap<CiId, Effective> {
-    let n = r.nodes.len();
-    let index: HashMap<CiId, u32> = r
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (*c, i as u32))
-        .collect();
-    let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
-    let mut outside_parents: Vec<Vec<(CiId, &Effective)>> = vec![Vec::new(); n];
-    for (i, node) in r.nodes.iter().enumerate() {
-        for p in r.parents.get(node).into_iter().flatten() {
-            if let Some(&pi) = index.get(p) {
-                children[pi as usize].push(i as u32);
-            } else if let Some(e) = r.outside.get(p) {
-                outside_parents[i].push((*p, e));
-            }
+/// The inheritance graph in dense indices: the nodes that inherit from node `i` are
+/// `to[start[i]..start[i + 1]]` (compressed rows; no allocation per node, so a graph of
+/// millions of CIs costs a few bytes per edge).
+pub struct Children {
+    start: Vec<u32>,
+    to: Vec<u32>,
+}
+
+impl Children {
+    /// Builds the graph over nodes `0..n` from `(parent, child)` pairs (a counting sort).
+    pub fn from_pairs(n: usize, pairs: &[(u32, u32)]) -> Self {
+        let mut start = vec![0u32; n + 1];
+        for &(p, _) in pairs {
+            start[p as usize + 1] += 1;
         }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut next = start.clone();
+        let mut to = vec![0u32; pairs.len()];
+        for &(p, c) in pairs {
+            to[next[p as usize] as usize] = c;
+            next[p as usize] += 1;
+        }
+        Self { start, to }
     }
-    let explicit: Vec<Classification> = r
-        .nodes
-        .iter()
-        .map(|c| r.explicit.get(c).copied().unwrap_or_default())
-        .collect();
-    let mut out: Vec<Effective> = vec![[Derived::DEFAULT; 3]; n];
+
+    fn of(&self, i: u32) -> &[u32] {
+        &self.to[self.start[i as usize] as usize..self.start[i as usize + 1] as usize]
+    }
+}
+
+/// "No node" in [`DenseDerived`] (where [`Derived`] has `None`).
+pub const NO_NODE: u32 = u32::MAX;
+
+/// One dimension's effective level in dense indices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DenseDerived {
+    pub level: Level,
+    pub source: u32,
+    pub via: u32,
+}
+
+impl DenseDerived {
+    pub const DEFAULT: DenseDerived = DenseDerived {
+        level: Level::Low,
+        source: NO_NODE,
+        via: NO_NODE,
+    };
+}
+
+/// Computes the effective classification of nodes `0..explicit.len()`: per dimension, a
+/// breadth-first search from the highest level down, seeded by the nodes set to that level
+/// (in index order). A node takes the first level that reaches it, so cycles cannot sustain
+/// a level and every `via` chain is a shortest path to its source.
+pub fn propagate_dense(explicit: &[Classification], children: &Children) -> Vec<[DenseDerived; 3]> {
+    let n = explicit.len();
+    let mut out = vec![[DenseDerived::DEFAULT; 3]; n];
     let mut assigned = vec![false; n];
     let mut queue: VecDeque<u32> = VecDeque::new();
     for dim in 0..3 {
-        assigned.iter_mut().for_each(|a| *a = false);
+        assigned.fill(false);
         for level in Level::DESCENDING {
-            // Seeds: set on the node itself first, then inherited from outside the region.
             for i in 0..n {
                 if !assigned[i] && explicit[i].get(dim) == Some(level) {
                     assigned[i] = true;
-                    out[i][dim] = Derived {
+                    out[i][dim] = DenseDerived {
                         level,
-                        source: Some(r.nodes[i]),
-                        via: None,
-                    };
-                    queue.push_back(i as u32);
-                }
-            }
-            for i in 0..n {
-                if assigned[i] {
-                    continue;
-                }
-                let from_outside = outside_parents[i]
-                    .iter()
-                    .find(|(_, e)| e[dim].level == level && e[dim].source.is_some());
-                if let Some((p, e)) = from_outside {
-                    assigned[i] = true;
-                    out[i][dim] = Derived {
-                        level,
-                        source: e[dim].source,
-                        via: Some(*p),
+                        source: i as u32,
+                        via: NO_NODE,
                     };
                     queue.push_back(i as u32);
                 }
             }
             while let Some(i) = queue.pop_front() {
-                let (source, via) = (out[i as usize][dim].source, r.nodes[i as usize]);
-                for &c in &children[i as usize] {
+                let source = out[i as usize][dim].source;
+                for &c in children.of(i) {
                     if !assigned[c as usize] {
                         assigned[c as usize] = true;
-                        out[c as usize][dim] = Derived {
+                        out[c as usize][dim] = DenseDerived {
                             level,
                             source,
-                            via: Some(via),
+                            via: i,
                         };
                         queue.push_back(c);
                     }
@@ -192,7 +203,76 @@ pub fn propagate(r: &Region<'_>) -> HashMap<CiId, Effective> {
             }
         }
     }
-    r.nodes.iter().copied().zip(out).collect()
+    out
+}
+
+/// Computes the effective classification of every node in the region.
+///
+/// Parents outside the region join the dense graph as extra nodes seeded with their
+/// (unchanged) effective levels, so one search serves both a region and a whole CMDB.
+pub fn propagate(r: &Region<'_>) -> HashMap<CiId, Effective> {
+    let n = r.nodes.len();
+    let mut index: HashMap<CiId, u32> = r
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (*c, i as u32))
+        .collect();
+    let mut explicit: Vec<Classification> = r
+        .nodes
+        .iter()
+        .map(|c| r.explicit.get(c).copied().unwrap_or_default())
+        .collect();
+    // The outside parents, as (id, its effective value), indexed from `n`.
+    let mut outside: Vec<(CiId, &Effective)> = vec![];
+    let mut pairs: Vec<(u32, u32)> = vec![];
+    for (i, node) in r.nodes.iter().enumerate() {
+        for p in r.parents.get(node).into_iter().flatten() {
+            let pi = match index.get(p) {
+                Some(&pi) => pi,
+                None => {
+                    let Some(e) = r.outside.get(p) else { continue };
+                    let pi = (n + outside.len()) as u32;
+                    index.insert(*p, pi);
+                    outside.push((*p, e));
+                    let seed = |d: usize| e[d].source.map(|_| e[d].level);
+                    explicit.push(Classification {
+                        confidentiality: seed(0),
+                        integrity: seed(1),
+                        availability: seed(2),
+                    });
+                    pi
+                }
+            };
+            pairs.push((pi, i as u32));
+        }
+    }
+    let out = propagate_dense(&explicit, &Children::from_pairs(explicit.len(), &pairs));
+    let id = |x: u32| match x {
+        NO_NODE => None,
+        x if (x as usize) < n => Some(r.nodes[x as usize]),
+        x => Some(outside[x as usize - n].0),
+    };
+    r.nodes
+        .iter()
+        .zip(out)
+        .map(|(node, d)| {
+            let e: Effective = std::array::from_fn(|dim| {
+                let d = d[dim];
+                Derived {
+                    level: d.level,
+                    // An outside parent's own entry names itself as source; the real
+                    // source is the one it inherited from.
+                    source: match d.source {
+                        s if s != NO_NODE && s as usize >= n => outside[s as usize - n].1[dim].source,
+                        s => id(s),
+                    },
+                    via: id(d.via),
+                }
+            });
+            (*node, e)
+        })
+        .collect()
 }
 
 #[cfg(test)]

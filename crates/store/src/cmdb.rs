@@ -9,6 +9,41 @@ pub(crate) const CHUNK: usize = 500;
 pub(crate) const FLOW_FORWARD: &str = "('depends_on', 'runs_on', 'hosted_by')";
 pub(crate) const FLOW_BACKWARD: &str = "('stores_data_of')";
 
+/// CI id → dense index, for graphs of millions of CIs: ids are random (UUID v7 below the
+/// timestamp), so folding the two halves and one multiplication is hash enough, and far
+/// cheaper than SipHash.
+#[derive(Default)]
+pub(crate) struct IdIndex(std::collections::HashMap<u128, u32, std::hash::BuildHasherDefault<Fold>>);
+
+impl IdIndex {
+    pub(crate) fn insert(&mut self, id: uuid::Uuid, i: u32) {
+        self.0.insert(id.as_u128(), i);
+    }
+
+    pub(crate) fn get(&self, id: &uuid::Uuid) -> Option<u32> {
+        self.0.get(&id.as_u128()).copied()
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Fold(u64);
+
+impl std::hash::Hasher for Fold {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u128(&mut self, v: u128) {
+        self.0 = ((v as u64) ^ ((v >> 64) as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
 macro_rules! impl_cmdb_store {
     ($store:ty) => {
         impl $store {
@@ -78,28 +113,27 @@ macro_rules! impl_cmdb_store {
                 Ok(out)
             }
 
+            /// Writes effective classifications, 100 CIs per statement.
             async fn write_effective(
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
-                id: uuid::Uuid,
-                e: &custos_core::classification::Effective,
+                rows: &[(uuid::Uuid, custos_core::classification::Effective)],
             ) -> custos_core::error::StoreResult<()> {
-                sqlx::query(
-                    "UPDATE cis SET eff_c = $2, eff_c_source = $3, eff_c_via = $4, eff_i = $5, eff_i_source = $6, \
-                     eff_i_via = $7, eff_a = $8, eff_a_source = $9, eff_a_via = $10 WHERE id = $1",
-                )
-                .bind(id)
-                .bind(e[0].level.as_i16())
-                .bind(e[0].source.map(|c| c.0))
-                .bind(e[0].via.map(|c| c.0))
-                .bind(e[1].level.as_i16())
-                .bind(e[1].source.map(|c| c.0))
-                .bind(e[1].via.map(|c| c.0))
-                .bind(e[2].level.as_i16())
-                .bind(e[2].source.map(|c| c.0))
-                .bind(e[2].via.map(|c| c.0))
-                .execute(&mut **tx)
-                .await
-                .map_err(crate::error::map("configuration item"))?;
+                for chunk in rows.chunks(100) {
+                    let sql = format!(
+                        "UPDATE cis AS c SET eff_c = v.column2, eff_c_source = v.column3, eff_c_via = v.column4, \
+                         eff_i = v.column5, eff_i_source = v.column6, eff_i_via = v.column7, eff_a = v.column8, \
+                         eff_a_source = v.column9, eff_a_via = v.column10 FROM (VALUES {}) AS v WHERE c.id = v.column1",
+                        crate::rows::value_lists(chunk.len(), 10)
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (id, e) in chunk {
+                        q = q.bind(*id);
+                        for d in e {
+                            q = q.bind(d.level.as_i16()).bind(d.source.map(|c| c.0)).bind(d.via.map(|c| c.0));
+                        }
+                    }
+                    q.execute(&mut **tx).await.map_err(crate::error::map("configuration item"))?;
+                }
                 Ok(())
             }
 
@@ -151,15 +185,13 @@ macro_rules! impl_cmdb_store {
                     parents: &parents,
                     outside: &outside,
                 });
-                let mut changed = 0;
-                for n in &nodes {
-                    let e = &result[n];
-                    if current.get(&n.0) != Some(e) {
-                        Self::write_effective(tx, n.0, e).await?;
-                        changed += 1;
-                    }
-                }
-                Ok(changed)
+                let changed: Vec<(uuid::Uuid, custos_core::classification::Effective)> = nodes
+                    .iter()
+                    .map(|n| (n.0, result[n]))
+                    .filter(|(id, e)| current.get(id) != Some(e))
+                    .collect();
+                Self::write_effective(tx, &changed).await?;
+                Ok(changed.len() as u64)
             }
 
             /// Whether a new inheritance edge `parent → child` leaves the child (and so
@@ -745,60 +777,112 @@ macro_rules! impl_cmdb_store {
                 Ok(out)
             }
 
+            /// Recomputes every CI's effective classification from the whole graph.
+            ///
+            /// Built for a million CIs: rows are streamed rather than collected, each CI is
+            /// read as its id and one integer of packed levels (the source and via columns
+            /// only for CIs that have any), the graph is held in dense indices
+            /// (`classification::Children`), and only the CIs whose value changed are
+            /// written, many per statement.
             async fn recompute_classification(&self) -> custos_core::error::StoreResult<u64> {
-                use std::collections::HashMap;
+                use custos_core::classification::{Classification, Derived, Effective, Level, NO_NODE};
+                use futures_util::TryStreamExt;
                 let map = crate::error::map("configuration item");
                 let mut tx = self.begin_write().await?;
                 sqlx::query(Self::LOCK_CMDB).execute(&mut *tx).await.map_err(&map)?;
-                let rows: Vec<crate::rows::ClsRow> = sqlx::query_as(
-                    "SELECT id, cls_c, cls_i, cls_a, eff_c, eff_i, eff_a, eff_c_source, eff_c_via, eff_i_source, \
-                     eff_i_via, eff_a_source, eff_a_via FROM cis ORDER BY id",
-                )
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(&map)?;
-                let sql = format!(
-                    "SELECT source_id, target_id FROM relationships WHERE rel_type IN {} \
-                     UNION ALL SELECT target_id, source_id FROM relationships WHERE rel_type IN {}",
-                    crate::cmdb::FLOW_FORWARD,
-                    crate::cmdb::FLOW_BACKWARD
-                );
-                let pairs: Vec<(uuid::Uuid, uuid::Uuid)> =
-                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *tx).await.map_err(&map)?;
-                let mut parents: HashMap<custos_core::CiId, Vec<custos_core::CiId>> = HashMap::new();
-                for (p, c) in pairs {
-                    parents.entry(custos_core::CiId(c)).or_default().push(custos_core::CiId(p));
-                }
-                // Only CIs with an explicit level go into the map (most have none); the
-                // current values are compared from `rows` afterwards rather than copied into
-                // a second map — at a million CIs every copy is a hundred MiB or more.
-                let mut explicit = HashMap::new();
-                for r in &rows {
-                    let e = r.explicit()?;
-                    if !e.is_empty() {
-                        explicit.insert(custos_core::CiId(r.id), e);
+                let level = |v: i64| {
+                    Level::from_i16(v as i16)
+                        .ok_or_else(|| custos_core::StoreError::Internal(format!("classification level {v} out of range")))
+                };
+                let mut ids: Vec<uuid::Uuid> = vec![];
+                let mut index = crate::cmdb::IdIndex::default();
+                let mut explicit: Vec<Classification> = vec![];
+                // The current effective levels, two bits a dimension.
+                let mut packed: Vec<u8> = vec![];
+                {
+                    let mut rows = sqlx::query_as::<_, (uuid::Uuid, i64)>(
+                        "SELECT id, CAST(coalesce(cls_c, 0) + 4 * coalesce(cls_i, 0) + 16 * coalesce(cls_a, 0) \
+                         + 64 * eff_c + 256 * eff_i + 1024 * eff_a AS BIGINT) FROM cis",
+                    )
+                    .fetch(&mut *tx);
+                    while let Some((id, bits)) = rows.try_next().await.map_err(&map)? {
+                        let opt = |v: i64| if v == 0 { Ok(None) } else { level(v).map(Some) };
+                        index.insert(id, ids.len() as u32);
+                        ids.push(id);
+                        explicit.push(Classification {
+                            confidentiality: opt(bits & 3)?,
+                            integrity: opt((bits >> 2) & 3)?,
+                            availability: opt((bits >> 4) & 3)?,
+                        });
+                        for d in 0..3 {
+                            level((bits >> (6 + 2 * d)) & 3)?;
+                        }
+                        packed.push((bits >> 6) as u8);
                     }
                 }
-                let nodes: Vec<custos_core::CiId> = rows.iter().map(|r| custos_core::CiId(r.id)).collect();
-                let result = custos_core::classification::propagate(&custos_core::classification::Region {
-                    nodes: &nodes,
-                    explicit: &explicit,
-                    parents: &parents,
-                    outside: &HashMap::new(),
-                });
-                drop(parents);
-                drop(explicit);
-                let mut changed = 0;
-                for r in &rows {
-                    let id = custos_core::CiId(r.id);
-                    let new = &result[&id];
-                    if &r.eff.effective()? != new {
-                        Self::write_effective(&mut tx, r.id, new).await?;
-                        changed += 1;
+                // Sources and vias of the CIs that inherit or set anything (often few).
+                let mut refs: std::collections::HashMap<u32, [Option<uuid::Uuid>; 6]> = std::collections::HashMap::new();
+                {
+                    type Refs = (
+                        uuid::Uuid,
+                        Option<uuid::Uuid>,
+                        Option<uuid::Uuid>,
+                        Option<uuid::Uuid>,
+                        Option<uuid::Uuid>,
+                        Option<uuid::Uuid>,
+                        Option<uuid::Uuid>,
+                    );
+                    let mut rows = sqlx::query_as::<_, Refs>(
+                        "SELECT id, eff_c_source, eff_c_via, eff_i_source, eff_i_via, eff_a_source, eff_a_via FROM cis \
+                         WHERE eff_c_source IS NOT NULL OR eff_i_source IS NOT NULL OR eff_a_source IS NOT NULL",
+                    )
+                    .fetch(&mut *tx);
+                    while let Some(r) = rows.try_next().await.map_err(&map)? {
+                        if let Some(i) = index.get(&r.0) {
+                            refs.insert(i, [r.1, r.2, r.3, r.4, r.5, r.6]);
+                        }
                     }
                 }
+                let mut pairs: Vec<(u32, u32)> = vec![];
+                {
+                    let sql = format!(
+                        "SELECT source_id, target_id FROM relationships WHERE rel_type IN {} \
+                         UNION ALL SELECT target_id, source_id FROM relationships WHERE rel_type IN {}",
+                        crate::cmdb::FLOW_FORWARD,
+                        crate::cmdb::FLOW_BACKWARD
+                    );
+                    let mut rows = sqlx::query_as::<_, (uuid::Uuid, uuid::Uuid)>(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx);
+                    while let Some((p, c)) = rows.try_next().await.map_err(&map)? {
+                        if let (Some(p), Some(c)) = (index.get(&p), index.get(&c)) {
+                            pairs.push((p, c));
+                        }
+                    }
+                }
+                let children = custos_core::classification::Children::from_pairs(ids.len(), &pairs);
+                drop(pairs);
+                let result = custos_core::classification::propagate_dense(&explicit, &children);
+                drop(children);
+                let id = |x: u32| (x != NO_NODE).then(|| ids[x as usize]);
+                let mut changed: Vec<(uuid::Uuid, Effective)> = vec![];
+                for (i, new) in result.iter().enumerate() {
+                    let old_refs = refs.get(&(i as u32)).copied().unwrap_or([None; 6]);
+                    let same = (0..3).all(|d| {
+                        new[d].level.as_i16() == i16::from((packed[i] >> (2 * d)) & 3)
+                            && id(new[d].source) == old_refs[2 * d]
+                            && id(new[d].via) == old_refs[2 * d + 1]
+                    });
+                    if !same {
+                        let e: Effective = std::array::from_fn(|d| Derived {
+                            level: new[d].level,
+                            source: id(new[d].source).map(custos_core::CiId),
+                            via: id(new[d].via).map(custos_core::CiId),
+                        });
+                        changed.push((ids[i], e));
+                    }
+                }
+                Self::write_effective(&mut tx, &changed).await?;
                 tx.commit().await.map_err(&map)?;
-                Ok(changed)
+                Ok(changed.len() as u64)
             }
         }
     };

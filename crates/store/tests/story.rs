@@ -1450,4 +1450,37 @@ async fn incremental_classification_matches_a_full_recompute() {
             "step {step}: incremental levels differ from a full recompute"
         );
     }
+
+    // The full recompute repairs stored values that are wrong (levels, sources and vias),
+    // and writes nothing else.
+    let full = |cis: Vec<custos_core::store::CiRecord>| {
+        let mut v: Vec<_> = cis.into_iter().map(|r| (r.ci.id, r.effective)).collect();
+        v.sort_by_key(|(id, _)| *id);
+        v
+    };
+    let right = full(s.cis_by_ids(&ids).await.unwrap());
+    assert!(
+        right.iter().any(|(_, e)| e.iter().any(|d| d.via.is_some())),
+        "the random graph inherits something"
+    );
+    let raw = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        dir.path.join("random.db").display()
+    ))
+    .await
+    .unwrap();
+    let damaged = sqlx::query(
+        "UPDATE cis SET eff_c = 3, eff_c_source = id, eff_c_via = NULL, eff_i = 1, eff_i_source = NULL, \
+         eff_i_via = NULL WHERE rowid % 2 = 0",
+    )
+    .execute(&raw)
+    .await
+    .unwrap()
+    .rows_affected();
+    raw.close().await;
+    assert_eq!(damaged, 12);
+    let repaired = s.recompute_classification().await.unwrap();
+    assert!(repaired > 0 && repaired <= damaged, "{repaired}");
+    assert_eq!(full(s.cis_by_ids(&ids).await.unwrap()), right);
+    assert_eq!(s.recompute_classification().await.unwrap(), 0);
 }
