@@ -44,6 +44,68 @@ impl std::hash::Hasher for Fold {
     }
 }
 
+/// Every CI's id and its levels packed two bits each (explicit C, I, A with 0 for unset,
+/// then effective C, I, A), in a dense order, read in chunks for a full re-classification.
+#[derive(Default)]
+pub(crate) struct CiScan {
+    pub(crate) ids: Vec<uuid::Uuid>,
+    pub(crate) index: IdIndex,
+    pub(crate) bits: Vec<u16>,
+}
+
+/// CIs or edges per chunk in a full scan: each chunk crosses sqlx's connection as one
+/// aggregated value (per-row hand-off costs ~1 µs, the whole scan of a million CIs takes
+/// less than that per CI).
+pub(crate) const SCAN_CHUNK: usize = 65_536;
+
+fn corrupt(what: &str) -> custos_core::StoreError {
+    custos_core::StoreError::Internal(format!("malformed {what} chunk in a classification scan"))
+}
+
+impl CiScan {
+    /// Adds a chunk of `n` records, each a 16-byte id and then the levels, which `levels`
+    /// decodes from the rest of the record (`rec` bytes in all).
+    pub(crate) fn add_chunk(
+        &mut self,
+        blob: &[u8],
+        n: i64,
+        rec: usize,
+        levels: fn(&[u8]) -> Option<u16>,
+    ) -> custos_core::error::StoreResult<()> {
+        if blob.len() != n as usize * rec {
+            return Err(corrupt("CI"));
+        }
+        for r in blob.chunks_exact(rec) {
+            let id = uuid::Uuid::from_slice(&r[..16]).map_err(|_| corrupt("CI"))?;
+            let bits = levels(&r[16..]).filter(|b| *b < 4096).ok_or_else(|| corrupt("CI"))?;
+            self.index.insert(id, self.ids.len() as u32);
+            self.ids.push(id);
+            self.bits.push(bits);
+        }
+        Ok(())
+    }
+
+    /// Adds a chunk of `n` inheritance edges, each the parent's then the child's 16-byte id.
+    pub(crate) fn add_edges(
+        &self,
+        pairs: &mut Vec<(u32, u32)>,
+        blob: &[u8],
+        n: i64,
+    ) -> custos_core::error::StoreResult<()> {
+        if blob.len() != n as usize * 32 {
+            return Err(corrupt("relationship"));
+        }
+        for r in blob.chunks_exact(32) {
+            let id = |b: &[u8]| uuid::Uuid::from_slice(b).ok().and_then(|u| self.index.get(&u));
+            // A CI created after the CI scan (impossible under the CMDB lock) is skipped.
+            if let (Some(p), Some(c)) = (id(&r[..16]), id(&r[16..])) {
+                pairs.push((p, c));
+            }
+        }
+        Ok(())
+    }
+}
+
 macro_rules! impl_cmdb_store {
     ($store:ty) => {
         impl $store {
@@ -790,37 +852,24 @@ macro_rules! impl_cmdb_store {
                 let map = crate::error::map("configuration item");
                 let mut tx = self.begin_write().await?;
                 sqlx::query(Self::LOCK_CMDB).execute(&mut *tx).await.map_err(&map)?;
-                let level = |v: i64| {
+                let level = |v: u16| {
                     Level::from_i16(v as i16)
                         .ok_or_else(|| custos_core::StoreError::Internal(format!("classification level {v} out of range")))
                 };
-                let mut ids: Vec<uuid::Uuid> = vec![];
-                let mut index = crate::cmdb::IdIndex::default();
-                let mut explicit: Vec<Classification> = vec![];
-                // The current effective levels, two bits a dimension.
-                let mut packed: Vec<u8> = vec![];
-                {
-                    let mut rows = sqlx::query_as::<_, (uuid::Uuid, i64)>(
-                        "SELECT id, CAST(coalesce(cls_c, 0) + 4 * coalesce(cls_i, 0) + 16 * coalesce(cls_a, 0) \
-                         + 64 * eff_c + 256 * eff_i + 1024 * eff_a AS BIGINT) FROM cis",
-                    )
-                    .fetch(&mut *tx);
-                    while let Some((id, bits)) = rows.try_next().await.map_err(&map)? {
-                        let opt = |v: i64| if v == 0 { Ok(None) } else { level(v).map(Some) };
-                        index.insert(id, ids.len() as u32);
-                        ids.push(id);
-                        explicit.push(Classification {
-                            confidentiality: opt(bits & 3)?,
-                            integrity: opt((bits >> 2) & 3)?,
-                            availability: opt((bits >> 4) & 3)?,
-                        });
-                        for d in 0..3 {
-                            level((bits >> (6 + 2 * d)) & 3)?;
-                        }
-                        packed.push((bits >> 6) as u8);
+                let scan = Self::scan_cis(&mut tx).await?;
+                let mut explicit: Vec<Classification> = Vec::with_capacity(scan.ids.len());
+                for &bits in &scan.bits {
+                    let opt = |v: u16| if v == 0 { Ok(None) } else { level(v).map(Some) };
+                    explicit.push(Classification {
+                        confidentiality: opt(bits & 3)?,
+                        integrity: opt((bits >> 2) & 3)?,
+                        availability: opt((bits >> 4) & 3)?,
+                    });
+                    for d in 0..3 {
+                        level((bits >> (6 + 2 * d)) & 3)?;
                     }
                 }
-                // Sources and vias of the CIs that inherit or set anything (often few).
+                // Sources and vias of the CIs that inherit or set anything.
                 let mut refs: std::collections::HashMap<u32, [Option<uuid::Uuid>; 6]> = std::collections::HashMap::new();
                 {
                     type Refs = (
@@ -838,26 +887,13 @@ macro_rules! impl_cmdb_store {
                     )
                     .fetch(&mut *tx);
                     while let Some(r) = rows.try_next().await.map_err(&map)? {
-                        if let Some(i) = index.get(&r.0) {
+                        if let Some(i) = scan.index.get(&r.0) {
                             refs.insert(i, [r.1, r.2, r.3, r.4, r.5, r.6]);
                         }
                     }
                 }
-                let mut pairs: Vec<(u32, u32)> = vec![];
-                {
-                    let sql = format!(
-                        "SELECT source_id, target_id FROM relationships WHERE rel_type IN {} \
-                         UNION ALL SELECT target_id, source_id FROM relationships WHERE rel_type IN {}",
-                        crate::cmdb::FLOW_FORWARD,
-                        crate::cmdb::FLOW_BACKWARD
-                    );
-                    let mut rows = sqlx::query_as::<_, (uuid::Uuid, uuid::Uuid)>(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx);
-                    while let Some((p, c)) = rows.try_next().await.map_err(&map)? {
-                        if let (Some(p), Some(c)) = (index.get(&p), index.get(&c)) {
-                            pairs.push((p, c));
-                        }
-                    }
-                }
+                let pairs = Self::scan_flow_edges(&mut tx, &scan).await?;
+                let ids = scan.ids;
                 let children = custos_core::classification::Children::from_pairs(ids.len(), &pairs);
                 drop(pairs);
                 let result = custos_core::classification::propagate_dense(&explicit, &children);
@@ -867,7 +903,7 @@ macro_rules! impl_cmdb_store {
                 for (i, new) in result.iter().enumerate() {
                     let old_refs = refs.get(&(i as u32)).copied().unwrap_or([None; 6]);
                     let same = (0..3).all(|d| {
-                        new[d].level.as_i16() == i16::from((packed[i] >> (2 * d)) & 3)
+                        new[d].level.as_i16() as u16 == (scan.bits[i] >> (6 + 2 * d)) & 3
                             && id(new[d].source) == old_refs[2 * d]
                             && id(new[d].via) == old_refs[2 * d + 1]
                     });

@@ -139,6 +139,70 @@ crate::departments::impl_department_store!(PgStore);
 crate::users::impl_user_store!(PgStore);
 crate::auth::impl_auth_store!(PgStore);
 crate::audit::impl_audit_store!(PgStore);
+impl PgStore {
+    /// Every CI for a full re-classification, a chunk of rows at a time in id order, each
+    /// chunk one bytea of records: the id's 16 bytes and the packed levels in two.
+    async fn scan_cis(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    ) -> custos_core::error::StoreResult<crate::cmdb::CiScan> {
+        let sql = format!(
+            "WITH c AS (SELECT id, coalesce(cls_c, 0) + 4 * coalesce(cls_i, 0) + 16 * coalesce(cls_a, 0) \
+             + 64 * eff_c + 256 * eff_i + 1024 * eff_a AS bits FROM cis WHERE id > $1 ORDER BY id LIMIT {}) \
+             SELECT (SELECT id FROM c ORDER BY id DESC LIMIT 1), count(*), \
+             string_agg(uuid_send(id) || int2send(bits::int2), ''::bytea) FROM c",
+            crate::cmdb::SCAN_CHUNK
+        );
+        let mut out = crate::cmdb::CiScan::default();
+        let mut after = uuid::Uuid::nil();
+        loop {
+            let (last, n, blob): (Option<uuid::Uuid>, i64, Option<Vec<u8>>) =
+                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(after)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(crate::error::map("configuration item"))?;
+            let Some(last) = last else { break };
+            out.add_chunk(&blob.unwrap_or_default(), n, 18, |b| {
+                Some(u16::from_be_bytes(b.try_into().ok()?))
+            })?;
+            after = last;
+        }
+        Ok(out)
+    }
+
+    /// Every (parent, child) inheritance edge, in chunks like [`Self::scan_cis`].
+    async fn scan_flow_edges(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        scan: &crate::cmdb::CiScan,
+    ) -> custos_core::error::StoreResult<Vec<(u32, u32)>> {
+        let sql = format!(
+            "WITH r AS (SELECT id, source_id, target_id, rel_type FROM relationships WHERE id > $1 ORDER BY id LIMIT {n}) \
+             SELECT (SELECT id FROM r ORDER BY id DESC LIMIT 1), \
+             count(*) FILTER (WHERE rel_type IN {fwd} OR rel_type IN {back}), \
+             string_agg(CASE WHEN rel_type IN {back} THEN uuid_send(target_id) || uuid_send(source_id) \
+             ELSE uuid_send(source_id) || uuid_send(target_id) END, ''::bytea) \
+             FILTER (WHERE rel_type IN {fwd} OR rel_type IN {back}) FROM r",
+            back = crate::cmdb::FLOW_BACKWARD,
+            fwd = crate::cmdb::FLOW_FORWARD,
+            n = crate::cmdb::SCAN_CHUNK
+        );
+        let mut pairs = vec![];
+        let mut after = uuid::Uuid::nil();
+        loop {
+            let (last, n, blob): (Option<uuid::Uuid>, i64, Option<Vec<u8>>) =
+                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(after)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(crate::error::map("relationship"))?;
+            let Some(last) = last else { break };
+            scan.add_edges(&mut pairs, &blob.unwrap_or_default(), n)?;
+            after = last;
+        }
+        Ok(pairs)
+    }
+}
+
 crate::cmdb::impl_cmdb_store!(PgStore);
 crate::controls::impl_control_store!(PgStore);
 crate::measures::impl_measure_store!(PgStore);

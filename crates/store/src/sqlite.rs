@@ -182,6 +182,69 @@ crate::departments::impl_department_store!(SqliteStore);
 crate::users::impl_user_store!(SqliteStore);
 crate::auth::impl_auth_store!(SqliteStore);
 crate::audit::impl_audit_store!(SqliteStore);
+impl SqliteStore {
+    /// Every CI for a full re-classification, a chunk of rows at a time in rowid order,
+    /// each chunk one blob of records: the id's 16 bytes and the packed levels in three
+    /// hex digits (SQLite's `||` and `group_concat` keep a blob's bytes, zeros included).
+    async fn scan_cis(
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    ) -> custos_core::error::StoreResult<crate::cmdb::CiScan> {
+        let sql = format!(
+            "SELECT max(r), count(*), CAST(group_concat(CAST(id AS TEXT) || printf('%03x', bits), '') AS BLOB) \
+             FROM (SELECT rowid AS r, id, coalesce(cls_c, 0) + 4 * coalesce(cls_i, 0) + 16 * coalesce(cls_a, 0) \
+             + 64 * eff_c + 256 * eff_i + 1024 * eff_a AS bits FROM cis WHERE rowid > $1 ORDER BY rowid LIMIT {})",
+            crate::cmdb::SCAN_CHUNK
+        );
+        let mut out = crate::cmdb::CiScan::default();
+        let mut after = 0i64;
+        loop {
+            let (last, n, blob): (Option<i64>, i64, Option<Vec<u8>>) =
+                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(after)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(crate::error::map("configuration item"))?;
+            let Some(last) = last else { break };
+            out.add_chunk(&blob.unwrap_or_default(), n, 19, |hex| {
+                u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+            })?;
+            after = last;
+        }
+        Ok(out)
+    }
+
+    /// Every (parent, child) inheritance edge, in chunks like [`Self::scan_cis`].
+    async fn scan_flow_edges(
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        scan: &crate::cmdb::CiScan,
+    ) -> custos_core::error::StoreResult<Vec<(u32, u32)>> {
+        let sql = format!(
+            "SELECT max(r), count(*), CAST(group_concat(CAST(p AS TEXT) || CAST(c AS TEXT), '') AS BLOB) \
+             FROM (SELECT rowid AS r, \
+             CASE WHEN rel_type IN {back} THEN target_id ELSE source_id END AS p, \
+             CASE WHEN rel_type IN {back} THEN source_id ELSE target_id END AS c \
+             FROM relationships WHERE rowid > $1 AND (rel_type IN {fwd} OR rel_type IN {back}) ORDER BY rowid LIMIT {n})",
+            back = crate::cmdb::FLOW_BACKWARD,
+            fwd = crate::cmdb::FLOW_FORWARD,
+            n = crate::cmdb::SCAN_CHUNK
+        );
+        let mut pairs = vec![];
+        let mut after = 0i64;
+        loop {
+            let (last, n, blob): (Option<i64>, i64, Option<Vec<u8>>) =
+                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(after)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(crate::error::map("relationship"))?;
+            let Some(last) = last else { break };
+            scan.add_edges(&mut pairs, &blob.unwrap_or_default(), n)?;
+            after = last;
+        }
+        Ok(pairs)
+    }
+}
+
 crate::cmdb::impl_cmdb_store!(SqliteStore);
 crate::controls::impl_control_store!(SqliteStore);
 crate::measures::impl_measure_store!(SqliteStore);
