@@ -264,7 +264,9 @@ pub fn propagate(r: &Region<'_>) -> HashMap<CiId, Effective> {
                     // An outside parent's own entry names itself as source; the real
                     // source is the one it inherited from.
                     source: match d.source {
-                        s if s != NO_NODE && s as usize >= n => outside[s as usize - n].1[dim].source,
+                        s if s != NO_NODE && s as usize >= n => {
+                            outside[s as usize - n].1[dim].source
+                        }
                         s => id(s),
                     },
                     via: id(d.via),

@@ -13,7 +13,9 @@ pub(crate) const FLOW_BACKWARD: &str = "('stores_data_of')";
 /// timestamp), so folding the two halves and one multiplication is hash enough, and far
 /// cheaper than SipHash.
 #[derive(Default)]
-pub(crate) struct IdIndex(std::collections::HashMap<u128, u32, std::hash::BuildHasherDefault<Fold>>);
+pub(crate) struct IdIndex(
+    std::collections::HashMap<u128, u32, std::hash::BuildHasherDefault<Fold>>,
+);
 
 impl IdIndex {
     pub(crate) fn insert(&mut self, id: uuid::Uuid, i: u32) {
@@ -77,7 +79,9 @@ impl CiScan {
         }
         for r in blob.chunks_exact(rec) {
             let id = uuid::Uuid::from_slice(&r[..16]).map_err(|_| corrupt("CI"))?;
-            let bits = levels(&r[16..]).filter(|b| *b < 4096).ok_or_else(|| corrupt("CI"))?;
+            let bits = levels(&r[16..])
+                .filter(|b| *b < 4096)
+                .ok_or_else(|| corrupt("CI"))?;
             self.index.insert(id, self.ids.len() as u32);
             self.ids.push(id);
             self.bits.push(bits);
@@ -96,7 +100,11 @@ impl CiScan {
             return Err(corrupt("relationship"));
         }
         for r in blob.chunks_exact(32) {
-            let id = |b: &[u8]| uuid::Uuid::from_slice(b).ok().and_then(|u| self.index.get(&u));
+            let id = |b: &[u8]| {
+                uuid::Uuid::from_slice(b)
+                    .ok()
+                    .and_then(|u| self.index.get(&u))
+            };
             // A CI created after the CI scan (impossible under the CMDB lock) is skipped.
             if let (Some(p), Some(c)) = (id(&r[..16]), id(&r[16..])) {
                 pairs.push((p, c));

@@ -140,32 +140,54 @@ crate::users::impl_user_store!(PgStore);
 crate::auth::impl_auth_store!(PgStore);
 crate::audit::impl_audit_store!(PgStore);
 impl PgStore {
-    /// Every CI for a full re-classification, a chunk of rows at a time in id order, each
+    /// Heap blocks per chunk of a full scan (8 MiB of table; a TID range scan per chunk,
+    /// PostgreSQL 14 or newer).
+    const SCAN_BLOCKS: i64 = 1024;
+
+    /// Block ranges covering `table` now; the last one is open-ended, so rows appended
+    /// meanwhile are not missed.
+    async fn block_ranges(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        table: &str,
+    ) -> custos_core::error::StoreResult<Vec<(i64, i64)>> {
+        let (blocks,): (i64,) = sqlx::query_as(
+            "SELECT pg_relation_size($1::regclass) / current_setting('block_size')::bigint",
+        )
+        .bind(table)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(crate::error::map("configuration item"))?;
+        let mut out: Vec<(i64, i64)> = (0..blocks)
+            .step_by(Self::SCAN_BLOCKS as usize)
+            .map(|b| (b, b + Self::SCAN_BLOCKS))
+            .collect();
+        match out.last_mut() {
+            Some(last) => last.1 = i64::from(u32::MAX - 1),
+            None => out.push((0, i64::from(u32::MAX - 1))),
+        }
+        Ok(out)
+    }
+
+    /// Every CI for a full re-classification, one chunk of heap blocks at a time, each
     /// chunk one bytea of records: the id's 16 bytes and the packed levels in two.
     async fn scan_cis(
         tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
     ) -> custos_core::error::StoreResult<crate::cmdb::CiScan> {
-        let sql = format!(
-            "WITH c AS (SELECT id, coalesce(cls_c, 0) + 4 * coalesce(cls_i, 0) + 16 * coalesce(cls_a, 0) \
-             + 64 * eff_c + 256 * eff_i + 1024 * eff_a AS bits FROM cis WHERE id > $1 ORDER BY id LIMIT {}) \
-             SELECT (SELECT id FROM c ORDER BY id DESC LIMIT 1), count(*), \
-             string_agg(uuid_send(id) || int2send(bits::int2), ''::bytea) FROM c",
-            crate::cmdb::SCAN_CHUNK
-        );
         let mut out = crate::cmdb::CiScan::default();
-        let mut after = uuid::Uuid::nil();
-        loop {
-            let (last, n, blob): (Option<uuid::Uuid>, i64, Option<Vec<u8>>) =
-                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-                    .bind(after)
-                    .fetch_one(&mut **tx)
-                    .await
-                    .map_err(crate::error::map("configuration item"))?;
-            let Some(last) = last else { break };
+        for (from, to) in Self::block_ranges(tx, "cis").await? {
+            let (n, blob): (i64, Option<Vec<u8>>) = sqlx::query_as(
+                "SELECT count(*), string_agg(uuid_send(id) || int2send((coalesce(cls_c, 0) + 4 * coalesce(cls_i, 0) \
+                 + 16 * coalesce(cls_a, 0) + 64 * eff_c + 256 * eff_i + 1024 * eff_a)::int2), ''::bytea) FROM cis \
+                 WHERE ctid >= format('(%s,0)', $1::bigint)::tid AND ctid < format('(%s,0)', $2::bigint)::tid",
+            )
+            .bind(from)
+            .bind(to)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(crate::error::map("configuration item"))?;
             out.add_chunk(&blob.unwrap_or_default(), n, 18, |b| {
                 Some(u16::from_be_bytes(b.try_into().ok()?))
             })?;
-            after = last;
         }
         Ok(out)
     }
@@ -176,28 +198,23 @@ impl PgStore {
         scan: &crate::cmdb::CiScan,
     ) -> custos_core::error::StoreResult<Vec<(u32, u32)>> {
         let sql = format!(
-            "WITH r AS (SELECT id, source_id, target_id, rel_type FROM relationships WHERE id > $1 ORDER BY id LIMIT {n}) \
-             SELECT (SELECT id FROM r ORDER BY id DESC LIMIT 1), \
-             count(*) FILTER (WHERE rel_type IN {fwd} OR rel_type IN {back}), \
-             string_agg(CASE WHEN rel_type IN {back} THEN uuid_send(target_id) || uuid_send(source_id) \
-             ELSE uuid_send(source_id) || uuid_send(target_id) END, ''::bytea) \
-             FILTER (WHERE rel_type IN {fwd} OR rel_type IN {back}) FROM r",
+            "SELECT count(*), string_agg(CASE WHEN rel_type IN {back} THEN uuid_send(target_id) || uuid_send(source_id) \
+             ELSE uuid_send(source_id) || uuid_send(target_id) END, ''::bytea) FROM relationships \
+             WHERE ctid >= format('(%s,0)', $1::bigint)::tid AND ctid < format('(%s,0)', $2::bigint)::tid \
+             AND (rel_type IN {fwd} OR rel_type IN {back})",
             back = crate::cmdb::FLOW_BACKWARD,
             fwd = crate::cmdb::FLOW_FORWARD,
-            n = crate::cmdb::SCAN_CHUNK
         );
         let mut pairs = vec![];
-        let mut after = uuid::Uuid::nil();
-        loop {
-            let (last, n, blob): (Option<uuid::Uuid>, i64, Option<Vec<u8>>) =
+        for (from, to) in Self::block_ranges(tx, "relationships").await? {
+            let (n, blob): (i64, Option<Vec<u8>>) =
                 sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-                    .bind(after)
+                    .bind(from)
+                    .bind(to)
                     .fetch_one(&mut **tx)
                     .await
                     .map_err(crate::error::map("relationship"))?;
-            let Some(last) = last else { break };
             scan.add_edges(&mut pairs, &blob.unwrap_or_default(), n)?;
-            after = last;
         }
         Ok(pairs)
     }

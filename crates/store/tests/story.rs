@@ -30,9 +30,13 @@ async fn backends() -> Vec<(Arc<dyn Store>, Option<tempfile_dir::Dir>)> {
 }
 
 async fn pg_in_fresh_schema(url: &str) -> Arc<dyn Store> {
+    pg_in_schema(url, &format!("story_{}", uuid::Uuid::now_v7().simple())).await
+}
+
+/// A store in a new schema `schema`.
+async fn pg_in_schema(url: &str, schema: &str) -> Arc<dyn Store> {
     use sqlx::postgres::PgConnectOptions;
     use std::str::FromStr;
-    let schema = format!("story_{}", uuid::Uuid::now_v7().simple());
     let admin = sqlx::PgPool::connect(url).await.expect("connect postgres");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
         .execute(&admin)
@@ -41,7 +45,7 @@ async fn pg_in_fresh_schema(url: &str) -> Arc<dyn Store> {
     admin.close().await;
     let opts = PgConnectOptions::from_str(url)
         .unwrap()
-        .options([("search_path", schema.as_str())]);
+        .options([("search_path", schema)]);
     Arc::new(
         custos_store::postgres::PgStore::connect_with(opts, &ConnectOptions::default())
             .await
@@ -1357,17 +1361,59 @@ async fn service_levels(s: &dyn Store) {
 /// from-scratch recompute (the shortcuts that skip re-propagation must never be wrong).
 #[tokio::test]
 async fn incremental_classification_matches_a_full_recompute() {
+    let dir = tempfile_dir::Dir::new();
+    let file = dir.path.join("random.db");
+    let sqlite: Arc<dyn Store> = Arc::new(
+        custos_store::sqlite::SqliteStore::open(&file, &ConnectOptions::default())
+            .await
+            .unwrap(),
+    );
+    classification_stays_right(sqlite, |sql| {
+        let file = file.clone();
+        async move {
+            let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display()))
+                .await
+                .unwrap();
+            let n = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&raw)
+                .await
+                .unwrap()
+                .rows_affected();
+            raw.close().await;
+            n
+        }
+    })
+    .await;
+    if let Ok(url) = std::env::var("CUSTOS_TEST_POSTGRES_URL") {
+        let schema = format!("story_{}", uuid::Uuid::now_v7().simple());
+        let pg = pg_in_schema(&url, &schema).await;
+        let admin = sqlx::PgPool::connect(&url).await.unwrap();
+        classification_stays_right(pg, |sql| {
+            let (admin, sql) = (
+                admin.clone(),
+                sql.replace("UPDATE cis", &format!("UPDATE {schema}.cis")),
+            );
+            async move {
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&admin)
+                    .await
+                    .unwrap()
+                    .rows_affected()
+            }
+        })
+        .await;
+    }
+}
+
+/// The random steps and the repair check on one backend; `raw` runs SQL behind the
+/// store's back (to damage stored values) and returns how many rows it touched.
+async fn classification_stays_right<F, Fut>(s: Arc<dyn Store>, raw: F)
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = u64>,
+{
     use custos_core::classification::{Classification, Level};
     use custos_core::cmdb::{CiInput, Lifecycle, RelType};
-    let dir = tempfile_dir::Dir::new();
-    let s: Arc<dyn Store> = Arc::new(
-        custos_store::sqlite::SqliteStore::open(
-            &dir.path.join("random.db"),
-            &ConnectOptions::default(),
-        )
-        .await
-        .unwrap(),
-    );
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = |n: usize| {
         seed ^= seed << 13;
@@ -1463,21 +1509,14 @@ async fn incremental_classification_matches_a_full_recompute() {
         right.iter().any(|(_, e)| e.iter().any(|d| d.via.is_some())),
         "the random graph inherits something"
     );
-    let raw = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        dir.path.join("random.db").display()
-    ))
-    .await
-    .unwrap();
-    let damaged = sqlx::query(
+    // Every other CI gets C=high from itself and I=low from nowhere.
+    let victims: Vec<String> = (0..24).step_by(2).map(|i| format!("'n{i}'")).collect();
+    let damaged = raw(format!(
         "UPDATE cis SET eff_c = 3, eff_c_source = id, eff_c_via = NULL, eff_i = 1, eff_i_source = NULL, \
-         eff_i_via = NULL WHERE rowid % 2 = 0",
-    )
-    .execute(&raw)
-    .await
-    .unwrap()
-    .rows_affected();
-    raw.close().await;
+         eff_i_via = NULL WHERE name IN ({})",
+        victims.join(", ")
+    ))
+    .await;
     assert_eq!(damaged, 12);
     let repaired = s.recompute_classification().await.unwrap();
     assert!(repaired > 0 && repaired <= damaged, "{repaired}");
