@@ -8,6 +8,9 @@ pub(crate) const CHUNK: usize = 500;
 /// along which it flows from target to source.
 pub(crate) const FLOW_FORWARD: &str = "('depends_on', 'runs_on', 'hosted_by')";
 pub(crate) const FLOW_BACKWARD: &str = "('stores_data_of')";
+/// CIs whose effective level comes from somewhere in at least one dimension.
+pub(crate) const HAS_SOURCE: &str =
+    "(eff_c_source IS NOT NULL OR eff_i_source IS NOT NULL OR eff_a_source IS NOT NULL)";
 
 /// CI id → dense index, for graphs of millions of CIs: ids are random (UUID v7 below the
 /// timestamp), so folding the two halves and one multiplication is hash enough, and far
@@ -167,11 +170,20 @@ macro_rules! impl_cmdb_store {
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 ids: &[uuid::Uuid],
             ) -> custos_core::error::StoreResult<Vec<crate::rows::ClsRow>> {
+                Self::cls_rows_where(tx, ids, "TRUE").await
+            }
+
+            /// [`Self::cls_rows`] of the CIs among `ids` that match `filter` (SQL).
+            async fn cls_rows_where(
+                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                ids: &[uuid::Uuid],
+                filter: &str,
+            ) -> custos_core::error::StoreResult<Vec<crate::rows::ClsRow>> {
                 let mut out = vec![];
                 for chunk in ids.chunks(crate::cmdb::CHUNK) {
                     let sql = format!(
                         "SELECT id, cls_c, cls_i, cls_a, eff_c, eff_i, eff_a, eff_c_source, eff_c_via, eff_i_source, \
-                         eff_i_via, eff_a_source, eff_a_via FROM cis WHERE id IN ({})",
+                         eff_i_via, eff_a_source, eff_a_via FROM cis WHERE id IN ({}) AND {filter}",
                         crate::rows::placeholders(1, chunk.len())
                     );
                     let mut q = sqlx::query_as::<_, crate::rows::ClsRow>(sqlx::AssertSqlSafe(sql));
@@ -183,28 +195,133 @@ macro_rules! impl_cmdb_store {
                 Ok(out)
             }
 
-            /// Writes effective classifications, 100 CIs per statement.
+            /// Writes effective classifications, 100 CIs per statement; a `None` dimension
+            /// keeps its stored value.
             async fn write_effective(
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
-                rows: &[(uuid::Uuid, custos_core::classification::Effective)],
+                rows: &[(uuid::Uuid, [Option<custos_core::classification::Derived>; 3])],
             ) -> custos_core::error::StoreResult<()> {
                 for chunk in rows.chunks(100) {
+                    let set = |d: &str, k: usize| {
+                        format!(
+                            "eff_{d} = coalesce(v.column{l}, c.eff_{d}), \
+                             eff_{d}_source = CASE WHEN v.column{l} IS NULL THEN c.eff_{d}_source ELSE v.column{s} END, \
+                             eff_{d}_via = CASE WHEN v.column{l} IS NULL THEN c.eff_{d}_via ELSE v.column{v} END",
+                            l = 2 + 3 * k,
+                            s = 3 + 3 * k,
+                            v = 4 + 3 * k
+                        )
+                    };
                     let sql = format!(
-                        "UPDATE cis AS c SET eff_c = v.column2, eff_c_source = v.column3, eff_c_via = v.column4, \
-                         eff_i = v.column5, eff_i_source = v.column6, eff_i_via = v.column7, eff_a = v.column8, \
-                         eff_a_source = v.column9, eff_a_via = v.column10 FROM (VALUES {}) AS v WHERE c.id = v.column1",
+                        "UPDATE cis AS c SET {}, {}, {} FROM (VALUES {}) AS v WHERE c.id = v.column1",
+                        set("c", 0),
+                        set("i", 1),
+                        set("a", 2),
                         crate::rows::value_lists(chunk.len(), 10)
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for (id, e) in chunk {
                         q = q.bind(*id);
                         for d in e {
-                            q = q.bind(d.level.as_i16()).bind(d.source.map(|c| c.0)).bind(d.via.map(|c| c.0));
+                            q = q
+                                .bind(d.map(|d| d.level.as_i16()))
+                                .bind(d.and_then(|d| d.source.map(|c| c.0)))
+                                .bind(d.and_then(|d| d.via.map(|c| c.0)));
                         }
                     }
                     q.execute(&mut **tx).await.map_err(crate::error::map("configuration item"))?;
                 }
                 Ok(())
+            }
+
+            /// (parent, child, child's effective levels) for every inheritance edge out of
+            /// `ids`, in one query per chunk.
+            async fn flow_children_levels(
+                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                ids: &[uuid::Uuid],
+            ) -> custos_core::error::StoreResult<Vec<(uuid::Uuid, uuid::Uuid, i16, i16, i16)>> {
+                let mut out = vec![];
+                for chunk in ids.chunks(crate::cmdb::CHUNK) {
+                    let ph = crate::rows::placeholders(1, chunk.len());
+                    let sql = format!(
+                        "SELECT r.source_id, r.target_id, c.eff_c, c.eff_i, c.eff_a FROM relationships r \
+                         JOIN cis c ON c.id = r.target_id WHERE r.source_id IN ({ph}) AND r.rel_type IN {} \
+                         UNION ALL SELECT r.target_id, r.source_id, c.eff_c, c.eff_i, c.eff_a FROM relationships r \
+                         JOIN cis c ON c.id = r.source_id WHERE r.target_id IN ({ph}) AND r.rel_type IN {}",
+                        crate::cmdb::FLOW_FORWARD,
+                        crate::cmdb::FLOW_BACKWARD
+                    );
+                    let mut q = sqlx::query_as::<_, (uuid::Uuid, uuid::Uuid, i16, i16, i16)>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    out.extend(q.fetch_all(&mut **tx).await.map_err(crate::error::map("relationship"))?);
+                }
+                Ok(out)
+            }
+
+            /// After a new inheritance edge `parent → child`: levels can only go up, and only
+            /// where the parent's level (with a source) is above what a CI has. A breadth-first
+            /// walk from the child lifts those dimensions and stops at every CI that is already
+            /// as high, so it reads and writes only the CIs that change (plus their edges).
+            /// Returns how many CIs changed.
+            async fn raise(
+                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                parent: uuid::Uuid,
+                child: uuid::Uuid,
+            ) -> custos_core::error::StoreResult<u64> {
+                use custos_core::classification::Derived;
+                use std::collections::HashMap;
+                let rows = Self::cls_rows(tx, &[parent, child]).await?;
+                let eff = |id: uuid::Uuid| rows.iter().find(|r| r.id == id).map(|r| r.eff.effective()).transpose();
+                let (Some(p), Some(c)) = (eff(parent)?, eff(child)?) else { return Ok(0) };
+                // Per dimension, what the parent passes on (its level and source), if anything.
+                let offer: [Option<Derived>; 3] = std::array::from_fn(|d| p[d].source.map(|_| p[d]));
+                let mut raised: HashMap<uuid::Uuid, [Option<Derived>; 3]> = HashMap::new();
+                let lift = |levels: [i16; 3], via: uuid::Uuid, mask: [bool; 3], done: Option<&[Option<Derived>; 3]>| {
+                    let mut out: [Option<Derived>; 3] = [None; 3];
+                    for d in 0..3 {
+                        if let Some(o) = offer[d]
+                            && mask[d]
+                            && done.is_none_or(|x| x[d].is_none())
+                            && levels[d] < o.level.as_i16()
+                        {
+                            out[d] = Some(Derived { level: o.level, source: o.source, via: Some(custos_core::CiId(via)) });
+                        }
+                    }
+                    out
+                };
+                let first = lift(std::array::from_fn(|d| c[d].level.as_i16()), parent, [true; 3], None);
+                if first.iter().all(Option::is_none) {
+                    return Ok(0);
+                }
+                raised.insert(child, first);
+                let mut frontier = vec![child];
+                while !frontier.is_empty() {
+                    let mut next = vec![];
+                    for (from, to, lc, li, la) in Self::flow_children_levels(tx, &frontier).await? {
+                        let mask: [bool; 3] = std::array::from_fn(|d| raised[&from][d].is_some());
+                        let up = lift([lc, li, la], from, mask, raised.get(&to));
+                        if up.iter().all(Option::is_none) {
+                            continue;
+                        }
+                        // A CI lifted in another dimension already goes round again, so its
+                        // children get the new dimension too.
+                        let entry = raised.entry(to).or_insert([None; 3]);
+                        for d in 0..3 {
+                            if entry[d].is_none() && up[d].is_some() {
+                                entry[d] = up[d];
+                            }
+                        }
+                        next.push(to);
+                    }
+                    next.sort();
+                    next.dedup();
+                    frontier = next;
+                }
+                let rows: Vec<_> = raised.into_iter().collect();
+                Self::write_effective(tx, &rows).await?;
+                Ok(rows.len() as u64)
             }
 
             /// Re-propagates classification to `seeds` and everything downstream of them.
@@ -244,8 +361,10 @@ macro_rules! impl_cmdb_store {
                     explicit.insert(custos_core::CiId(r.id), r.explicit()?);
                     current.insert(r.id, r.eff.effective()?);
                 }
+                // Only outside parents that carry a level from somewhere can pass one on;
+                // most carry the default, and skipping them in SQL saves reading their rows.
                 let mut outside = HashMap::new();
-                for r in Self::cls_rows(tx, &outside_ids).await? {
+                for r in Self::cls_rows_where(tx, &outside_ids, crate::cmdb::HAS_SOURCE).await? {
                     outside.insert(custos_core::CiId(r.id), r.eff.effective()?);
                 }
                 let nodes: Vec<custos_core::CiId> = inside.iter().map(|r| custos_core::CiId(r.id)).collect();
@@ -255,29 +374,14 @@ macro_rules! impl_cmdb_store {
                     parents: &parents,
                     outside: &outside,
                 });
-                let changed: Vec<(uuid::Uuid, custos_core::classification::Effective)> = nodes
+                let changed: Vec<(uuid::Uuid, [Option<custos_core::classification::Derived>; 3])> = nodes
                     .iter()
                     .map(|n| (n.0, result[n]))
                     .filter(|(id, e)| current.get(id) != Some(e))
+                    .map(|(id, e)| (id, e.map(Some)))
                     .collect();
                 Self::write_effective(tx, &changed).await?;
                 Ok(changed.len() as u64)
-            }
-
-            /// Whether a new inheritance edge `parent → child` leaves the child (and so
-            /// everything downstream) as it is: in every dimension the parent's level is
-            /// lower than the child's, or the parent holds only the default (no source).
-            async fn cannot_raise(
-                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
-                parent: uuid::Uuid,
-                child: uuid::Uuid,
-            ) -> custos_core::error::StoreResult<bool> {
-                let rows = Self::cls_rows(tx, &[parent, child]).await?;
-                let eff = |id: uuid::Uuid| rows.iter().find(|r| r.id == id).map(|r| r.eff.effective()).transpose();
-                Ok(match (eff(parent)?, eff(child)?) {
-                    (Some(p), Some(c)) => (0..3).all(|d| p[d].source.is_none() || p[d].level < c[d].level),
-                    _ => false,
-                })
             }
 
             /// Whether any of `child`'s effective levels came through `parent` (so removing
@@ -593,10 +697,8 @@ macro_rules! impl_cmdb_store {
                         other => other,
                     })?;
                 let reclassified = match rel_type.classification_flow(source, target) {
-                    // A new parent that is lower than the child in every dimension (or
-                    // carries only the default) changes nothing: skip the region walk.
-                    Some((from, to)) if Self::cannot_raise(&mut tx, from.0, to.0).await? => 0,
-                    Some((_, to)) => Self::reclassify(&mut tx, vec![to.0]).await?,
+                    // A new edge can only raise levels: walk from the child while it does.
+                    Some((from, to)) => Self::raise(&mut tx, from.0, to.0).await?,
                     None => 0,
                 };
                 let changes = serde_json::json!({
@@ -855,7 +957,7 @@ macro_rules! impl_cmdb_store {
             /// (`classification::Children`), and only the CIs whose value changed are
             /// written, many per statement.
             async fn recompute_classification(&self) -> custos_core::error::StoreResult<u64> {
-                use custos_core::classification::{Classification, Derived, Effective, Level, NO_NODE};
+                use custos_core::classification::{Classification, Derived, Level, NO_NODE};
                 use futures_util::TryStreamExt;
                 let map = crate::error::map("configuration item");
                 let mut tx = self.begin_write().await?;
@@ -889,11 +991,11 @@ macro_rules! impl_cmdb_store {
                         Option<uuid::Uuid>,
                         Option<uuid::Uuid>,
                     );
-                    let mut rows = sqlx::query_as::<_, Refs>(
-                        "SELECT id, eff_c_source, eff_c_via, eff_i_source, eff_i_via, eff_a_source, eff_a_via FROM cis \
-                         WHERE eff_c_source IS NOT NULL OR eff_i_source IS NOT NULL OR eff_a_source IS NOT NULL",
-                    )
-                    .fetch(&mut *tx);
+                    let sql = format!(
+                        "SELECT id, eff_c_source, eff_c_via, eff_i_source, eff_i_via, eff_a_source, eff_a_via FROM cis WHERE {}",
+                        crate::cmdb::HAS_SOURCE
+                    );
+                    let mut rows = sqlx::query_as::<_, Refs>(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx);
                     while let Some(r) = rows.try_next().await.map_err(&map)? {
                         if let Some(i) = scan.index.get(&r.0) {
                             refs.insert(i, [r.1, r.2, r.3, r.4, r.5, r.6]);
@@ -907,7 +1009,7 @@ macro_rules! impl_cmdb_store {
                 let result = custos_core::classification::propagate_dense(&explicit, &children);
                 drop(children);
                 let id = |x: u32| (x != NO_NODE).then(|| ids[x as usize]);
-                let mut changed: Vec<(uuid::Uuid, Effective)> = vec![];
+                let mut changed: Vec<(uuid::Uuid, [Option<Derived>; 3])> = vec![];
                 for (i, new) in result.iter().enumerate() {
                     let old_refs = refs.get(&(i as u32)).copied().unwrap_or([None; 6]);
                     let same = (0..3).all(|d| {
@@ -916,10 +1018,12 @@ macro_rules! impl_cmdb_store {
                             && id(new[d].via) == old_refs[2 * d + 1]
                     });
                     if !same {
-                        let e: Effective = std::array::from_fn(|d| Derived {
-                            level: new[d].level,
-                            source: id(new[d].source).map(custos_core::CiId),
-                            via: id(new[d].via).map(custos_core::CiId),
+                        let e: [Option<Derived>; 3] = std::array::from_fn(|d| {
+                            Some(Derived {
+                                level: new[d].level,
+                                source: id(new[d].source).map(custos_core::CiId),
+                                via: id(new[d].via).map(custos_core::CiId),
+                            })
                         });
                         changed.push((ids[i], e));
                     }

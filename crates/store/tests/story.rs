@@ -1482,13 +1482,45 @@ where
                     .add_relationship(&admin(), a, b, types[next(types.len())])
                     .await
             {
-                rels.push(r.id);
+                rels.push(r);
             }
         } else {
             let r = rels.swap_remove(next(rels.len()));
-            s.delete_relationship(&admin(), r).await.unwrap();
+            s.delete_relationship(&admin(), r.id).await.unwrap();
         }
-        let before = snapshot(s.cis_by_ids(&ids).await.unwrap());
+        let inherits: std::collections::HashSet<_> = rels
+            .iter()
+            .filter_map(|r| r.rel_type.classification_flow(r.source_id, r.target_id))
+            .collect();
+        let now = s.cis_by_ids(&ids).await.unwrap();
+        // Every inherited level names a chain of vias that ends at its source, at that level.
+        let by_id: std::collections::HashMap<_, _> =
+            now.iter().map(|r| (r.ci.id, r.effective)).collect();
+        for r in &now {
+            for d in 0..3 {
+                let e = r.effective[d];
+                let (mut at, mut hops) = (r.ci.id, 0);
+                while let Some(v) = by_id[&at][d].via {
+                    assert!(
+                        inherits.contains(&(v, at)),
+                        "step {step}: via is not a parent"
+                    );
+                    assert_eq!(
+                        by_id[&v][d].level, e.level,
+                        "step {step}: via at another level"
+                    );
+                    at = v;
+                    hops += 1;
+                    assert!(hops <= ids.len(), "step {step}: vias loop");
+                }
+                assert_eq!(
+                    e.source.is_some(),
+                    e.source == Some(at),
+                    "step {step}: chain ends at the source"
+                );
+            }
+        }
+        let before = snapshot(now);
         s.recompute_classification().await.unwrap();
         let after = snapshot(s.cis_by_ids(&ids).await.unwrap());
         assert_eq!(
