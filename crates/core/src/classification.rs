@@ -173,12 +173,12 @@ pub fn propagate_dense(explicit: &[Classification], children: &Children) -> Vec<
     let mut out = vec![[DenseDerived::DEFAULT; 3]; n];
     let mut assigned = vec![false; n];
     let mut queue: VecDeque<u32> = VecDeque::new();
-    for dim in 0..3 {
+    for dim in [0, 1, 2] {
         assigned.fill(false);
         for level in Level::DESCENDING {
-            for i in 0..n {
-                if !assigned[i] && explicit[i].get(dim) == Some(level) {
-                    assigned[i] = true;
+            for (i, (e, done)) in explicit.iter().zip(assigned.iter_mut()).enumerate() {
+                if !*done && e.get(dim) == Some(level) {
+                    *done = true;
                     out[i][dim] = DenseDerived {
                         level,
                         source: i as u32,

@@ -196,21 +196,38 @@ impl SqliteStore {
             crate::cmdb::SCAN_CHUNK
         );
         let mut out = crate::cmdb::CiScan::default();
+        Self::scan_chunks(tx, &sql, "configuration item", |blob, n| {
+            out.add_chunk(blob, n, 19, |hex| {
+                u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+            })
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// Runs a chunk query (`$1` = the last rowid of the previous chunk; it returns the
+    /// chunk's last rowid, its row count and its packed blob) until a chunk comes back
+    /// empty, handing each blob and count to `f`.
+    async fn scan_chunks(
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        sql: &str,
+        entity: &'static str,
+        mut f: impl FnMut(&[u8], i64) -> custos_core::error::StoreResult<()>,
+    ) -> custos_core::error::StoreResult<()> {
         let mut after = 0i64;
         loop {
             let (last, n, blob): (Option<i64>, i64, Option<Vec<u8>>) =
-                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(after)
                     .fetch_one(&mut **tx)
                     .await
-                    .map_err(crate::error::map("configuration item"))?;
-            let Some(last) = last else { break };
-            out.add_chunk(&blob.unwrap_or_default(), n, 19, |hex| {
-                u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
-            })?;
+                    .map_err(crate::error::map(entity))?;
+            let Some(last) = last else {
+                return Ok(());
+            };
+            f(&blob.unwrap_or_default(), n)?;
             after = last;
         }
-        Ok(out)
     }
 
     /// Every (parent, child) inheritance edge, in chunks like [`Self::scan_cis`].
@@ -229,18 +246,10 @@ impl SqliteStore {
             n = crate::cmdb::SCAN_CHUNK
         );
         let mut pairs = vec![];
-        let mut after = 0i64;
-        loop {
-            let (last, n, blob): (Option<i64>, i64, Option<Vec<u8>>) =
-                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-                    .bind(after)
-                    .fetch_one(&mut **tx)
-                    .await
-                    .map_err(crate::error::map("relationship"))?;
-            let Some(last) = last else { break };
-            scan.add_edges(&mut pairs, &blob.unwrap_or_default(), n)?;
-            after = last;
-        }
+        Self::scan_chunks(tx, &sql, "relationship", |blob, n| {
+            scan.add_edges(&mut pairs, blob, n)
+        })
+        .await?;
         Ok(pairs)
     }
 }

@@ -1497,7 +1497,7 @@ where
         let by_id: std::collections::HashMap<_, _> =
             now.iter().map(|r| (r.ci.id, r.effective)).collect();
         for r in &now {
-            for d in 0..3 {
+            for d in [0, 1, 2] {
                 let e = r.effective[d];
                 let (mut at, mut hops) = (r.ci.id, 0);
                 while let Some(v) = by_id[&at][d].via {
