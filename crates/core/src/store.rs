@@ -642,8 +642,8 @@ pub trait ServiceLevelStore {
         today: &crate::time::Date,
     ) -> StoreResult<crate::sla::Sla>;
     /// Marks agreed SLAs whose validity ended before `today` as expired and drops their
-    /// required controls; returns how many.
-    async fn expire_slas(&self, today: &crate::time::Date) -> StoreResult<u64>;
+    /// required controls; returns their services (once each).
+    async fn expire_slas(&self, today: &crate::time::Date) -> StoreResult<Vec<crate::ids::CiId>>;
     async fn sla(&self, id: crate::ids::SlaId) -> StoreResult<crate::sla::Sla>;
     async fn list_slas(
         &self,
@@ -872,6 +872,17 @@ pub trait IncidentStore {
         audit: Option<(&'static str, serde_json::Value)>,
         events: Vec<crate::notify::Event>,
     ) -> StoreResult<bool>;
+
+    /// Replaces the SLA-derived need-to-know of every incident on `service` (its `sla`
+    /// access rows and its authorised-role mask) with `users` and `roles`, after the SLAs
+    /// in force on the service changed. Audited on the service; returns the incidents.
+    async fn refresh_sla_access(
+        &self,
+        actor: &Actor,
+        service: crate::ids::CiId,
+        users: &[UserId],
+        roles: i64,
+    ) -> StoreResult<u64>;
 
     /// Need-to-know list: users added explicitly (`added`) and the SLA's (`sla`).
     async fn incident_access(

@@ -278,6 +278,16 @@ pub fn role_mask(roles: impl IntoIterator<Item = Role>) -> i64 {
     })
 }
 
+/// The roles whose bits are set in `mask` (the inverse of [`role_mask`]).
+pub fn roles_of_mask(mask: i64) -> Vec<Role> {
+    Role::ALL
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, r)| *r)
+        .collect()
+}
+
 /// Which incidents a list shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IncidentFilter {
@@ -546,6 +556,9 @@ mod tests {
         let all = role_mask(Role::ALL);
         assert_eq!(all, (1 << Role::ALL.len()) - 1);
         assert_eq!(role_mask([Role::Agent]) & role_mask([Role::Admin]), 0);
+        let some = [Role::Agent, Role::Auditor];
+        assert_eq!(roles_of_mask(role_mask(some)), some.to_vec());
+        assert!(roles_of_mask(0).is_empty());
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use crate::error::ApiError;
 use crate::service_levels::all_slas;
 use custos_core::account::Role;
-use custos_core::authz::{Permission, Principal};
+use custos_core::authz::{Actor, Permission, Principal};
 use custos_core::calendar::ServiceHours;
 use custos_core::classification::Level;
 use custos_core::incident::{PriorityMatrix, Status};
@@ -45,6 +45,56 @@ pub struct Context {
     pub affected: Vec<AffectedCi>,
     pub authorised_users: Vec<UserId>,
     pub authorised_roles: i64,
+}
+
+
+/// The agreed SLAs in force on `service` on `today`.
+pub async fn slas_in_force(
+    store: &dyn Store,
+    service: CiId,
+    today: &Date,
+) -> Result<Vec<Sla>, ApiError> {
+    Ok(all_slas(
+        store,
+        &SlaFilter {
+            customers: None,
+            service: Some(service),
+            status: Some(SlaStatus::Agreed),
+        },
+    )
+    .await?
+    .into_iter()
+    .filter(|s| s.status_on(today) == SlaStatus::Agreed && &s.terms.valid_from <= today)
+    .collect())
+}
+
+/// Whom `slas` grant need-to-know on the service's security incidents: their authorised
+/// users (sorted, once each) and the mask of their authorised roles.
+pub fn sla_access(slas: &[Sla]) -> (Vec<UserId>, i64) {
+    let mut users: Vec<UserId> = slas
+        .iter()
+        .flat_map(|s| s.terms.security.authorised_users.iter().copied())
+        .collect();
+    users.sort();
+    users.dedup();
+    let roles = role_mask(
+        slas.iter()
+            .flat_map(|s| s.terms.security.authorised_roles.iter().copied()),
+    );
+    (users, roles)
+}
+
+/// After the SLAs in force on `service` changed (a version agreed): every incident on
+/// the service, open or closed, grants need-to-know to the new authorised people and roles
+/// only. Someone taken off the list loses sight of incidents they could see before.
+pub async fn refresh_sla_access(
+    store: &dyn Store,
+    actor: &Actor,
+    service: CiId,
+    today: &Date,
+) -> Result<u64, ApiError> {
+    let (users, roles) = sla_access(&slas_in_force(store, service, today).await?);
+    Ok(store.refresh_sla_access(actor, service, &users, roles).await?)
 }
 
 /// Loads the [`Context`] of a service and CIs. Unknown CIs are a validation error.
@@ -103,31 +153,8 @@ pub async fn context(
     let Some(service) = service else {
         return Ok(ctx);
     };
-    ctx.slas = all_slas(
-        store,
-        &SlaFilter {
-            customers: None,
-            service: Some(service),
-            status: Some(SlaStatus::Agreed),
-        },
-    )
-    .await?
-    .into_iter()
-    .filter(|s| s.status_on(today) == SlaStatus::Agreed && &s.terms.valid_from <= today)
-    .collect();
-    let mut users: Vec<UserId> = ctx
-        .slas
-        .iter()
-        .flat_map(|s| s.terms.security.authorised_users.iter().copied())
-        .collect();
-    users.sort();
-    users.dedup();
-    ctx.authorised_users = users;
-    ctx.authorised_roles = role_mask(
-        ctx.slas
-            .iter()
-            .flat_map(|s| s.terms.security.authorised_roles.iter().copied()),
-    );
+    ctx.slas = slas_in_force(store, service, today).await?;
+    (ctx.authorised_users, ctx.authorised_roles) = sla_access(&ctx.slas);
     ctx.clock = match store.service(service).await {
         Ok(entry) => {
             // Several customers' SLAs on one service: the strictest resolution target wins.

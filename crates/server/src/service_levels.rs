@@ -345,7 +345,11 @@ pub async fn keep_report(
 /// report of every agreed SLA that has none yet. Returns how many reports it kept.
 pub async fn scheduled_reports(store: &dyn Store, now: Timestamp) -> Result<u64, ApiError> {
     let today = Date::of(now);
-    store.expire_slas(&today).await?;
+    // An expired SLA no longer grants need-to-know on its service's incidents.
+    for service in store.expire_slas(&today).await? {
+        crate::incidents::refresh_sla_access(store, &Actor::System("sla-expiry"), service, &today)
+            .await?;
+    }
     let agreed = all_slas(
         store,
         &SlaFilter {

@@ -575,6 +575,60 @@ macro_rules! impl_incident_store {
                 Ok(true)
             }
 
+            async fn refresh_sla_access(
+                &self,
+                actor: &custos_core::authz::Actor,
+                service: custos_core::CiId,
+                users: &[custos_core::UserId],
+                roles: i64,
+            ) -> custos_core::error::StoreResult<u64> {
+                let now = custos_core::Timestamp::now();
+                let map = crate::error::map("incident access");
+                let mut tx = self.begin_write().await?;
+                let n = sqlx::query("UPDATE incidents SET authorised_roles = $2 WHERE service_id = $1")
+                    .bind(service.0)
+                    .bind(roles)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(&map)?
+                    .rows_affected();
+                sqlx::query(
+                    "DELETE FROM incident_access WHERE source = 'sla' AND incident_id IN (SELECT id FROM incidents WHERE service_id = $1)",
+                )
+                .bind(service.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(&map)?;
+                for chunk in users.chunks(crate::incidents::CHUNK_ROWS) {
+                    let sql = format!(
+                        "INSERT INTO incident_access (incident_id, user_id, source, added_by, added_at) \
+                         SELECT i.id, u.column1, 'sla', NULL, $2 FROM incidents i CROSS JOIN (VALUES {}) AS u \
+                         WHERE i.service_id = $1",
+                        crate::rows::value_lists_from(3, chunk.len(), 1)
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(service.0).bind(now.0);
+                    for u in chunk {
+                        q = q.bind(u.0);
+                    }
+                    q.execute(&mut *tx).await.map_err(|e| crate::parties::missing_ref("user")(map(e)))?;
+                }
+                let changes = serde_json::json!({
+                    "sla_authorised_users": {"after": users.iter().map(|u| u.to_string()).collect::<Vec<_>>()},
+                    "sla_authorised_roles": {"after": custos_core::ticket::roles_of_mask(roles).iter().map(|r| r.as_str()).collect::<Vec<_>>()},
+                    "incidents": n,
+                });
+                if n > 0 {
+                    crate::audit::append_audit!(
+                        tx,
+                        actor,
+                        custos_core::audit::AuditRecord::new("incident.sla_access", "ci", service, changes),
+                        now
+                    );
+                }
+                tx.commit().await.map_err(&map)?;
+                Ok(n)
+            }
+
             async fn incident_access(&self, id: custos_core::IncidentId) -> custos_core::error::StoreResult<Vec<(custos_core::UserId, String)>> {
                 let rows: Vec<(uuid::Uuid, String)> = sqlx::query_as(
                     "SELECT user_id, source FROM incident_access WHERE incident_id = $1 ORDER BY source, user_id",

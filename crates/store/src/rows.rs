@@ -479,8 +479,13 @@ pub(crate) fn limit(n: i64) -> String {
 /// `($1, $2), ($3, $4), …`: the VALUES lists of a multi-row insert of `rows` rows with
 /// `per` columns each.
 pub(crate) fn value_lists(rows: usize, per: usize) -> String {
+    value_lists_from(1, rows, per)
+}
+
+/// [`value_lists`] numbering its parameters from `$first`.
+pub(crate) fn value_lists_from(first: usize, rows: usize, per: usize) -> String {
     (0..rows)
-        .map(|k| format!("({})", placeholders(1 + k * per, per)))
+        .map(|k| format!("({})", placeholders(first + k * per, per)))
         .collect::<Vec<_>>()
         .join(", ")
 }

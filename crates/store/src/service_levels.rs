@@ -363,7 +363,7 @@ macro_rules! impl_service_level_store {
             async fn delete_sla(&self, actor: &custos_core::authz::Actor, id: custos_core::SlaId) -> custos_core::error::StoreResult<()> { self.sl_delete_sla(actor, id).await }
             async fn new_sla_version(&self, actor: &custos_core::authz::Actor, id: custos_core::SlaId) -> custos_core::error::StoreResult<custos_core::sla::Sla> { self.sl_new_sla_version(actor, id).await }
             async fn agree_sla(&self, actor: &custos_core::authz::Actor, id: custos_core::SlaId, side: custos_core::sla::Side, today: &custos_core::time::Date) -> custos_core::error::StoreResult<custos_core::sla::Sla> { self.sl_agree_sla(actor, id, side, today).await }
-            async fn expire_slas(&self, today: &custos_core::time::Date) -> custos_core::error::StoreResult<u64> { self.sl_expire_slas(today).await }
+            async fn expire_slas(&self, today: &custos_core::time::Date) -> custos_core::error::StoreResult<Vec<custos_core::CiId>> { self.sl_expire_slas(today).await }
             async fn sla(&self, id: custos_core::SlaId) -> custos_core::error::StoreResult<custos_core::sla::Sla> { self.sl_sla(id).await }
             async fn list_slas(&self, f: &custos_core::store::SlaFilter, page: custos_core::page::PageRequest) -> custos_core::error::StoreResult<custos_core::page::Page<custos_core::sla::Sla>> { self.sl_list_slas(f, page).await }
             async fn sla_versions(&self, series: custos_core::SlaId) -> custos_core::error::StoreResult<Vec<custos_core::sla::Sla>> { self.sl_sla_versions(series).await }

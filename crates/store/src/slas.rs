@@ -257,24 +257,27 @@ macro_rules! sla_methods {
             Ok(after)
         }
 
-        async fn sl_expire_slas(&self, today: &custos_core::time::Date) -> custos_core::error::StoreResult<u64> {
+        async fn sl_expire_slas(&self, today: &custos_core::time::Date) -> custos_core::error::StoreResult<Vec<custos_core::CiId>> {
             let now = custos_core::Timestamp::now();
             let map = crate::error::map("SLA");
             let mut tx = self.begin_write().await?;
-            let ids: Vec<(uuid::Uuid,)> = sqlx::query_as("SELECT id FROM slas WHERE status = 'agreed' AND valid_to < $1")
+            let ids: Vec<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as("SELECT id, service_id FROM slas WHERE status = 'agreed' AND valid_to < $1")
                 .bind(today.as_str())
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(&map)?;
             let actor = custos_core::authz::Actor::System("sla-expiry");
-            for (id,) in &ids {
+            for (id, _) in &ids {
                 sqlx::query("UPDATE slas SET status = 'expired', updated_at = $2 WHERE id = $1").bind(id).bind(now.0).execute(&mut *tx).await.map_err(&map)?;
                 sqlx::query("DELETE FROM sla_controls WHERE sla_id = $1").bind(id).execute(&mut *tx).await.map_err(&map)?;
                 let changes = serde_json::json!({"status": {"before": "agreed", "after": "expired"}});
                 crate::audit::append_audit!(tx, &actor, custos_core::audit::AuditRecord::new("sla.expire", "sla", id, changes), now);
             }
             tx.commit().await.map_err(&map)?;
-            Ok(ids.len() as u64)
+            let mut services: Vec<custos_core::CiId> = ids.into_iter().map(|(_, s)| custos_core::CiId(s)).collect();
+            services.sort();
+            services.dedup();
+            Ok(services)
         }
 
         async fn sl_sla(&self, id: custos_core::SlaId) -> custos_core::error::StoreResult<custos_core::sla::Sla> {

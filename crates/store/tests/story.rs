@@ -1307,7 +1307,7 @@ async fn service_levels(s: &dyn Store) {
     );
 
     // Expiry and leases.
-    assert_eq!(s.expire_slas(&d("2027-01-01")).await.unwrap(), 1);
+    assert_eq!(s.expire_slas(&d("2027-01-01")).await.unwrap().len(), 1);
     assert_eq!(s.sla(v2.id).await.unwrap().status, SlaStatus::Expired);
     let t0 = Timestamp(1_000_000);
     assert!(

@@ -274,6 +274,15 @@ async fn agree(
     }
     let today = today();
     let s = state.store.agree_sla(&actor, sla.id, side, &today).await?;
+    if s.status == SlaStatus::Agreed {
+        crate::incidents::refresh_sla_access(
+            state.store.as_ref(),
+            &actor,
+            s.terms.service_id,
+            &today,
+        )
+        .await?;
+    }
     Ok(axum::Json(SlaOut::new(&s, &today)))
 }
 

@@ -340,7 +340,18 @@ async fn agree(
         return Err(WebError::Forbidden);
     }
     match state.store.agree_sla(&actor, id, side, &today()).await {
-        Ok(_) => Ok(see_other(&format!("/slas/{id}"))),
+        Ok(s) => {
+            if s.status == SlaStatus::Agreed {
+                crate::incidents::refresh_sla_access(
+                    state.store.as_ref(),
+                    &actor,
+                    s.terms.service_id,
+                    &today(),
+                )
+                .await?;
+            }
+            Ok(see_other(&format!("/slas/{id}")))
+        }
         Err(e) => refused(&state, &w, id, e.into()).await,
     }
 }

@@ -19,6 +19,10 @@ pub struct World {
     pub base: ControlId,
     pub owner: String,
     pub sla_reader: custos_core::account::User,
+    /// The customer's representative (token), the agreed SLA's id, and its terms.
+    pub rep: String,
+    pub sla: String,
+    pub terms: Value,
 }
 
 /// Payroll (service) → app → server, an unrelated printer, Mon–Fri 08–18 Amsterdam
@@ -116,6 +120,9 @@ pub async fn world(app: &TestApp) -> World {
         base,
         owner,
         sla_reader,
+        rep,
+        sla: sla["id"].as_str().unwrap().to_string(),
+        terms,
     }
 }
 
@@ -135,6 +142,87 @@ fn rules(i: &Value) -> Vec<String> {
         .iter()
         .map(|r| r["rule"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// Need-to-know follows the SLA in force: when a new version with other authorised
+/// personnel is agreed, people taken off the list lose sight of the service's existing
+/// security incidents and people put on it gain it, without touching the incidents.
+#[tokio::test]
+async fn need_to_know_follows_the_sla_in_force() {
+    for app in spawn_apps().await {
+        let backend = app.backend;
+        let w = world(&app).await;
+        let sm = app.token_for(&[Role::SecurityManager]).await;
+        let before = app.token_of(w.sla_reader.id).await;
+        let (newcomer_user, newcomer) = app.user_with_token(&[Role::Agent]).await;
+        let auditor = app.token_for(&[Role::Auditor]).await;
+        let leak = report(&app, &sm, json!({"title": "Salary file on a public share", "category": "data_leak", "impact": "high", "urgency": "high", "service": w.svc.to_string()})).await;
+        let url = format!("/api/v1/incidents/{}", leak["id"].as_str().unwrap());
+        let sees = |token: String| {
+            let (app, url) = (&app, url.clone());
+            async move { app.get(&url, &token).await.status() == StatusCode::OK }
+        };
+        assert!(sees(before.clone()).await, "{backend}: authorised under v1");
+        assert!(!sees(newcomer.clone()).await, "{backend}");
+        assert!(!sees(auditor.clone()).await, "{backend}");
+
+        // Version 2: the newcomer instead of the old reader, and auditors by role.
+        let draft = ok(
+            app.send_json(
+                Method::POST,
+                &format!("/api/v1/slas/{}/versions", w.sla),
+                &w.owner,
+                &json!({}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let draft = draft["id"].as_str().unwrap().to_string();
+        let mut terms = w.terms.clone();
+        terms["security"]["authorised_users"] = json!([newcomer_user.id.to_string()]);
+        terms["security"]["authorised_roles"] = json!(["auditor"]);
+        ok(
+            app.send_json(Method::PUT, &format!("/api/v1/slas/{draft}"), &w.owner, &terms)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        let agree = format!("/api/v1/slas/{draft}/agree");
+        ok(
+            app.send_json(Method::POST, &agree, &w.rep, &json!({"side": "customer"}))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(
+            sees(before.clone()).await,
+            "{backend}: one side's agreement changes nothing yet"
+        );
+        ok(
+            app.send_json(Method::POST, &agree, &w.owner, &json!({"side": "owner"}))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(!sees(before).await, "{backend}: taken off the list");
+        assert!(sees(newcomer).await, "{backend}: put on the list");
+        assert!(sees(auditor).await, "{backend}: authorised by role");
+        let audit = ok(
+            app.get(
+                "/api/v1/audit?action=incident.sla_access",
+                &app.token_for(&[Role::Auditor]).await,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(
+            audit["items"].as_array().map(Vec::len),
+            Some(1),
+            "{backend}: {audit}"
+        );
+    }
 }
 
 #[tokio::test]
