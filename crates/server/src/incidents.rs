@@ -47,7 +47,6 @@ pub struct Context {
     pub authorised_roles: i64,
 }
 
-
 /// The agreed SLAs in force on `service` on `today`.
 pub async fn slas_in_force(
     store: &dyn Store,
@@ -94,7 +93,9 @@ pub async fn refresh_sla_access(
     today: &Date,
 ) -> Result<u64, ApiError> {
     let (users, roles) = sla_access(&slas_in_force(store, service, today).await?);
-    Ok(store.refresh_sla_access(actor, service, &users, roles).await?)
+    Ok(store
+        .refresh_sla_access(actor, service, &users, roles)
+        .await?)
 }
 
 /// Loads the [`Context`] of a service and CIs. Unknown CIs are a validation error.

@@ -183,8 +183,13 @@ async fn need_to_know_follows_the_sla_in_force() {
         terms["security"]["authorised_users"] = json!([newcomer_user.id.to_string()]);
         terms["security"]["authorised_roles"] = json!(["auditor"]);
         ok(
-            app.send_json(Method::PUT, &format!("/api/v1/slas/{draft}"), &w.owner, &terms)
-                .await,
+            app.send_json(
+                Method::PUT,
+                &format!("/api/v1/slas/{draft}"),
+                &w.owner,
+                &terms,
+            )
+            .await,
             StatusCode::OK,
         )
         .await;
