@@ -211,8 +211,8 @@ async fn need_to_know_follows_the_sla_in_force() {
         )
         .await;
         assert!(!sees(before).await, "{backend}: taken off the list");
-        assert!(sees(newcomer).await, "{backend}: put on the list");
-        assert!(sees(auditor).await, "{backend}: authorised by role");
+        assert!(sees(newcomer.clone()).await, "{backend}: put on the list");
+        assert!(sees(auditor.clone()).await, "{backend}: authorised by role");
         let audit = ok(
             app.get(
                 "/api/v1/audit?action=incident.sla_access",
@@ -227,6 +227,15 @@ async fn need_to_know_follows_the_sla_in_force() {
             Some(1),
             "{backend}: {audit}"
         );
+
+        // Once the SLA has expired (valid to 2099-12-31), it grants nothing any more.
+        let after_end = custos_core::Timestamp(4_102_531_200_000); // 2100-01-02
+        custos_server::service_levels::scheduled_reports(app.store.as_ref(), after_end)
+            .await
+            .unwrap();
+        assert!(!sees(newcomer).await, "{backend}: expired SLA");
+        assert!(!sees(auditor).await, "{backend}: expired SLA, by role");
+        assert!(sees(sm).await, "{backend}: the security team still sees it");
     }
 }
 
