@@ -446,23 +446,51 @@ macro_rules! impl_incident_store {
                 let map = crate::error::map("incident");
                 let (mut clause, mut args) = crate::incident_rows::filter_clause(f, |n| Self::incident_search(n), |t| Self::fts_query(t));
                 let listing = Self::incident_listing(!f.text.is_empty());
+                let mut after_cond = String::new();
                 if let Some(after) = page.after {
                     args.push(crate::incident_rows::Arg::Uuid(after));
-                    clause.push_str(&format!(" AND {}", listing.after(args.len() + 4)));
-                }
-                let sql = format!(
-                    "SELECT {} FROM {} WHERE {clause} ORDER BY {} {}",
-                    crate::incident_rows::INCIDENT_COLS,
-                    listing.from,
-                    listing.order,
-                    crate::rows::limit(page.fetch())
-                );
-                let mut q = crate::incidents::bind_viewer!(sqlx::query_as::<_, crate::incident_rows::IncidentRow>(sqlx::AssertSqlSafe(sql)), viewer);
-                for a in args {
-                    q = crate::incidents::bind_arg!(q, a);
+                    after_cond = listing.after(args.len() + 4);
+                    clause.push_str(&format!(" AND {after_cond}"));
                 }
                 let mut conn = self.pool.acquire().await.map_err(&map)?;
-                let rows = q.fetch_all(&mut *conn).await.map_err(&map)?;
+                let mut found = None;
+                if listing.window > 0 {
+                    let inner = if after_cond.is_empty() { String::new() } else { format!("WHERE {after_cond}") };
+                    let sql = format!(
+                        "SELECT {} FROM (SELECT * FROM {} {inner} ORDER BY {} LIMIT {}) i WHERE {clause} ORDER BY {} {}",
+                        crate::incident_rows::INCIDENT_COLS,
+                        listing.from,
+                        listing.order,
+                        listing.window,
+                        listing.order,
+                        crate::rows::limit(page.fetch())
+                    );
+                    let mut q = crate::incidents::bind_viewer!(sqlx::query_as::<_, crate::incident_rows::IncidentRow>(sqlx::AssertSqlSafe(sql)), viewer);
+                    for a in args.iter().cloned() {
+                        q = crate::incidents::bind_arg!(q, a);
+                    }
+                    let rows = q.fetch_all(&mut *conn).await.map_err(&map)?;
+                    if rows.len() as i64 >= page.fetch() {
+                        found = Some(rows);
+                    }
+                }
+                let rows = match found {
+                    Some(rows) => rows,
+                    None => {
+                        let sql = format!(
+                            "SELECT {} FROM {} WHERE {clause} ORDER BY {} {}",
+                            crate::incident_rows::INCIDENT_COLS,
+                            listing.from,
+                            listing.order,
+                            crate::rows::limit(page.fetch())
+                        );
+                        let mut q = crate::incidents::bind_viewer!(sqlx::query_as::<_, crate::incident_rows::IncidentRow>(sqlx::AssertSqlSafe(sql)), viewer);
+                        for a in args {
+                            q = crate::incidents::bind_arg!(q, a);
+                        }
+                        q.fetch_all(&mut *conn).await.map_err(&map)?
+                    }
+                };
                 let items = Self::incidents_from_rows(&mut conn, rows).await?;
                 Ok(custos_core::page::Page::from_rows(items, page, |i| i.id.0))
             }

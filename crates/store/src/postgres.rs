@@ -89,9 +89,15 @@ impl PgStore {
         format!("(SELECT string_agg(x::text, ',') FROM ({sub}) s)")
     }
 
-    /// Newest first by id, searching or not.
-    fn incident_listing(_searching: bool) -> crate::incident_rows::Listing {
-        crate::incident_rows::Listing::BY_ID
+    /// Newest first by id; a search looks among the newest 4,096 incidents first (see
+    /// [`crate::incident_rows::Listing::window`]): the GIN index finds every match, but
+    /// reading each match's row to check need-to-know and sort costs ~16 ms for a term
+    /// in 3 % of 100,000 incidents.
+    fn incident_listing(searching: bool) -> crate::incident_rows::Listing {
+        crate::incident_rows::Listing {
+            window: if searching { 4096 } else { 0 },
+            ..crate::incident_rows::Listing::BY_ID
+        }
     }
 
     fn incident_search(n: usize) -> String {

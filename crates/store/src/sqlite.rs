@@ -134,6 +134,7 @@ impl SqliteStore {
                 from: "incidents_fts f JOIN incidents i ON i.rowid = f.rowid",
                 order: "f.rowid DESC",
                 after: "f.rowid < (SELECT rowid FROM incidents WHERE id = ${})",
+                window: 0,
             }
         } else {
             crate::incident_rows::Listing::BY_ID

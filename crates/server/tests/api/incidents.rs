@@ -804,3 +804,83 @@ async fn searches_and_open_queues_page_newest_first_without_gaps_or_repeats() {
         assert_eq!(got["cis"], json!(want), "{backend}");
     }
 }
+
+/// Stores `titles` as incidents reported by `me`, oldest first, in batches of 500.
+async fn store_incidents(app: &TestApp, me: custos_core::UserId, titles: &[String]) {
+    use custos_core::incident::{Impact, IncidentFields, IncidentInput, Urgency};
+    let ctx = custos_server::incidents::Context::default();
+    for chunk in titles.chunks(500) {
+        let mut batch = Vec::new();
+        for title in chunk {
+            let input = IncidentInput::new(
+                IncidentFields {
+                    title: title.clone(),
+                    description: String::new(),
+                    category: "other".into(),
+                    impact: Impact::Low,
+                    urgency: Urgency::Low,
+                    service: None,
+                    cis: vec![],
+                },
+                me,
+            )
+            .unwrap();
+            let now = custos_core::Timestamp::now();
+            let mut inc = custos_server::api::incidents::new_incident(
+                input,
+                custos_core::ticket::Channel::Api,
+                None,
+                None,
+                now,
+            );
+            let ev =
+                custos_server::incidents::evaluate(&mut inc, &ctx, &[], &Default::default(), now);
+            batch.push(custos_server::incidents::write(
+                inc,
+                None,
+                vec![],
+                &ctx,
+                ev,
+                Actor::System("test"),
+                "incident.create",
+            ));
+        }
+        app.store.create_incidents(batch).await.unwrap();
+    }
+}
+
+/// A search finds the newest matches among the newest few thousand incidents when they
+/// fill the page (PostgreSQL's search window) and every older match when they do not.
+#[tokio::test]
+async fn a_search_finds_old_matches_behind_thousands_of_newer_incidents() {
+    for app in spawn_apps().await {
+        let backend = app.backend;
+        let (me, token) = app.user_with_token(&[Role::Agent]).await;
+        let mut titles: Vec<String> = (0..3).map(|k| format!("Numbat ancient {k}")).collect();
+        titles.extend((0..4_400).map(|k| format!("Filler {k}")));
+        titles.extend((0..60).map(|k| format!("Numbat recent {k}")));
+        store_incidents(&app, me.id, &titles).await;
+        let want: Vec<String> = titles
+            .iter()
+            .rev()
+            .filter(|t| t.starts_with("Numbat"))
+            .cloned()
+            .collect();
+        assert_eq!(want.len(), 63);
+        assert_eq!(
+            all_pages(&app, &token, "/api/v1/incidents?q=numbat&limit=50").await,
+            want,
+            "{backend}: newest first, the old matches on the last page"
+        );
+        assert_eq!(
+            all_pages(
+                &app,
+                &token,
+                "/api/v1/incidents?q=numbat%20ancient&limit=50"
+            )
+            .await,
+            want[60..].to_vec(),
+            "{backend}: only old matches"
+        );
+    }
+}
