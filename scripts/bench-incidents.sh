@@ -9,6 +9,7 @@
 #
 #   scripts/bench-incidents.sh [duration_seconds]   (default 15)
 #   SEED=100000 PG_URL=postgres://… scripts/bench-incidents.sh
+#   BACKENDS=postgres scripts/bench-incidents.sh     (one backend only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-15}
@@ -66,5 +67,10 @@ LUA
 }
 
 echo "machine: $(nproc) cores, $(uname -r); wrk -t2 -c16 -d${DURATION}s; $SEED incidents seeded"
-run sqlite --data-dir "$WORK/sqlite"
-run postgres --database-url "$PG_URL"
+for b in ${BACKENDS:-sqlite postgres}; do
+  case $b in
+    sqlite) run sqlite --data-dir "$WORK/sqlite" ;;
+    postgres) run postgres --database-url "$PG_URL" ;;
+    *) echo "unknown backend $b" >&2; exit 2 ;;
+  esac
+done

@@ -1,14 +1,17 @@
-//! Group commit for incident creation. Handlers hand their evaluated incident to one writer
-//! task per instance; the writer takes everything that queued up while the previous
-//! transaction was committing and creates it in one transaction. Each create is durable
-//! (committed, on SQLite fsynced) before its handler answers, yet the fsync is shared.
+//! Group commit for incident creation. Handlers hand their evaluated incident to the
+//! writer tasks of their instance; a writer takes everything that queued up while it was
+//! committing its previous batch and creates it in one transaction. Each create is
+//! durable (committed, on SQLite fsynced) before its handler answers, yet the commit is
+//! shared. SQLite has one writer (it allows one write transaction at a time); PostgreSQL
+//! has up to four, so one batch's round trips and commit overlap the next's (under load
+//! this halves the p99 of a create; see docs/benchmarks.md).
 //! A batch that fails is retried one by one, so one bad incident fails alone.
 
 use custos_core::StoreError;
 use custos_core::store::{IncidentWrite, Store};
 use custos_core::ticket::Incident;
 use std::sync::{Arc, OnceLock};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 /// The largest batch one transaction takes.
 const MAX_BATCH: usize = 256;
@@ -30,7 +33,10 @@ impl Writer {
     ) -> Result<Incident, StoreError> {
         let tx = self.tx.get_or_init(|| {
             let (tx, rx) = mpsc::channel(4096);
-            tokio::spawn(run(store.clone(), rx));
+            let rx = Arc::new(Mutex::new(rx));
+            for _ in 0..writers(store.as_ref()) {
+                tokio::spawn(run(store.clone(), rx.clone()));
+            }
             tx
         });
         let (done, wait) = oneshot::channel();
@@ -42,9 +48,20 @@ impl Writer {
     }
 }
 
-async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>) {
+/// How many batches may be written at once: one on SQLite, on PostgreSQL half the pool
+/// (the rest serves reads), at most four.
+fn writers(store: &dyn Store) -> usize {
+    match store.backend() {
+        "sqlite" => 1,
+        _ => (store.pool_stats().max as usize / 2).clamp(1, 4),
+    }
+}
+
+async fn run(store: Arc<dyn Store>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+    // The receiver is held only while taking a batch, so another writer gathers the next
+    // one while this one writes.
+    while rx.lock().await.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let (writes, replies): (Vec<IncidentWrite>, Vec<_>) = jobs.drain(..).unzip();
         metrics::histogram!("custos_incident_batch_size").record(writes.len() as f64);
         if writes.len() == 1 {
