@@ -295,25 +295,7 @@ async fn measure(store: &dyn Store, cis: usize) -> anyhow::Result<()> {
         del.push(t.elapsed());
     }
     // How many CIs each of those changes re-classified (the audit entry records it).
-    let last = store
-        .list_audit(
-            &custos_core::store::AuditFilter {
-                action: Some("relationship.delete".into()),
-                ..Default::default()
-            },
-            custos_core::page::PageRequest {
-                limit: 1,
-                after: None,
-            },
-        )
-        .await
-        .map_err(e)?;
-    let region = last
-        .items
-        .first()
-        .and_then(|a| serde_json::from_str::<serde_json::Value>(&a.changes).ok())
-        .and_then(|c| c["reclassified_cis"].as_u64())
-        .unwrap_or(0);
+    let region = last_reclassified(store, "relationship.delete").await?;
     println!(
         "one relationship change re-propagated, re-classifying {region} CIs each (20 runs): add p50 {}, remove p50 {}",
         ms(pct(add, 0.5)),
@@ -349,6 +331,48 @@ async fn measure(store: &dyn Store, cis: usize) -> anyhow::Result<()> {
         ms(pct(del, 0.5))
     );
 
+    // What a user's change is like: a dependency between two CIs picked at random, added
+    // and removed again (100 pairs), with how many CIs each re-classified.
+    let mut rng = Rng(0x5eed_cafe);
+    let (mut add, mut del, mut raised, mut lowered) = (vec![], vec![], vec![], vec![]);
+    while add.len() < 100 {
+        let (a, b) = (rng.below(cis), rng.below(cis));
+        if a == b {
+            continue;
+        }
+        let p = store.ci_by_key(&key(a)).await.map_err(e)?.ci.id;
+        let c = store.ci_by_key(&key(b)).await.map_err(e)?.ci.id;
+        let t = Instant::now();
+        let r = match store.add_relationship(&actor, p, c, RelType::DependsOn).await {
+            Ok(r) => r,
+            // Already linked: pick another pair.
+            Err(custos_core::StoreError::Conflict { .. }) => continue,
+            Err(err) => return Err(e(err)),
+        };
+        add.push(t.elapsed());
+        raised.push(last_reclassified(store, "relationship.create").await?);
+        let t = Instant::now();
+        store.delete_relationship(&actor, r.id).await.map_err(e)?;
+        del.push(t.elapsed());
+        lowered.push(last_reclassified(store, "relationship.delete").await?);
+    }
+    raised.sort();
+    lowered.sort();
+    println!(
+        "random relationship changes (100 pairs; CIs re-classified p50/p99/max: add {}/{}/{}, remove {}/{}/{}): \
+         add p50 {} p99 {}, remove p50 {} p99 {}",
+        raised[50],
+        raised[98],
+        raised[99],
+        lowered[50],
+        lowered[98],
+        lowered[99],
+        ms(pct(add.clone(), 0.5)),
+        ms(pct(add, 0.99)),
+        ms(pct(del.clone(), 0.5)),
+        ms(pct(del, 0.99))
+    );
+
     let mut gap = vec![];
     let mut required = 0;
     for _ in 0..5 {
@@ -366,6 +390,29 @@ async fn measure(store: &dyn Store, cis: usize) -> anyhow::Result<()> {
     );
     println!("peak RSS of this process: {}", peak_rss_mib());
     Ok(())
+}
+
+/// How many CIs the newest audit entry of `action` says it re-classified.
+async fn last_reclassified(store: &dyn Store, action: &str) -> anyhow::Result<u64> {
+    let last = store
+        .list_audit(
+            &custos_core::store::AuditFilter {
+                action: Some(action.into()),
+                ..Default::default()
+            },
+            custos_core::page::PageRequest {
+                limit: 1,
+                after: None,
+            },
+        )
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok(last
+        .items
+        .first()
+        .and_then(|a| serde_json::from_str::<serde_json::Value>(&a.changes).ok())
+        .and_then(|c| c["reclassified_cis"].as_u64())
+        .unwrap_or(0))
 }
 
 /// `custos bench report`: one service relying on `cis` CIs (20 applications, each on its
