@@ -330,7 +330,7 @@ macro_rules! impl_cmdb_store {
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 seeds: Vec<uuid::Uuid>,
             ) -> custos_core::error::StoreResult<u64> {
-                use std::collections::{HashMap, HashSet};
+                use std::collections::HashSet;
                 let mut region: Vec<uuid::Uuid> = vec![];
                 let mut seen: HashSet<uuid::Uuid> = HashSet::new();
                 let mut frontier: Vec<uuid::Uuid> = seeds.into_iter().filter(|s| seen.insert(*s)).collect();
@@ -339,6 +339,18 @@ macro_rules! impl_cmdb_store {
                     let next = Self::flow_children(tx, &frontier).await?;
                     frontier = next.into_iter().filter(|c| seen.insert(*c)).collect();
                 }
+                Self::repropagate(tx, region, &seen).await
+            }
+
+            /// Re-propagates classification over `region` (`seen` holds the same CIs), taking
+            /// the levels of parents outside it as they are stored. Right whenever no CI
+            /// outside the region changes level. Returns how many CIs changed.
+            async fn repropagate(
+                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                mut region: Vec<uuid::Uuid>,
+                seen: &std::collections::HashSet<uuid::Uuid>,
+            ) -> custos_core::error::StoreResult<u64> {
+                use std::collections::HashMap;
                 if region.is_empty() {
                     return Ok(0);
                 }
@@ -384,18 +396,78 @@ macro_rules! impl_cmdb_store {
                 Ok(changed.len() as u64)
             }
 
-            /// Whether any of `child`'s effective levels came through `parent` (so removing
-            /// the edge between them can lower it).
-            async fn inherits_through(
+            /// After removing the inheritance edge `parent → child`: only CIs whose level, in
+            /// some dimension, came down through that edge can change — the child where its
+            /// `via` is the parent, and below it every CI whose `via` in that dimension is a
+            /// CI already found. Every other CI's `via` chain still runs through existing edges
+            /// at its level to its source, so it keeps its level. Those CIs are re-propagated
+            /// (their outside parents as stored). Returns how many CIs changed.
+            async fn lower(
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
-                child: uuid::Uuid,
                 parent: uuid::Uuid,
-            ) -> custos_core::error::StoreResult<bool> {
+                child: uuid::Uuid,
+            ) -> custos_core::error::StoreResult<u64> {
+                use std::collections::{HashMap, HashSet};
                 let rows = Self::cls_rows(tx, &[child]).await?;
-                Ok(match rows.first() {
-                    Some(r) => r.eff.effective()?.iter().any(|d| d.via == Some(custos_core::CiId(parent))),
-                    None => true,
-                })
+                let Some(row) = rows.first() else { return Ok(0) };
+                let eff = row.eff.effective()?;
+                let first: [bool; 3] = std::array::from_fn(|d| eff[d].via == Some(custos_core::CiId(parent)));
+                if !first.iter().any(|b| *b) {
+                    return Ok(0);
+                }
+                // Per CI, the dimensions in which its level came through the removed edge.
+                let mut member: HashMap<uuid::Uuid, [bool; 3]> = HashMap::from([(child, first)]);
+                let mut frontier = vec![child];
+                while !frontier.is_empty() {
+                    let mut next = vec![];
+                    for (from, to, via) in Self::flow_children_vias(tx, &frontier).await? {
+                        let m = member[&from];
+                        let add: [bool; 3] = std::array::from_fn(|d| m[d] && via[d] == Some(from));
+                        if !add.iter().any(|b| *b) {
+                            continue;
+                        }
+                        let entry = member.entry(to).or_insert([false; 3]);
+                        if (0..3).any(|d| add[d] && !entry[d]) {
+                            for d in [0, 1, 2] {
+                                entry[d] |= add[d];
+                            }
+                            next.push(to);
+                        }
+                    }
+                    next.sort();
+                    next.dedup();
+                    frontier = next;
+                }
+                let seen: HashSet<uuid::Uuid> = member.keys().copied().collect();
+                Self::repropagate(tx, seen.iter().copied().collect(), &seen).await
+            }
+
+            /// (parent, child, child's three `via` CIs) for every inheritance edge out of
+            /// `ids`, in one query per chunk.
+            async fn flow_children_vias(
+                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                ids: &[uuid::Uuid],
+            ) -> custos_core::error::StoreResult<Vec<(uuid::Uuid, uuid::Uuid, [Option<uuid::Uuid>; 3])>> {
+                let mut out = vec![];
+                for chunk in ids.chunks(crate::cmdb::CHUNK) {
+                    let ph = crate::rows::placeholders(1, chunk.len());
+                    let sql = format!(
+                        "SELECT r.source_id, r.target_id, c.eff_c_via, c.eff_i_via, c.eff_a_via FROM relationships r \
+                         JOIN cis c ON c.id = r.target_id WHERE r.source_id IN ({ph}) AND r.rel_type IN {} \
+                         UNION ALL SELECT r.target_id, r.source_id, c.eff_c_via, c.eff_i_via, c.eff_a_via FROM relationships r \
+                         JOIN cis c ON c.id = r.source_id WHERE r.target_id IN ({ph}) AND r.rel_type IN {}",
+                        crate::cmdb::FLOW_FORWARD,
+                        crate::cmdb::FLOW_BACKWARD
+                    );
+                    type Row = (uuid::Uuid, uuid::Uuid, Option<uuid::Uuid>, Option<uuid::Uuid>, Option<uuid::Uuid>);
+                    let mut q = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    let rows = q.fetch_all(&mut **tx).await.map_err(crate::error::map("relationship"))?;
+                    out.extend(rows.into_iter().map(|(p, c, vc, vi, va)| (p, c, [vc, vi, va])));
+                }
+                Ok(out)
             }
 
             /// Reads a CI inside a write transaction, taking its row (PostgreSQL).
@@ -730,9 +802,7 @@ macro_rules! impl_cmdb_store {
                         .try_into()?;
                 sqlx::query("DELETE FROM relationships WHERE id = $1").bind(id.0).execute(&mut *tx).await.map_err(&map)?;
                 let reclassified = match rel.rel_type.classification_flow(rel.source_id, rel.target_id) {
-                    // The child's levels came through other neighbours: nothing changes.
-                    Some((from, to)) if !Self::inherits_through(&mut tx, to.0, from.0).await? => 0,
-                    Some((_, to)) => Self::reclassify(&mut tx, vec![to.0]).await?,
+                    Some((from, to)) => Self::lower(&mut tx, from.0, to.0).await?,
                     None => 0,
                 };
                 let changes = serde_json::json!({
