@@ -875,7 +875,8 @@ pub trait IncidentStore {
 
     /// Replaces the SLA-derived need-to-know of every incident on `service` (its `sla`
     /// access rows and its authorised-role mask) with `users` and `roles`, after the SLAs
-    /// in force on the service changed. Audited on the service; returns the incidents.
+    /// in force on the service changed. Writes only what differs, so a repeat changes and
+    /// audits nothing; returns how many rows changed (audited on the service if any).
     async fn refresh_sla_access(
         &self,
         actor: &Actor,

@@ -358,6 +358,21 @@ pub async fn scheduled_reports(store: &dyn Store, now: Timestamp) -> Result<u64,
         },
     )
     .await?;
+    // An SLA agreed ahead of its start grants need-to-know from that day on. The refresh
+    // is idempotent, so every pass in the month after a start repeats it at no cost (and
+    // a server that was down on the day still applies it).
+    let month_ago = Date::of(now.minus_secs(31 * 86_400));
+    let mut starting: Vec<CiId> = agreed
+        .iter()
+        .filter(|s| s.terms.valid_from <= today && s.terms.valid_from >= month_ago)
+        .map(|s| s.terms.service_id)
+        .collect();
+    starting.sort();
+    starting.dedup();
+    for service in starting {
+        crate::incidents::refresh_sla_access(store, &Actor::System("sla-start"), service, &today)
+            .await?;
+    }
     let actor = Actor::System("sla-reports");
     let mut kept = 0;
     for sla in agreed {

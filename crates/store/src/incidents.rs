@@ -613,37 +613,56 @@ macro_rules! impl_incident_store {
                 let now = custos_core::Timestamp::now();
                 let map = crate::error::map("incident access");
                 let mut tx = self.begin_write().await?;
-                let n = sqlx::query("UPDATE incidents SET authorised_roles = $2 WHERE service_id = $1")
-                    .bind(service.0)
-                    .bind(roles)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(&map)?
-                    .rows_affected();
-                sqlx::query(
-                    "DELETE FROM incident_access WHERE source = 'sla' AND incident_id IN (SELECT id FROM incidents WHERE service_id = $1)",
+                // Idempotent: only what differs is written, so running it again (the
+                // scheduler does, around an SLA's start) changes and audits nothing.
+                let roles_changed = sqlx::query(
+                    "UPDATE incidents SET authorised_roles = $2 WHERE service_id = $1 AND authorised_roles <> $2",
                 )
                 .bind(service.0)
+                .bind(roles)
                 .execute(&mut *tx)
                 .await
-                .map_err(&map)?;
+                .map_err(&map)?
+                .rows_affected();
+                let keep = if users.is_empty() {
+                    String::new()
+                } else {
+                    format!(" AND user_id NOT IN ({})", crate::rows::placeholders(2, users.len()))
+                };
+                let sql = format!(
+                    "DELETE FROM incident_access WHERE source = 'sla' AND incident_id IN \
+                     (SELECT id FROM incidents WHERE service_id = $1){keep}"
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(service.0);
+                for u in users {
+                    q = q.bind(u.0);
+                }
+                let removed = q.execute(&mut *tx).await.map_err(&map)?.rows_affected();
+                let mut added = 0;
                 for chunk in users.chunks(crate::incidents::CHUNK_ROWS) {
                     let sql = format!(
                         "INSERT INTO incident_access (incident_id, user_id, source, added_by, added_at) \
                          SELECT i.id, u.column1, 'sla', NULL, $2 FROM incidents i CROSS JOIN (VALUES {}) AS u \
-                         WHERE i.service_id = $1",
+                         WHERE i.service_id = $1 ON CONFLICT DO NOTHING",
                         crate::rows::value_lists_from(3, chunk.len(), 1)
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(service.0).bind(now.0);
                     for u in chunk {
                         q = q.bind(u.0);
                     }
-                    q.execute(&mut *tx).await.map_err(|e| crate::parties::missing_ref("user")(map(e)))?;
+                    added += q
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| crate::parties::missing_ref("user")(map(e)))?
+                        .rows_affected();
                 }
+                let n = roles_changed + removed + added;
                 let changes = serde_json::json!({
                     "sla_authorised_users": {"after": users.iter().map(|u| u.to_string()).collect::<Vec<_>>()},
                     "sla_authorised_roles": {"after": custos_core::ticket::roles_of_mask(roles).iter().map(|r| r.as_str()).collect::<Vec<_>>()},
-                    "incidents": n,
+                    "incidents_roles_changed": roles_changed,
+                    "access_rows_removed": removed,
+                    "access_rows_added": added,
                 });
                 if n > 0 {
                     crate::audit::append_audit!(

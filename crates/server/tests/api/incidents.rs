@@ -147,6 +147,20 @@ fn rules(i: &Value) -> Vec<String> {
 /// Need-to-know follows the SLA in force: when a new version with other authorised
 /// personnel is agreed, people taken off the list lose sight of the service's existing
 /// security incidents and people put on it gain it, without touching the incidents.
+/// How many `incident.sla_access` audit entries there are.
+async fn sla_access_entries(app: &TestApp) -> usize {
+    let audit = ok(
+        app.get(
+            "/api/v1/audit?action=incident.sla_access",
+            &app.token_for(&[Role::Auditor]).await,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    audit["items"].as_array().map_or(0, Vec::len)
+}
+
 #[tokio::test]
 async fn need_to_know_follows_the_sla_in_force() {
     for app in spawn_apps().await {
@@ -228,11 +242,76 @@ async fn need_to_know_follows_the_sla_in_force() {
             "{backend}: {audit}"
         );
 
+        // Version 3, agreed ahead of its start (2098-01-01), gives the old reader back.
+        // Agreeing it supersedes version 2 at once, so until the start no SLA grants access.
+        let draft3 = ok(
+            app.send_json(
+                Method::POST,
+                &format!("/api/v1/slas/{draft}/versions"),
+                &w.owner,
+                &json!({}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let draft3 = draft3["id"].as_str().unwrap().to_string();
+        let mut terms3 = w.terms.clone();
+        terms3["valid_from"] = json!("2098-01-01");
+        terms3["security"]["authorised_users"] = json!([w.sla_reader.id.to_string()]);
+        terms3["security"]["authorised_roles"] = json!([]);
+        ok(
+            app.send_json(
+                Method::PUT,
+                &format!("/api/v1/slas/{draft3}"),
+                &w.owner,
+                &terms3,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let agree3 = format!("/api/v1/slas/{draft3}/agree");
+        for (token, side) in [(&w.rep, "customer"), (&w.owner, "owner")] {
+            ok(
+                app.send_json(Method::POST, &agree3, token, &json!({"side": side}))
+                    .await,
+                StatusCode::OK,
+            )
+            .await;
+        }
+        let reader = app.token_of(w.sla_reader.id).await;
+        assert!(!sees(reader.clone()).await, "{backend}: not in force yet");
+        assert!(
+            !sees(newcomer.clone()).await,
+            "{backend}: version 2 superseded"
+        );
+        let start = custos_core::Timestamp(4_039_459_200_000); // 2098-01-02
+        custos_server::service_levels::scheduled_reports(app.store.as_ref(), start)
+            .await
+            .unwrap();
+        assert!(
+            sees(reader.clone()).await,
+            "{backend}: in force from its start"
+        );
+        assert!(!sees(newcomer.clone()).await, "{backend}");
+        assert!(!sees(auditor.clone()).await, "{backend}");
+        let logged = sla_access_entries(&app).await;
+        custos_server::service_levels::scheduled_reports(app.store.as_ref(), start)
+            .await
+            .unwrap();
+        assert_eq!(
+            sla_access_entries(&app).await,
+            logged,
+            "{backend}: a repeated pass changes nothing"
+        );
+
         // Once the SLA has expired (valid to 2099-12-31), it grants nothing any more.
         let after_end = custos_core::Timestamp(4_102_531_200_000); // 2100-01-02
         custos_server::service_levels::scheduled_reports(app.store.as_ref(), after_end)
             .await
             .unwrap();
+        assert!(!sees(reader).await, "{backend}: expired SLA");
         assert!(!sees(newcomer).await, "{backend}: expired SLA");
         assert!(!sees(auditor).await, "{backend}: expired SLA, by role");
         assert!(sees(sm).await, "{backend}: the security team still sees it");
