@@ -35,7 +35,7 @@ macro_rules! append_audits {
                 "INSERT INTO audit_log (id, at, actor, actor_id, action, entity_type, entity_id, changes) VALUES {}",
                 crate::rows::value_lists(chunk.len(), 8)
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(<Self as crate::Backend>::params(sql)));
             for (actor, rec) in chunk {
                 q = q
                     .bind(custos_core::AuditId::new().0)
@@ -132,7 +132,7 @@ macro_rules! impl_audit_store {
                          FROM (VALUES {}) AS v WHERE a.id = v.column1",
                         crate::rows::value_lists(chunk.len(), 4)
                     );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
                     for (id, seq, prev, hash) in chunk {
                         q = q.bind(*id).bind(*seq).bind(prev.as_str()).bind(hash.as_str());
                     }

@@ -219,7 +219,7 @@ macro_rules! impl_cmdb_store {
                         set("a", 2),
                         crate::rows::value_lists(chunk.len(), 10)
                     );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
                     for (id, e) in chunk {
                         q = q.bind(*id);
                         for d in e {

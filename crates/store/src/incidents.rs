@@ -163,7 +163,7 @@ macro_rules! impl_incident_store {
                 }
                 for chunk in cis.chunks(crate::incidents::CHUNK_ROWS) {
                     let sql = format!("INSERT INTO incident_cis (incident_id, ci_id) VALUES {}", crate::rows::value_lists(chunk.len(), 2));
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
                     for (i, c) in chunk {
                         q = q.bind(*i).bind(*c);
                     }
@@ -177,7 +177,7 @@ macro_rules! impl_incident_store {
                         "INSERT INTO incident_access (incident_id, user_id, source, added_by, added_at) VALUES {}",
                         values.join(", ")
                     );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
                     for (i, u) in chunk {
                         q = q.bind(*i).bind(*u).bind(now.0);
                     }
@@ -203,7 +203,7 @@ macro_rules! impl_incident_store {
                         "INSERT INTO notification_events (id, at, kind, entity_type, entity_id, event) VALUES {}",
                         crate::rows::value_lists(chunk.len(), 6)
                     );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
                     for e in chunk {
                         q = q
                             .bind(custos_core::EventId::new().0)
@@ -359,7 +359,7 @@ macro_rules! impl_incident_store {
                         crate::incident_rows::INSERT_COLS,
                         values.join(", ")
                     );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
                     for (k, w) in chunk.iter().enumerate() {
                         q = crate::incidents::bind_incident!(q, w, numbers[done + k]);
                     }

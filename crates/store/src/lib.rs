@@ -112,4 +112,10 @@ pub(crate) use impl_store;
 /// The one database type a store implementation runs on.
 pub(crate) trait Backend {
     type Db: sqlx::Database;
+
+    /// A dynamically built statement as this backend runs it best; for SQLite, see
+    /// [`rows::anonymous_params`]. The SQL means the same either way.
+    fn params(sql: String) -> String {
+        sql
+    }
 }

@@ -21,6 +21,10 @@ pub struct SqliteStore {
 
 impl crate::Backend for SqliteStore {
     type Db = sqlx::Sqlite;
+
+    fn params(sql: String) -> String {
+        crate::rows::anonymous_params(sql)
+    }
 }
 
 impl SqliteStore {
