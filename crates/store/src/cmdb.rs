@@ -117,6 +117,18 @@ impl CiScan {
     }
 }
 
+/// (parent, child, `cols` of the child `c`) for every inheritance edge out of `n` CIs
+/// given as `$1 … $n`, in both stored directions.
+pub(crate) fn flow_children_with(cols: &str, n: usize) -> String {
+    let ph = crate::rows::placeholders(1, n);
+    format!(
+        "SELECT r.source_id, r.target_id, {cols} FROM relationships r \
+         JOIN cis c ON c.id = r.target_id WHERE r.source_id IN ({ph}) AND r.rel_type IN {FLOW_FORWARD} \
+         UNION ALL SELECT r.target_id, r.source_id, {cols} FROM relationships r \
+         JOIN cis c ON c.id = r.source_id WHERE r.target_id IN ({ph}) AND r.rel_type IN {FLOW_BACKWARD}"
+    )
+}
+
 macro_rules! impl_cmdb_store {
     ($store:ty) => {
         impl $store {
@@ -242,15 +254,7 @@ macro_rules! impl_cmdb_store {
             ) -> custos_core::error::StoreResult<Vec<(uuid::Uuid, uuid::Uuid, i16, i16, i16)>> {
                 let mut out = vec![];
                 for chunk in ids.chunks(crate::cmdb::CHUNK) {
-                    let ph = crate::rows::placeholders(1, chunk.len());
-                    let sql = format!(
-                        "SELECT r.source_id, r.target_id, c.eff_c, c.eff_i, c.eff_a FROM relationships r \
-                         JOIN cis c ON c.id = r.target_id WHERE r.source_id IN ({ph}) AND r.rel_type IN {} \
-                         UNION ALL SELECT r.target_id, r.source_id, c.eff_c, c.eff_i, c.eff_a FROM relationships r \
-                         JOIN cis c ON c.id = r.source_id WHERE r.target_id IN ({ph}) AND r.rel_type IN {}",
-                        crate::cmdb::FLOW_FORWARD,
-                        crate::cmdb::FLOW_BACKWARD
-                    );
+                    let sql = crate::cmdb::flow_children_with("c.eff_c, c.eff_i, c.eff_a", chunk.len());
                     let mut q = sqlx::query_as::<_, (uuid::Uuid, uuid::Uuid, i16, i16, i16)>(sqlx::AssertSqlSafe(sql));
                     for id in chunk {
                         q = q.bind(*id);
@@ -450,15 +454,7 @@ macro_rules! impl_cmdb_store {
             ) -> custos_core::error::StoreResult<Vec<(uuid::Uuid, uuid::Uuid, [Option<uuid::Uuid>; 3])>> {
                 let mut out = vec![];
                 for chunk in ids.chunks(crate::cmdb::CHUNK) {
-                    let ph = crate::rows::placeholders(1, chunk.len());
-                    let sql = format!(
-                        "SELECT r.source_id, r.target_id, c.eff_c_via, c.eff_i_via, c.eff_a_via FROM relationships r \
-                         JOIN cis c ON c.id = r.target_id WHERE r.source_id IN ({ph}) AND r.rel_type IN {} \
-                         UNION ALL SELECT r.target_id, r.source_id, c.eff_c_via, c.eff_i_via, c.eff_a_via FROM relationships r \
-                         JOIN cis c ON c.id = r.source_id WHERE r.target_id IN ({ph}) AND r.rel_type IN {}",
-                        crate::cmdb::FLOW_FORWARD,
-                        crate::cmdb::FLOW_BACKWARD
-                    );
+                    let sql = crate::cmdb::flow_children_with("c.eff_c_via, c.eff_i_via, c.eff_a_via", chunk.len());
                     type Row = (uuid::Uuid, uuid::Uuid, Option<uuid::Uuid>, Option<uuid::Uuid>, Option<uuid::Uuid>);
                     let mut q = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql));
                     for id in chunk {

@@ -463,3 +463,22 @@ pub async fn ok(resp: Response, want: StatusCode) -> serde_json::Value {
         serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body))
     }
 }
+
+/// The write that stores `inc` as a new incident, evaluated in `ctx` at `at` (recognition
+/// and SLA clock), by the system actor "test".
+pub fn create_write(
+    mut inc: custos_core::ticket::Incident,
+    ctx: &custos_server::incidents::Context,
+    at: custos_core::Timestamp,
+) -> custos_core::store::IncidentWrite {
+    let ev = custos_server::incidents::evaluate(&mut inc, ctx, &[], &Default::default(), at);
+    custos_server::incidents::write(
+        inc,
+        None,
+        vec![],
+        ctx,
+        ev,
+        Actor::System("test"),
+        "incident.create",
+    )
+}

@@ -33,21 +33,12 @@ async fn opened_at(app: &TestApp, w: &World, reporter: UserId, at: Timestamp) ->
         reporter,
     )
     .unwrap();
-    let mut inc = custos_server::api::incidents::new_incident(input, Channel::Api, None, None, at);
+    let inc = custos_server::api::incidents::new_incident(input, Channel::Api, None, None, at);
     let ctx =
         custos_server::incidents::context(app.store.as_ref(), Some(w.svc), &[], &Date::of(at))
             .await
             .unwrap();
-    let ev = custos_server::incidents::evaluate(&mut inc, &ctx, &[], &Default::default(), at);
-    let w = custos_server::incidents::write(
-        inc,
-        None,
-        vec![],
-        &ctx,
-        ev,
-        Actor::System("test"),
-        "incident.create",
-    );
+    let w = crate::helpers::create_write(inc, &ctx, at);
     let created = app.store.create_incidents(vec![w]).await.unwrap();
     created[0].id.to_string()
 }

@@ -316,24 +316,14 @@ pub(crate) async fn incident_fixture(
         )
         .unwrap();
         let now = custos_core::Timestamp::now();
-        let mut inc = custos_server::api::incidents::new_incident(
+        let inc = custos_server::api::incidents::new_incident(
             input,
             custos_core::ticket::Channel::Api,
             None,
             Some(me),
             now,
         );
-        let ctx = custos_server::incidents::Context::default();
-        let ev = custos_server::incidents::evaluate(&mut inc, &ctx, &[], &Default::default(), now);
-        let w = custos_server::incidents::write(
-            inc,
-            None,
-            vec![],
-            &ctx,
-            ev,
-            actor.clone(),
-            "incident.create",
-        );
+        let w = crate::helpers::create_write(inc, &Default::default(), now);
         ids.push(app.store.create_incidents(vec![w]).await.unwrap()[0].id);
     }
     let note = app
