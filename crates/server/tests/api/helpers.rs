@@ -482,3 +482,35 @@ pub fn create_write(
         "incident.create",
     )
 }
+
+/// A low-impact, low-urgency incident titled `title` in `category`, reported by `reporter`
+/// through the API at `now`, assigned to `assignee`, on no service.
+pub fn plain_incident(
+    title: &str,
+    category: &str,
+    reporter: custos_core::UserId,
+    assignee: Option<custos_core::UserId>,
+    now: custos_core::Timestamp,
+) -> custos_core::ticket::Incident {
+    use custos_core::incident::{Impact, IncidentFields, IncidentInput, Urgency};
+    let input = IncidentInput::new(
+        IncidentFields {
+            title: title.into(),
+            description: String::new(),
+            category: category.into(),
+            impact: Impact::Low,
+            urgency: Urgency::Low,
+            service: None,
+            cis: vec![],
+        },
+        reporter,
+    )
+    .unwrap();
+    custos_server::api::incidents::new_incident(
+        input,
+        custos_core::ticket::Channel::Api,
+        None,
+        assignee,
+        now,
+    )
+}

@@ -877,32 +877,12 @@ async fn searches_and_open_queues_page_newest_first_without_gaps_or_repeats() {
 
 /// Stores `titles` as incidents reported by `me`, oldest first, in batches of 500.
 async fn store_incidents(app: &TestApp, me: custos_core::UserId, titles: &[String]) {
-    use custos_core::incident::{Impact, IncidentFields, IncidentInput, Urgency};
     let ctx = custos_server::incidents::Context::default();
     for chunk in titles.chunks(500) {
         let mut batch = Vec::new();
         for title in chunk {
-            let input = IncidentInput::new(
-                IncidentFields {
-                    title: title.clone(),
-                    description: String::new(),
-                    category: "other".into(),
-                    impact: Impact::Low,
-                    urgency: Urgency::Low,
-                    service: None,
-                    cis: vec![],
-                },
-                me,
-            )
-            .unwrap();
             let now = custos_core::Timestamp::now();
-            let inc = custos_server::api::incidents::new_incident(
-                input,
-                custos_core::ticket::Channel::Api,
-                None,
-                None,
-                now,
-            );
+            let inc = plain_incident(title, "other", me, None, now);
             batch.push(create_write(inc, &ctx, now));
         }
         app.store.create_incidents(batch).await.unwrap();

@@ -298,31 +298,11 @@ pub(crate) async fn incident_fixture(
     role: &str,
 ) -> [String; 6] {
     use custos_core::authz::Actor;
-    use custos_core::incident::{Impact, IncidentFields, IncidentInput, Urgency};
     let actor = Actor::System("test");
     let mut ids = vec![];
     for title in ["Matrix incident", "Matrix other"] {
-        let input = IncidentInput::new(
-            IncidentFields {
-                title: title.into(),
-                description: String::new(),
-                category: "hardware".into(),
-                impact: Impact::Low,
-                urgency: Urgency::Low,
-                service: None,
-                cis: vec![],
-            },
-            me,
-        )
-        .unwrap();
         let now = custos_core::Timestamp::now();
-        let inc = custos_server::api::incidents::new_incident(
-            input,
-            custos_core::ticket::Channel::Api,
-            None,
-            Some(me),
-            now,
-        );
+        let inc = crate::helpers::plain_incident(title, "hardware", me, Some(me), now);
         let w = crate::helpers::create_write(inc, &Default::default(), now);
         ids.push(app.store.create_incidents(vec![w]).await.unwrap()[0].id);
     }
