@@ -452,16 +452,20 @@ macro_rules! impl_incident_store {
                     after_cond = listing.after(args.len() + 4);
                     clause.push_str(&format!(" AND {after_cond}"));
                 }
-                let mut conn = self.pool.acquire().await.map_err(&map)?;
-                let mut found = None;
+                // The window first if the backend has one (see `Listing::window`), then the
+                // query as it is when the window does not fill the page.
+                let mut froms = vec![];
                 if listing.window > 0 {
                     let inner = if after_cond.is_empty() { String::new() } else { format!("WHERE {after_cond}") };
+                    froms.push(format!("(SELECT * FROM {} {inner} ORDER BY {} LIMIT {}) i", listing.from, listing.order, listing.window));
+                }
+                froms.push(listing.from.to_string());
+                let mut conn = self.pool.acquire().await.map_err(&map)?;
+                let mut rows = vec![];
+                for (k, from) in froms.iter().enumerate() {
                     let sql = format!(
-                        "SELECT {} FROM (SELECT * FROM {} {inner} ORDER BY {} LIMIT {}) i WHERE {clause} ORDER BY {} {}",
+                        "SELECT {} FROM {from} WHERE {clause} ORDER BY {} {}",
                         crate::incident_rows::INCIDENT_COLS,
-                        listing.from,
-                        listing.order,
-                        listing.window,
                         listing.order,
                         crate::rows::limit(page.fetch())
                     );
@@ -469,28 +473,11 @@ macro_rules! impl_incident_store {
                     for a in args.iter().cloned() {
                         q = crate::incidents::bind_arg!(q, a);
                     }
-                    let rows = q.fetch_all(&mut *conn).await.map_err(&map)?;
-                    if rows.len() as i64 >= page.fetch() {
-                        found = Some(rows);
+                    rows = q.fetch_all(&mut *conn).await.map_err(&map)?;
+                    if rows.len() as i64 >= page.fetch() || k + 1 == froms.len() {
+                        break;
                     }
                 }
-                let rows = match found {
-                    Some(rows) => rows,
-                    None => {
-                        let sql = format!(
-                            "SELECT {} FROM {} WHERE {clause} ORDER BY {} {}",
-                            crate::incident_rows::INCIDENT_COLS,
-                            listing.from,
-                            listing.order,
-                            crate::rows::limit(page.fetch())
-                        );
-                        let mut q = crate::incidents::bind_viewer!(sqlx::query_as::<_, crate::incident_rows::IncidentRow>(sqlx::AssertSqlSafe(sql)), viewer);
-                        for a in args {
-                            q = crate::incidents::bind_arg!(q, a);
-                        }
-                        q.fetch_all(&mut *conn).await.map_err(&map)?
-                    }
-                };
                 let items = Self::incidents_from_rows(&mut conn, rows).await?;
                 Ok(custos_core::page::Page::from_rows(items, page, |i| i.id.0))
             }
