@@ -346,8 +346,9 @@ pub async fn keep_report(
 pub async fn scheduled_reports(store: &dyn Store, now: Timestamp) -> Result<u64, ApiError> {
     let today = Date::of(now);
     // An expired SLA no longer grants need-to-know on its service's incidents.
-    for service in store.expire_slas(&today).await? {
-        crate::incidents::refresh_sla_access(store, &Actor::System("sla-expiry"), service, &today)
+    let expired = store.expire_slas(&today).await?;
+    for service in &expired {
+        crate::incidents::refresh_sla_access(store, &Actor::System("sla-expiry"), *service, &today)
             .await?;
     }
     let agreed = all_slas(
@@ -369,6 +370,8 @@ pub async fn scheduled_reports(store: &dyn Store, now: Timestamp) -> Result<u64,
         .collect();
     starting.sort();
     starting.dedup();
+    // A service refreshed for an expiry above already has the SLAs in force today.
+    starting.retain(|s| !expired.contains(s));
     for service in starting {
         crate::incidents::refresh_sla_access(store, &Actor::System("sla-start"), service, &today)
             .await?;
