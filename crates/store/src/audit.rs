@@ -116,25 +116,37 @@ macro_rules! impl_audit_store {
                     return Ok(0);
                 }
                 let n = rows.len() as u64;
-                let mut sealed: Vec<(uuid::Uuid, i64, String, String)> = Vec::with_capacity(rows.len());
+                let mut sealed: Vec<(uuid::Uuid, i64, String, String)> =
+                    Vec::with_capacity(rows.len());
                 for row in rows {
                     let entry = custos_core::audit::AuditEntry::from(row);
                     seq += 1;
                     let hash = custos_core::audit::entry_hash(&entry, seq, &prev);
-                    sealed.push((entry.id.0, seq, std::mem::replace(&mut prev, hash.clone()), hash));
+                    sealed.push((
+                        entry.id.0,
+                        seq,
+                        std::mem::replace(&mut prev, hash.clone()),
+                        hash,
+                    ));
                 }
                 // A few multi-row updates instead of one statement per entry: the sealer
                 // holds the write transaction (on SQLite the one writer connection) for
                 // milliseconds, not for a round trip per entry.
                 for chunk in sealed.chunks(250) {
-                    let sql = format!(
-                        "UPDATE audit_log AS a SET seq = v.column2, prev_hash = v.column3, hash = v.column4 \
-                         FROM (VALUES {}) AS v WHERE a.id = v.column1",
-                        crate::rows::value_lists(chunk.len(), 4)
+                    let sql = <$store as crate::Backend>::update_from_values(
+                        "audit_log",
+                        "a",
+                        "seq = v.column2, prev_hash = v.column3, hash = v.column4",
+                        &crate::rows::value_lists(chunk.len(), 4),
                     );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
+                    let mut q =
+                        sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
                     for (id, seq, prev, hash) in chunk {
-                        q = q.bind(*id).bind(*seq).bind(prev.as_str()).bind(hash.as_str());
+                        q = q
+                            .bind(*id)
+                            .bind(*seq)
+                            .bind(prev.as_str())
+                            .bind(hash.as_str());
                     }
                     q.execute(&mut *tx).await.map_err(&map)?;
                 }

@@ -224,12 +224,11 @@ macro_rules! impl_cmdb_store {
                             v = 4 + 3 * k
                         )
                     };
-                    let sql = format!(
-                        "UPDATE cis AS c SET {}, {}, {} FROM (VALUES {}) AS v WHERE c.id = v.column1",
-                        set("c", 0),
-                        set("i", 1),
-                        set("a", 2),
-                        crate::rows::value_lists(chunk.len(), 10)
+                    let sql = <$store as crate::Backend>::update_from_values(
+                        "cis",
+                        "c",
+                        &format!("{}, {}, {}", set("c", 0), set("i", 1), set("a", 2)),
+                        &crate::rows::value_lists(chunk.len(), 10),
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
                     for (id, e) in chunk {

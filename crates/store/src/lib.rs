@@ -118,4 +118,13 @@ pub(crate) trait Backend {
     fn params(sql: String) -> String {
         sql
     }
+
+    /// `UPDATE {target} AS {alias} SET {set}` for the rows whose `id` is the first column of
+    /// one of the `values` lists (available as `v.column1`, `v.column2`, …), as this
+    /// backend plans it best: a keyed lookup of each listed row.
+    fn update_from_values(target: &str, alias: &str, set: &str, values: &str) -> String {
+        format!(
+            "UPDATE {target} AS {alias} SET {set} FROM (VALUES {values}) AS v WHERE {alias}.id = v.column1"
+        )
+    }
 }

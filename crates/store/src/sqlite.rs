@@ -25,6 +25,16 @@ impl crate::Backend for SqliteStore {
     fn params(sql: String) -> String {
         crate::rows::anonymous_params(sql)
     }
+
+    /// SQLite (3.51) plans the plain join as a scan of the whole target table, probing the
+    /// VALUES through a Bloom filter: 40–150 ms per 250 audit entries sealed at 100,000
+    /// entries, growing with the table. The `IN` list makes it look up each listed row.
+    fn update_from_values(target: &str, alias: &str, set: &str, values: &str) -> String {
+        format!(
+            "WITH v AS (VALUES {values}) UPDATE {target} AS {alias} SET {set} FROM v \
+             WHERE {alias}.id = v.column1 AND {alias}.id IN (SELECT column1 FROM v)"
+        )
+    }
 }
 
 impl SqliteStore {
