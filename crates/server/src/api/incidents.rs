@@ -423,6 +423,7 @@ pub async fn create(
             Permission::ManageIncidents,
         )));
     }
+    let arriving = state.incident_writer.arriving();
     let input = IncidentInput::new(fields, principal.user_id)?;
     let now = Timestamp::now();
     let ctx = state
@@ -444,7 +445,10 @@ pub async fn create(
         ev.events.push(assignment_event(&inc, lead));
     }
     let w = write(inc, None, Vec::new(), &ctx, ev, actor, "incident.create");
-    Ok(state.incident_writer.create(&state.store, w).await?)
+    Ok(state
+        .incident_writer
+        .create(&state.store, w, arriving)
+        .await?)
 }
 
 /// A new, not yet evaluated incident (status new, opened `now`).
