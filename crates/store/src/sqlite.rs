@@ -279,3 +279,57 @@ crate::notifications::impl_notification_store!(SqliteStore);
 crate::problems::impl_problem_store!(SqliteStore);
 
 crate::impl_store!(SqliteStore, "sqlite", "PRAGMA optimize");
+
+#[cfg(test)]
+mod tests {
+    use super::SqliteStore;
+    use crate::{Backend, ConnectOptions};
+
+    /// With statistics of a large audit log (as `PRAGMA optimize` writes them), SQLite
+    /// plans the plain `UPDATE … FROM (VALUES …)` as a scan of the whole table; the
+    /// statement the store runs looks up each listed row.
+    #[tokio::test]
+    async fn multi_row_updates_look_up_each_listed_row() {
+        let path = std::env::temp_dir().join(format!("custos-plan-{}.db", uuid::Uuid::now_v7()));
+        let store = SqliteStore::open(&path, &ConnectOptions::default())
+            .await
+            .expect("open");
+        sqlx::raw_sql(
+            "ANALYZE; \
+             DELETE FROM sqlite_stat1 WHERE tbl = 'audit_log'; \
+             INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES \
+               ('audit_log', 'sqlite_autoindex_audit_log_1', '100061 1'), \
+               ('audit_log', 'sqlite_autoindex_audit_log_2', '100061 1170'), \
+               ('audit_log', 'audit_log_unsealed', '100061 1'), \
+               ('audit_log', 'audit_log_entity', '100061 234 1'), \
+               ('audit_log', 'audit_log_actor', '100061 390'), \
+               ('audit_log', 'audit_log_at', '100061 20'); \
+             ANALYZE sqlite_schema;",
+        )
+        .execute(store.pool())
+        .await
+        .expect("statistics");
+        let values = crate::rows::value_lists(250, 4);
+        let sql = SqliteStore::params(SqliteStore::update_from_values(
+            "audit_log",
+            "a",
+            "seq = v.column2, prev_hash = v.column3, hash = v.column4",
+            &values,
+        ));
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                .fetch_all(store.pool())
+                .await
+                .expect("plan");
+        let steps: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
+        store.pool().close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        assert!(
+            steps.iter().any(|s| s.starts_with("SEARCH a USING")),
+            "{steps:?}"
+        );
+        assert!(!steps.iter().any(|s| s.starts_with("SCAN a")), "{steps:?}");
+    }
+}
