@@ -87,7 +87,7 @@ impl Writer {
 }
 
 /// Adds to `jobs` what the creates on their way queue within [`MAX_WAIT`].
-async fn gather(rx: &mut mpsc::Receiver<Job>, jobs: &mut Vec<Job>, on_the_way: &OnTheWay) {
+async fn gather<T>(rx: &mut mpsc::Receiver<T>, jobs: &mut Vec<T>, on_the_way: &OnTheWay) {
     let deadline = tokio::time::Instant::now() + MAX_WAIT;
     while jobs.len() < MAX_BATCH && on_the_way.count.load(Ordering::SeqCst) > 0 {
         if tokio::time::timeout_at(deadline, on_the_way.queued.notified())
@@ -160,5 +160,58 @@ async fn run(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn announce(w: &Arc<OnTheWay>) -> Arriving {
+        w.count.fetch_add(1, Ordering::SeqCst);
+        Arriving(w.clone())
+    }
+
+    #[tokio::test]
+    async fn a_batch_waits_for_creates_on_their_way() {
+        let w = Arc::new(OnTheWay::default());
+        let (tx, mut rx) = mpsc::channel(16);
+        let (a, b) = (announce(&w), announce(&w));
+        tokio::spawn(async move {
+            tokio::task::yield_now().await;
+            tx.send(2).await.unwrap();
+            drop(a);
+            tokio::task::yield_now().await;
+            tx.send(3).await.unwrap();
+            drop(b);
+        });
+        let mut jobs = vec![1];
+        gather(&mut rx, &mut jobs, &w).await;
+        assert_eq!(jobs, [1, 2, 3]);
+    }
+
+    // Paused time: a wait would move the clock on.
+    #[tokio::test(start_paused = true)]
+    async fn a_batch_does_not_wait_when_nothing_is_on_its_way() {
+        let w = Arc::new(OnTheWay::default());
+        let (_tx, mut rx) = mpsc::channel::<u32>(16);
+        drop(announce(&w)); // a create that failed before queuing
+        let start = tokio::time::Instant::now();
+        let mut jobs = vec![1];
+        gather(&mut rx, &mut jobs, &w).await;
+        assert_eq!(tokio::time::Instant::now(), start);
+        assert_eq!(jobs, [1]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_create_that_never_queues_holds_a_batch_at_most_briefly() {
+        let w = Arc::new(OnTheWay::default());
+        let (_tx, mut rx) = mpsc::channel::<u32>(16);
+        let _stuck = announce(&w);
+        let start = tokio::time::Instant::now();
+        let mut jobs = vec![1];
+        gather(&mut rx, &mut jobs, &w).await;
+        assert_eq!(tokio::time::Instant::now() - start, MAX_WAIT);
+        assert_eq!(jobs, [1]);
     }
 }
