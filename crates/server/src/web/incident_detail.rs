@@ -11,8 +11,7 @@ use super::inc_common::{
 };
 use super::incident_view::{
     AccessRow, ActionRow, Decision, Edit, FileRow, LinkRow, MajorView, NoteRow, Step, access_rows,
-    action_rows, decision, edit_inputs, file_rows, link_rows, note_rows, other_cis, stepper,
-    still_missing,
+    action_rows, decision, edit_inputs, file_rows, link_rows, note_rows, stepper, still_missing,
 };
 use super::sl_common::{all_users, opts, user_names};
 use super::{Nav, WebError, WebUser};
@@ -147,7 +146,7 @@ pub async fn detail_page(
         ),
         status: status_label(inc.status),
         service: inc.service.map(|s| ci_refs(&[s], &cnames).remove(0)),
-        cis: ci_refs(&other_cis(&inc), &cnames),
+        cis: ci_refs(&inc.cis, &cnames),
         group: inc
             .group
             .and_then(|g| groups.iter().find(|x| x.id == g).map(|x| x.name.clone()))

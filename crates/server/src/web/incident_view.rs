@@ -123,7 +123,7 @@ pub async fn edit_inputs(
     };
     let chosen_cis: Vec<String> = match posted {
         Some(f) => f.all("cis").iter().map(|s| s.to_string()).collect(),
-        None => other_cis(inc).iter().map(|c| c.to_string()).collect(),
+        None => inc.cis.iter().map(|c| c.to_string()).collect(),
     };
     let status_now = inc.status;
     Ok(Edit {
@@ -164,15 +164,6 @@ pub async fn edit_inputs(
         ),
         resolution: pick("resolution", inc.resolution.clone()),
     })
-}
-
-/// The affected CIs besides the service (the store keeps the service among them).
-pub fn other_cis(inc: &Incident) -> Vec<CiId> {
-    inc.cis
-        .iter()
-        .copied()
-        .filter(|c| Some(*c) != inc.service)
-        .collect()
 }
 
 /// The procedure's phases, each done, current or to do.
