@@ -8,8 +8,8 @@
 //! A batch that fails is retried one by one, so one bad incident fails alone.
 //!
 //! Creates announce themselves ([`Writer::arriving`]) when their handler starts, before
-//! loading their context: a writer that finds fewer queued than are on their way waits for
-//! them (at most [`MAX_WAIT`]). Without that, a burst that lands while the writer idles
+//! loading their context: the single writer (SQLite) waits for those on their way (at most
+//! [`MAX_WAIT`]); parallel writers (PostgreSQL) don't, as a small batch holds up no other. Without that, a burst that lands while the writer idles
 //! splits into a batch of one and a batch of the rest, doubling the commits (seen under
 //! load as batches alternating 1 and 15).
 
@@ -71,8 +71,10 @@ impl Writer {
         let tx = self.tx.get_or_init(|| {
             let (tx, rx) = mpsc::channel(4096);
             let rx = Arc::new(Mutex::new(rx));
-            for _ in 0..writers(store.as_ref()) {
-                tokio::spawn(run(store.clone(), rx.clone(), self.on_the_way.clone()));
+            let n = writers(store.as_ref());
+            let wait_for = (n == 1).then(|| self.on_the_way.clone());
+            for _ in 0..n {
+                tokio::spawn(run(store.clone(), rx.clone(), wait_for.clone()));
             }
             tx
         });
@@ -117,7 +119,7 @@ fn writers(store: &dyn Store) -> usize {
 async fn run(
     store: Arc<dyn Store>,
     rx: Arc<Mutex<mpsc::Receiver<Job>>>,
-    on_the_way: Arc<OnTheWay>,
+    wait_for: Option<Arc<OnTheWay>>,
 ) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     // The receiver is held only while taking a batch, so another writer gathers the next
@@ -128,7 +130,9 @@ async fn run(
             if rx.recv_many(&mut jobs, MAX_BATCH).await == 0 {
                 break;
             }
-            gather(&mut rx, &mut jobs, &on_the_way).await;
+            if let Some(w) = &wait_for {
+                gather(&mut rx, &mut jobs, w).await;
+            }
         }
         let (writes, replies): (Vec<IncidentWrite>, Vec<_>) = jobs.drain(..).unzip();
         metrics::histogram!("custos_incident_batch_size").record(writes.len() as f64);
