@@ -1035,14 +1035,14 @@ pub trait NotificationStore {
         users: &[UserId],
         roles: &[crate::account::Role],
     ) -> StoreResult<Vec<String>>;
-    /// Creates the event's deliveries (pending, due at `now`) and marks it dispatched, in
-    /// one transaction. A delivery that exists (same event, channel, target) is left alone,
-    /// so two dispatchers planning the same event never make it twice. Returns how many
-    /// were created.
+    /// Creates each event's deliveries (pending, due at `now`) and marks the events
+    /// dispatched, all in one transaction (on SQLite a commit per event would take the one
+    /// writer from incident creates each time). A delivery that exists (same event, channel,
+    /// target) is left alone, so two dispatchers planning the same event never make it
+    /// twice. Returns how many were created.
     async fn plan_deliveries(
         &self,
-        event: crate::ids::EventId,
-        deliveries: &[NewDelivery],
+        plans: &[(crate::ids::EventId, Vec<NewDelivery>)],
         now: Timestamp,
     ) -> StoreResult<u64>;
     /// Takes up to `limit` due deliveries (pending or failed, next attempt at or before

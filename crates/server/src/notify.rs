@@ -165,6 +165,7 @@ impl Dispatcher {
         let mut planned = 0;
         for _ in 0..MAX_ROUNDS {
             let events = store.pending_events(EVENT_BATCH).await?;
+            let mut plans = Vec::with_capacity(events.len());
             for (id, _, event) in &events {
                 let mut deliveries = Vec::new();
                 if self.inner.mailer.is_some() {
@@ -181,10 +182,10 @@ impl Dispatcher {
                         target: w.name.clone(),
                     });
                 }
-                let n = store.plan_deliveries(*id, &deliveries, now).await?;
-                tracing::debug!(event = %id, kind = event.kind.as_str(), deliveries = n, "notification event dispatched");
-                planned += n;
+                tracing::debug!(event = %id, kind = event.kind.as_str(), deliveries = deliveries.len(), "notification event dispatched");
+                plans.push((*id, deliveries));
             }
+            planned += store.plan_deliveries(&plans, now).await?;
             if events.len() < EVENT_BATCH as usize {
                 break;
             }

@@ -154,34 +154,43 @@ macro_rules! impl_notification_store {
 
             async fn plan_deliveries(
                 &self,
-                event: custos_core::EventId,
-                deliveries: &[custos_core::store::NewDelivery],
+                plans: &[(custos_core::EventId, Vec<custos_core::store::NewDelivery>)],
                 now: custos_core::Timestamp,
             ) -> custos_core::error::StoreResult<u64> {
+                if plans.is_empty() {
+                    return Ok(0);
+                }
                 let map = crate::error::map("notification delivery");
                 let mut tx = self.begin_write().await?;
                 let mut created = 0;
-                for d in deliveries {
-                    created += sqlx::query(
-                        "INSERT INTO notification_deliveries (id, event_id, channel, target, status, attempts, next_attempt_at, created_at) \
-                         VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5) ON CONFLICT (event_id, channel, target) DO NOTHING",
-                    )
-                    .bind(custos_core::DeliveryId::new().0)
-                    .bind(event.0)
-                    .bind(d.channel.as_str())
-                    .bind(&d.target)
-                    .bind(now.0)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(&map)?
-                    .rows_affected();
+                for (event, deliveries) in plans {
+                    for d in deliveries {
+                        created += sqlx::query(
+                            "INSERT INTO notification_deliveries (id, event_id, channel, target, status, attempts, next_attempt_at, created_at) \
+                             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5) ON CONFLICT (event_id, channel, target) DO NOTHING",
+                        )
+                        .bind(custos_core::DeliveryId::new().0)
+                        .bind(event.0)
+                        .bind(d.channel.as_str())
+                        .bind(&d.target)
+                        .bind(now.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(&map)?
+                        .rows_affected();
+                    }
                 }
-                sqlx::query("UPDATE notification_events SET dispatched_at = $1 WHERE id = $2 AND dispatched_at IS NULL")
-                    .bind(now.0)
-                    .bind(event.0)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(&map)?;
+                for chunk in plans.chunks(500) {
+                    let sql = format!(
+                        "UPDATE notification_events SET dispatched_at = $1 WHERE dispatched_at IS NULL AND id IN ({})",
+                        crate::rows::placeholders(2, chunk.len())
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now.0);
+                    for (event, _) in chunk {
+                        q = q.bind(event.0);
+                    }
+                    q.execute(&mut *tx).await.map_err(&map)?;
+                }
                 tx.commit().await.map_err(&map)?;
                 Ok(created)
             }

@@ -174,13 +174,27 @@ async fn events_reach_recipients_and_webhooks_once_with_signatures() {
         }];
         assert_eq!(
             app.store
-                .plan_deliveries(event_id, &same, now)
+                .plan_deliveries(&[(event_id, same.to_vec())], now)
                 .await
                 .unwrap(),
             0
         );
         assert_eq!(mails.lock().unwrap().len(), 3);
         assert_eq!(hooks.got.lock().unwrap().len(), 1);
+
+        // Several events are planned in one pass, and every one of them is dispatched.
+        for _ in 0..3 {
+            let mut e = event(EventKind::SecurityFlagged, true);
+            e.users = vec![alice.id];
+            app.store.enqueue_event(&e, now).await.unwrap();
+        }
+        assert_eq!(app.store.pending_events(10).await.unwrap().len(), 3);
+        let pass = d.run_once(now).await.unwrap();
+        assert_eq!((pass.planned, pass.sent), (6, 6), "{}", app.backend);
+        assert!(app.store.pending_events(10).await.unwrap().is_empty());
+        assert_eq!(d.run_once(now).await.unwrap(), Default::default());
+        assert_eq!(mails.lock().unwrap().len(), 6);
+        assert_eq!(hooks.got.lock().unwrap().len(), 4);
 
         // Filters and bad input.
         let sent = deliveries(&app, &admin, "?status=sent&limit=2").await;
