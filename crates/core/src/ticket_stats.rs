@@ -18,16 +18,50 @@ use crate::sla_clock::{ClockState, TargetState};
 use crate::store::{Breach, IncidentStats};
 use crate::ticket::Incident;
 use crate::time::Timestamp;
+use std::collections::HashMap;
 
+/// The figures of `incidents` (any order) in `[from, to)`; see [`Tally`].
 pub fn stats(
     incidents: &[Incident],
     first_containment: &[(IncidentId, Timestamp)],
     from: Timestamp,
     to: Timestamp,
 ) -> IncidentStats {
-    let inside = |t: Timestamp| t.0 >= from.0 && t.0 < to.0;
-    let mut s = IncidentStats::default();
+    let mut t = Tally::new(first_containment, from, to);
     for i in incidents {
+        t.add(i);
+    }
+    t.finish()
+}
+
+/// The figures of a period, one incident at a time: a store streams a service's
+/// incidents through it instead of holding them all (a busy service has tens of thousands
+/// in a month).
+pub struct Tally {
+    from: Timestamp,
+    to: Timestamp,
+    first_containment: HashMap<IncidentId, Timestamp>,
+    s: IncidentStats,
+}
+
+impl Tally {
+    pub fn new(
+        first_containment: &[(IncidentId, Timestamp)],
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Self {
+        Self {
+            from,
+            to,
+            first_containment: first_containment.iter().copied().collect(),
+            s: IncidentStats::default(),
+        }
+    }
+
+    pub fn add(&mut self, i: &Incident) {
+        let (from, to) = (self.from, self.to);
+        let inside = |t: Timestamp| t.0 >= from.0 && t.0 < to.0;
+        let s = &mut self.s;
         if inside(i.created_at) {
             s.total += 1;
             s.by_priority[i.priority.index()] += 1;
@@ -70,7 +104,7 @@ pub fn stats(
             }
         }
         if i.security.flagged
-            && let Some((_, at)) = first_containment.iter().find(|(id, _)| *id == i.id)
+            && let Some(at) = self.first_containment.get(&i.id)
             && inside(*at)
         {
             s.contain_minutes
@@ -84,7 +118,12 @@ pub fn stats(
             }
         }
     }
-    s
+
+    /// The figures; the lists (breaches, time to contain, outages) in the order the
+    /// incidents were added.
+    pub fn finish(self) -> IncidentStats {
+        self.s
+    }
 }
 
 fn count_stop(

@@ -1030,23 +1030,8 @@ macro_rules! impl_incident_store {
             }
 
             async fn incident_stats(&self, service: custos_core::CiId, from: custos_core::Timestamp, to: custos_core::Timestamp) -> custos_core::error::StoreResult<custos_core::store::IncidentStats> {
+                use futures_util::TryStreamExt;
                 let map = crate::error::map("incident");
-                let sql = format!(
-                    "SELECT {} FROM incidents i WHERE i.service_id = $1 AND i.created_at < $3 AND (i.closed_at IS NULL OR i.closed_at >= $2) \
-                     AND (i.resolved_at IS NULL OR i.resolved_at >= $2 OR i.created_at >= $2) ORDER BY i.id LIMIT 100000",
-                    crate::incident_rows::INCIDENT_COLS
-                );
-                let rows: Vec<crate::incident_rows::IncidentRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .bind(service.0)
-                    .bind(from.0)
-                    .bind(to.0)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(&map)?;
-                let mut incidents = Vec::with_capacity(rows.len());
-                for r in rows {
-                    incidents.push(r.into_incident(Vec::new())?);
-                }
                 let actions: Vec<(uuid::Uuid, i64)> = sqlx::query_as(
                     "SELECT a.incident_id, MIN(a.at) FROM incident_actions a JOIN incidents i ON i.id = a.incident_id \
                      WHERE i.service_id = $1 AND a.kind IN ('ci_isolated', 'ci_recovered', 'containment_action') GROUP BY a.incident_id",
@@ -1055,7 +1040,24 @@ macro_rules! impl_incident_store {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(&map)?;
-                Ok(custos_core::ticket_stats::stats(&incidents, &actions.into_iter().map(|(i, t)| (custos_core::IncidentId(i), custos_core::Timestamp(t))).collect::<Vec<_>>(), from, to))
+                let contained: Vec<_> = actions.into_iter().map(|(i, t)| (custos_core::IncidentId(i), custos_core::Timestamp(t))).collect();
+                let mut tally = custos_core::ticket_stats::Tally::new(&contained, from, to);
+                // Streamed: a busy service has tens of thousands of incidents in a period,
+                // which as one result would take tens of MiB at once.
+                let sql = format!(
+                    "SELECT {} FROM incidents i WHERE i.service_id = $1 AND i.created_at < $3 AND (i.closed_at IS NULL OR i.closed_at >= $2) \
+                     AND (i.resolved_at IS NULL OR i.resolved_at >= $2 OR i.created_at >= $2) ORDER BY i.id",
+                    crate::incident_rows::INCIDENT_COLS
+                );
+                let mut rows = sqlx::query_as::<_, crate::incident_rows::IncidentRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(service.0)
+                    .bind(from.0)
+                    .bind(to.0)
+                    .fetch(&self.pool);
+                while let Some(r) = rows.try_next().await.map_err(&map)? {
+                    tally.add(&r.into_incident(Vec::new())?);
+                }
+                Ok(tally.finish())
             }
 
             async fn pending_events(&self, limit: u32) -> custos_core::error::StoreResult<Vec<(custos_core::EventId, custos_core::Timestamp, custos_core::notify::Event)>> {
