@@ -37,7 +37,7 @@ pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data
 /// The whole application.
 pub fn app(state: AppState) -> Router {
     let (api, openapi) = api::router().split_for_parts();
-    let openapi_json = openapi.to_pretty_json().unwrap_or_default();
+    let openapi_json = api::render_openapi(&openapi);
     let limit = state.settings.body_limit;
     Router::new()
         .nest("/api/v1", api)

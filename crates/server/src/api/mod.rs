@@ -84,7 +84,69 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The OpenAPI document as served and committed (`docs/openapi.json`).
 pub fn openapi_json() -> String {
     let (_, doc) = router().split_for_parts();
+    render_openapi(&doc)
+}
+
+/// The document as JSON, with every `allOf` that a `#[serde(flatten)]` field produced
+/// merged into one object schema. utoipa keeps the flattened type's own
+/// `additionalProperties: false` inside the `allOf`, which then admits no document at all
+/// (the outer type's properties are not the flattened type's); merged, the schema says
+/// what the server reads and writes.
+pub fn render_openapi(doc: &utoipa::openapi::OpenApi) -> String {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::Schema;
+    let mut doc = doc.clone();
+    if let Some(c) = doc.components.as_mut() {
+        let all = c.schemas.clone();
+        for s in c.schemas.values_mut() {
+            if let RefOr::T(Schema::AllOf(a)) = &*s
+                && let Some(o) = merge_all_of(a, |name| all.get(name))
+            {
+                *s = RefOr::T(Schema::Object(o));
+            }
+        }
+    }
     doc.to_pretty_json().unwrap_or_default()
+}
+
+/// One object schema for an `allOf` of object schemas (references resolved by `schema`),
+/// properties in order; `None` when a member is anything else, which is then left as it is.
+fn merge_all_of<'a>(
+    a: &'a utoipa::openapi::schema::AllOf,
+    schema: impl Fn(&str) -> Option<&'a utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>,
+) -> Option<utoipa::openapi::schema::Object> {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{AdditionalProperties, Schema, SchemaType, Type};
+    let mut merged: Option<utoipa::openapi::schema::Object> = None;
+    let mut closed = false;
+    for item in &a.items {
+        let item = match item {
+            RefOr::Ref(r) => schema(r.ref_location.strip_prefix("#/components/schemas/")?)?,
+            t => t,
+        };
+        let RefOr::T(Schema::Object(o)) = item else {
+            return None;
+        };
+        if o.schema_type != SchemaType::Type(Type::Object) {
+            return None;
+        }
+        closed |= matches!(
+            o.additional_properties.as_deref(),
+            Some(AdditionalProperties::FreeForm(false))
+        );
+        match &mut merged {
+            None => merged = Some(o.clone()),
+            Some(m) => {
+                m.properties.extend(o.properties.clone());
+                m.required.extend(o.required.iter().cloned());
+            }
+        }
+    }
+    let mut m = merged?;
+    m.title = a.title.clone();
+    m.description = a.description.clone();
+    m.additional_properties = closed.then(|| Box::new(AdditionalProperties::FreeForm(false)));
+    Some(m)
 }
 
 /// Pagination parameters accepted by every list.

@@ -102,6 +102,18 @@ async fn classification_spreads_along_the_chain_and_recedes() {
         )
         .await;
         assert_eq!(p["field"], "confidentiality");
+        let p = problem(
+            app.send_json(
+                Method::PUT,
+                &format!("/api/v1/cis/{svc}/classification"),
+                &customer,
+                &json!({"confidentiality": "high", "justification": "x", "confidental": "high"}),
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert_eq!(p["field"], "confidental");
         let r = app
             .send_json(
                 Method::PUT,

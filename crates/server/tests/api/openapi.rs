@@ -35,3 +35,30 @@ async fn committed_openapi_matches_the_code() {
         assert_eq!(served.trim_end(), generated.trim_end());
     }
 }
+
+/// A schema that combines others with `allOf` admits no document when one of them is
+/// closed (`additionalProperties: false`) and another adds properties: clients and
+/// generators then cannot produce a valid body (a flattened `deny_unknown_fields` struct
+/// does this).
+#[test]
+fn no_closed_schema_is_combined_with_others() {
+    let doc: serde_json::Value = serde_json::from_str(&custos_server::api::openapi_json()).unwrap();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let closed = |s: &serde_json::Value| {
+        let s = match s["$ref"].as_str() {
+            Some(r) => &schemas[r.trim_start_matches("#/components/schemas/")],
+            None => s,
+        };
+        s["additionalProperties"] == serde_json::Value::Bool(false)
+    };
+    let mut bad = vec![];
+    for (name, s) in schemas {
+        if let Some(parts) = s["allOf"].as_array()
+            && parts.len() > 1
+            && parts.iter().any(closed)
+        {
+            bad.push(name.clone());
+        }
+    }
+    assert!(bad.is_empty(), "allOf with a closed member: {bad:?}");
+}
