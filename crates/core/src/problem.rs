@@ -371,6 +371,8 @@ pub enum ProblemError {
 /// A stored problem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Not `Problem`: that is the problem+json error body, and one name would replace the other.
+#[cfg_attr(feature = "openapi", schema(as = ProblemRecord))]
 pub struct Problem {
     pub id: ProblemId,
     pub number: i64,

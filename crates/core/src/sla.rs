@@ -418,6 +418,8 @@ pub fn check_agreement(sla: &Sla, side: Side, today: &Date) -> Result<(), Domain
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Not `Coverage`: that is the control coverage of an SLA report.
+#[cfg_attr(feature = "openapi", schema(as = RequirementCoverage))]
 pub enum Coverage {
     /// Every control is in the service's baseline (or the level baseline its
     /// classification requires): no extra cost.
