@@ -52,6 +52,8 @@ pub struct Config {
     pub smtp_password: String,
     /// Sender, e.g. `Custos <custos@example.org>`.
     pub smtp_from: String,
+    /// PEM file of CA certificates to trust besides the system's (a relay with a private CA).
+    pub smtp_ca_file: String,
     /// Webhooks receiving notification events (`CUSTOS_WEBHOOKS` takes a JSON list).
     pub webhooks: Vec<Webhook>,
 }
@@ -105,6 +107,7 @@ impl Default for Config {
             smtp_username: String::new(),
             smtp_password: String::new(),
             smtp_from: String::new(),
+            smtp_ca_file: String::new(),
             webhooks: Vec::new(),
         }
     }
@@ -146,6 +149,7 @@ impl std::fmt::Debug for Config {
                 },
             )
             .field("smtp_from", &self.smtp_from)
+            .field("smtp_ca_file", &self.smtp_ca_file)
             .field("webhooks", &self.webhooks)
             .finish()
     }
@@ -202,6 +206,7 @@ const KNOWN: &[&str] = &[
     "smtp_username",
     "smtp_password",
     "smtp_from",
+    "smtp_ca_file",
     "webhooks",
     "public_url",
     "report_interval_ms",

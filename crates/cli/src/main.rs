@@ -296,6 +296,7 @@ fn settings(config: &Config) -> anyhow::Result<ServerSettings> {
             username: config.smtp_username.clone(),
             password: custos_core::secret::Secret::new(config.smtp_password.clone()),
             from: config.smtp_from.clone(),
+            ca_file: config.smtp_ca_file.trim().to_string(),
         },
         webhooks: config
             .webhooks
@@ -592,6 +593,8 @@ async fn serve(
     config: &Config,
     banner: Option<fn(std::net::SocketAddr) -> String>,
 ) -> anyhow::Result<()> {
+    // Settings first: a bad one stops the start before anything says it is listening.
+    let settings = settings(config)?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -600,7 +603,7 @@ async fn serve(
     if let Some(b) = banner {
         println!("{}", b(addr));
     }
-    let state = AppState::new(store.clone(), settings(config)?);
+    let state = AppState::new(store.clone(), settings);
     custos_server::serve(listener, state, shutdown_signal()).await?;
     store.close().await;
     tracing::info!("stopped");

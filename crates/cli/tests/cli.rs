@@ -206,6 +206,24 @@ fn bad_input_gets_one_line_errors_and_nonzero_exit() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("sqlite: or postgres://"));
+    // A CA file for the mail relay that is not there stops the start, before it listens.
+    let out = Command::new(bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&dir.0)
+        .env("CUSTOS_SMTP_HOST", "mail.example.org")
+        .env("CUSTOS_SMTP_FROM", "Custos <custos@example.org>")
+        .env("CUSTOS_SMTP_CA_FILE", "/nonexistent/relay-ca.pem")
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.trim_end().ends_with(
+            "smtp_ca_file /nonexistent/relay-ca.pem: No such file or directory (os error 2)"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("listening"), "{err}");
     // Nothing already stored was lost.
     let out = custos(
         &dir.0,

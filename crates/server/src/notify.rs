@@ -63,11 +63,11 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
-/// Checks the notification settings: a parsable sender when e-mail is on; webhooks with
-/// distinct non-empty names, a secret and http(s) URLs.
+/// Checks the notification settings: a parsable sender and a readable `smtp_ca_file`
+/// when e-mail is on; webhooks with distinct non-empty names, a secret and http(s) URLs.
 pub fn validate(settings: &ServerSettings) -> Result<(), String> {
     if settings.smtp.enabled() {
-        channels::sender(&settings.smtp)?;
+        channels::mailer(&settings.smtp)?;
     }
     let mut names = std::collections::HashSet::new();
     for w in &settings.webhooks {
@@ -285,6 +285,18 @@ mod tests {
         assert!(validate(&s).unwrap_err().contains("smtp_from"));
         s.smtp.from = "Custos <custos@example.org>".into();
         assert_eq!(validate(&s), Ok(()));
+        s.smtp.ca_file = "/nonexistent/ca.pem".into();
+        assert!(
+            validate(&s)
+                .unwrap_err()
+                .contains("smtp_ca_file /nonexistent/ca.pem")
+        );
+        s.smtp.ca_file = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml").into();
+        assert!(validate(&s).unwrap_err().contains("no PEM certificate"));
+        s.smtp.ca_file =
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/fixtures/tls/ca.pem").into();
+        assert_eq!(validate(&s), Ok(()));
+        s.smtp.ca_file.clear();
         for (hooks, wrong) in [
             (vec![hook("a", "ftp://x.org/", "k")], "http or https"),
             (vec![hook("a", "not a url", "k")], "not a valid URL"),

@@ -75,6 +75,9 @@ pub struct SmtpSettings {
     pub password: custos_core::secret::Secret,
     /// The sender, e.g. `Custos <custos@example.org>`.
     pub from: String,
+    /// A PEM file of CA certificates trusted besides the system's, for a relay whose
+    /// certificate a private CA signed. Empty: the system's trust store only.
+    pub ca_file: String,
 }
 
 impl Default for SmtpSettings {
@@ -86,6 +89,7 @@ impl Default for SmtpSettings {
             username: String::new(),
             password: custos_core::secret::Secret::new(""),
             from: String::new(),
+            ca_file: String::new(),
         }
     }
 }

@@ -8,6 +8,7 @@ use custos_core::notify::{Channel, ClaimedDelivery, Event};
 use hmac::{Hmac, Mac};
 use lettre::message::{Mailbox, Message, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 pub(super) struct Mailer {
@@ -96,12 +97,12 @@ impl Inner {
 
 pub(super) fn mailer(s: &SmtpSettings) -> Result<Mailer, String> {
     let host = s.host.trim();
+    // `builder_dangerous` only means "no TLS yet": the mode is set right below.
+    let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host);
     let builder = match s.tls {
-        SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
-        SmtpTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
-            .map_err(|e| format!("smtp_host: {e}"))?,
-        SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
-            .map_err(|e| format!("smtp_host: {e}"))?,
+        SmtpTls::None => builder,
+        SmtpTls::StartTls => builder.tls(Tls::Required(tls_parameters(s)?)),
+        SmtpTls::Tls => builder.tls(Tls::Wrapper(tls_parameters(s)?)),
     };
     let mut builder = builder.port(s.port).timeout(Some(TIMEOUT));
     if !s.username.is_empty() {
@@ -114,6 +115,21 @@ pub(super) fn mailer(s: &SmtpSettings) -> Result<Mailer, String> {
         transport: builder.build(),
         from: sender(s)?,
     })
+}
+
+/// TLS towards the relay: its certificate must be valid for `smtp_host` and chain to the
+/// system's trust store or to a CA of `smtp_ca_file`.
+fn tls_parameters(s: &SmtpSettings) -> Result<TlsParameters, String> {
+    let mut b = TlsParameters::builder(s.host.trim().to_string());
+    if !s.ca_file.is_empty() {
+        let bad = |e: &dyn std::fmt::Display| format!("smtp_ca_file {}: {e}", s.ca_file);
+        let pem = std::fs::read(&s.ca_file).map_err(|e| bad(&e))?;
+        if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+            return Err(bad(&"no PEM certificate in it"));
+        }
+        b = b.add_root_certificate(Certificate::from_pem(&pem).map_err(|e| bad(&e))?);
+    }
+    b.build_rustls().map_err(|e| format!("smtp_tls: {e}"))
 }
 
 /// `hex(HMAC-SHA256(secret, "<timestamp>.<body>"))`.

@@ -3,7 +3,7 @@
 //! dispatcher is driven pass by pass with a chosen `now`.
 
 use crate::helpers::*;
-use crate::notify_sinks::{SECRET, receiver, smtp_sink};
+use crate::notify_sinks::{SECRET, SinkTls, TEST_CA, receiver, smtp_sink, smtp_sink_with};
 use custos_core::Timestamp;
 use custos_core::account::{Role, UserPatch};
 use custos_core::authz::Actor;
@@ -415,5 +415,67 @@ async fn dispatchers_running_at_once_send_each_delivery_once() {
         assert_eq!(ids.len(), 50, "{}", app.backend);
         assert_eq!(hooks.got.lock().unwrap().len(), 50, "no webhook twice");
         assert_eq!(mails.lock().unwrap().len(), 25, "no e-mail twice");
+    }
+}
+
+/// E-mail over STARTTLS and over TLS from the first byte, to a relay whose certificate a
+/// private CA signed: refused (and retried later) while only the system's roots are
+/// trusted, sent once `smtp_ca_file` names that CA.
+#[tokio::test]
+async fn e_mail_goes_over_tls_to_a_relay_with_a_private_ca() {
+    for app in spawn_apps().await {
+        let admin = app.token_for(&[Role::Admin]).await;
+        for (n, (sink, mode)) in [
+            (SinkTls::StartTls, SmtpTls::StartTls),
+            (SinkTls::Implicit, SmtpTls::Tls),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let (port, mails) = smtp_sink_with(sink).await;
+            let who = app
+                .user(&format!("tls{n}@example.org"), &[Role::Requester], None)
+                .await;
+            let mut settings = app.settings.clone();
+            settings.smtp = SmtpSettings {
+                host: "localhost".into(),
+                port,
+                tls: mode,
+                from: "Custos <custos@example.org>".into(),
+                ..SmtpSettings::default()
+            };
+            let mut e = event(EventKind::Assigned, false);
+            e.users = vec![who.id];
+            let t0 = Timestamp::now();
+            app.store.enqueue_event(&e, t0).await.unwrap();
+
+            let d = Dispatcher::new(app.store.clone(), &settings).unwrap();
+            let pass = d.run_once(t0).await.unwrap();
+            assert_eq!(
+                (pass.planned, pass.sent, pass.failed),
+                (1, 0, 1),
+                "{mode:?}"
+            );
+            assert!(mails.lock().unwrap().is_empty(), "nothing in clear");
+            let failed = deliveries(&app, &admin, "?status=failed").await;
+            let mine = failed["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["target"] == format!("tls{n}@example.org"))
+                .cloned()
+                .unwrap();
+            let error = mine["last_error"].as_str().unwrap().to_lowercase();
+            assert!(error.contains("certificate"), "{mode:?}: {error}");
+
+            settings.smtp.ca_file = TEST_CA.into();
+            let d = Dispatcher::new(app.store.clone(), &settings).unwrap();
+            let pass = d.run_once(t0.plus_secs(BACKOFF_SECS[0])).await.unwrap();
+            assert_eq!((pass.sent, pass.failed), (1, 0), "{mode:?}");
+            let got = mails.lock().unwrap().clone();
+            assert_eq!(got.len(), 1);
+            assert_eq!(got[0].rcpts, [format!("tls{n}@example.org")]);
+            assert!(got[0].data.contains("Subject: Payroll data leaked"));
+        }
     }
 }
