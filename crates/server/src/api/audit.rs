@@ -73,8 +73,10 @@ pub struct AuditParams {
     /// e.g. user.create, auth.login_failed, token.revoke
     pub action: Option<String>,
     /// RFC 3339, inclusive.
+    #[param(value_type = Option<crate::api::doc::Instant>)]
     pub from: Option<String>,
     /// RFC 3339, exclusive.
+    #[param(value_type = Option<crate::api::doc::Instant>)]
     pub to: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<Uuid>,

@@ -193,6 +193,7 @@ pub struct CiParams {
     /// Only CIs of this type.
     pub ci_type: Option<String>,
     /// planned, active or retired
+    #[param(value_type = Option<crate::api::doc::CiLifecycle>)]
     pub status: Option<String>,
     /// Full-text search over names and attribute values (prefix match, all words).
     pub q: Option<String>,
@@ -477,6 +478,7 @@ async fn put_classification(
 #[into_params(parameter_in = Query)]
 pub struct ImpactParams {
     /// upstream: what breaks if this CI fails; downstream: what it relies on.
+    #[param(value_type = crate::api::doc::ImpactDirection)]
     pub direction: String,
     /// Maximum number of steps, 1–50 (default 10).
     pub depth: Option<u32>,

@@ -309,8 +309,10 @@ async fn import(
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
     /// cis or relationships
+    #[param(value_type = crate::api::doc::ExportKind)]
     pub kind: String,
     /// csv (default) or json
+    #[param(value_type = Option<crate::api::doc::TableFormat>)]
     pub format: Option<String>,
 }
 

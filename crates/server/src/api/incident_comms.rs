@@ -2,6 +2,7 @@
 //! communications — which on a security incident wait for a security manager's approval),
 //! the timeline, support groups and saved filters.
 
+use crate::api::doc;
 use crate::api::incidents::find;
 use crate::api::users::parse_id;
 use crate::auth::{Need, perm};
@@ -74,7 +75,7 @@ impl From<&Note> for NoteOut {
 }
 
 /// The communications log (a requester sees the public comments of its own report).
-#[utoipa::path(get, path = "/incidents/{id}/notes", tag = "incidents", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/incidents/{id}/notes", tag = "incidents", params(("id" = doc::IncidentKey, Path)),
     responses((status = 200, description = "OK", body = [NoteOut]), (status = 404, description = "No such incident", body = Problem, content_type = "application/problem+json")))]
 async fn list_notes(
     State(state): State<AppState>,
@@ -161,7 +162,7 @@ pub async fn note(
 }
 
 /// Adds a work note, public comment or external communication.
-#[utoipa::path(post, path = "/incidents/{id}/notes", tag = "incidents", params(("id" = String, Path)), request_body = NoteInput,
+#[utoipa::path(post, path = "/incidents/{id}/notes", tag = "incidents", params(("id" = doc::IncidentKey, Path)), request_body = NoteInput,
     responses((status = 201, description = "Recorded (or drafted for approval)", body = NoteOut), (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"), (status = 403, description = "Only agents write notes and external communications", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident", body = Problem, content_type = "application/problem+json")))]
 async fn add_note(
     State(state): State<AppState>,
@@ -241,7 +242,7 @@ pub async fn decide(
 }
 
 /// Approves a draft external communication: it is sent (recorded as sent) and audited.
-#[utoipa::path(post, path = "/incidents/{id}/notes/{note}/approve", tag = "incidents", params(("id" = String, Path), ("note" = Uuid, Path)), request_body = DecisionIn,
+#[utoipa::path(post, path = "/incidents/{id}/notes/{note}/approve", tag = "incidents", params(("id" = doc::IncidentKey, Path), ("note" = Uuid, Path)), request_body = DecisionIn,
     responses((status = 200, description = "Approved and sent", body = NoteOut), (status = 403, description = "Security managers only", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident or note", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not a draft", body = Problem, content_type = "application/problem+json")))]
 async fn approve_note(
     State(state): State<AppState>,
@@ -256,7 +257,7 @@ async fn approve_note(
 }
 
 /// Rejects a draft external communication, with reasons.
-#[utoipa::path(post, path = "/incidents/{id}/notes/{note}/reject", tag = "incidents", params(("id" = String, Path), ("note" = Uuid, Path)), request_body = DecisionIn,
+#[utoipa::path(post, path = "/incidents/{id}/notes/{note}/reject", tag = "incidents", params(("id" = doc::IncidentKey, Path), ("note" = Uuid, Path)), request_body = DecisionIn,
     responses((status = 200, description = "Rejected", body = NoteOut), (status = 400, description = "No reason given", body = Problem, content_type = "application/problem+json"), (status = 403, description = "Security managers only", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident or note", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not a draft", body = Problem, content_type = "application/problem+json")))]
 async fn reject_note(
     State(state): State<AppState>,
@@ -339,7 +340,7 @@ pub struct TimelineOut {
 }
 
 /// The incident's timeline: every action, oldest first.
-#[utoipa::path(get, path = "/incidents/{id}/timeline", tag = "incidents", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/incidents/{id}/timeline", tag = "incidents", params(("id" = doc::IncidentKey, Path)),
     responses((status = 200, description = "OK", body = [TimelineOut]), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident", body = Problem, content_type = "application/problem+json")))]
 async fn timeline(
     State(state): State<AppState>,

@@ -2,6 +2,7 @@
 //! with a reason), the security procedure's phases, major incidents, procedure steps and
 //! evidence, the need-to-know access list and links.
 
+use crate::api::doc;
 use crate::api::incidents::{IncidentOut, find, shown};
 use crate::api::users::parse_id;
 use crate::auth::{Need, perm};
@@ -90,7 +91,7 @@ fn reason(r: &str) -> Result<String, ApiError> {
 }
 
 /// Flags an incident as a security incident by hand (the reason is recorded).
-#[utoipa::path(post, path = "/incidents/{id}/flag", tag = "incidents", params(("id" = String, Path)), request_body = ReasonIn,
+#[utoipa::path(post, path = "/incidents/{id}/flag", tag = "incidents", params(("id" = doc::IncidentKey, Path)), request_body = ReasonIn,
     responses((status = 200, description = "Flagged", body = IncidentOut), (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Changed meanwhile", body = Problem, content_type = "application/problem+json")))]
 async fn flag(
     State(state): State<AppState>,
@@ -133,7 +134,7 @@ pub async fn flag_incident(
 }
 
 /// Unflags a security incident (security managers only, with a reason).
-#[utoipa::path(post, path = "/incidents/{id}/unflag", tag = "incidents", params(("id" = String, Path)), request_body = ReasonIn,
+#[utoipa::path(post, path = "/incidents/{id}/unflag", tag = "incidents", params(("id" = doc::IncidentKey, Path)), request_body = ReasonIn,
     responses((status = 200, description = "Unflagged", body = IncidentOut), (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"), (status = 403, description = "Security managers only", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not flagged, or changed meanwhile", body = Problem, content_type = "application/problem+json")))]
 async fn unflag(
     State(state): State<AppState>,
@@ -211,7 +212,7 @@ pub async fn recorded(state: &AppState, inc: &Incident) -> Result<Recorded, ApiE
 
 /// Moves a security incident to the next phase of the procedure, if the current phase is
 /// complete (422 lists what is missing).
-#[utoipa::path(post, path = "/incidents/{id}/phase", tag = "incidents", params(("id" = String, Path)), request_body = PhaseIn,
+#[utoipa::path(post, path = "/incidents/{id}/phase", tag = "incidents", params(("id" = doc::IncidentKey, Path)), request_body = PhaseIn,
     responses((status = 200, description = "Moved", body = IncidentOut), (status = 400, description = "Not the next phase, or the current one is incomplete", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not a security incident, or changed meanwhile", body = Problem, content_type = "application/problem+json")))]
 async fn set_phase(
     State(state): State<AppState>,
@@ -256,7 +257,7 @@ pub struct MajorIn {
 }
 
 /// Declares a major incident with its lead and communication cadence.
-#[utoipa::path(post, path = "/incidents/{id}/major", tag = "incidents", params(("id" = String, Path)), request_body = MajorIn,
+#[utoipa::path(post, path = "/incidents/{id}/major", tag = "incidents", params(("id" = doc::IncidentKey, Path)), request_body = MajorIn,
     responses((status = 200, description = "Declared", body = IncidentOut), (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident or lead", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Already major, or changed meanwhile", body = Problem, content_type = "application/problem+json")))]
 async fn declare_major(
     State(state): State<AppState>,
@@ -363,7 +364,7 @@ pub struct ActionIn {
 }
 
 /// The procedure steps recorded on an incident.
-#[utoipa::path(get, path = "/incidents/{id}/actions", tag = "incidents", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/incidents/{id}/actions", tag = "incidents", params(("id" = doc::IncidentKey, Path)),
     responses((status = 200, description = "OK", body = [ActionOut]), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident", body = Problem, content_type = "application/problem+json")))]
 async fn list_actions(
     State(state): State<AppState>,
@@ -438,7 +439,7 @@ pub async fn record_action(
 }
 
 /// Records a procedure step.
-#[utoipa::path(post, path = "/incidents/{id}/actions", tag = "incidents", params(("id" = String, Path)), request_body = ActionIn,
+#[utoipa::path(post, path = "/incidents/{id}/actions", tag = "incidents", params(("id" = doc::IncidentKey, Path)), request_body = ActionIn,
     responses((status = 201, description = "Recorded", body = ActionOut), (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not a security or major incident", body = Problem, content_type = "application/problem+json")))]
 async fn add_action(
     State(state): State<AppState>,
@@ -503,7 +504,7 @@ pub struct AttachmentParams {
 }
 
 /// Files attached to an incident, evidence included.
-#[utoipa::path(get, path = "/incidents/{id}/attachments", tag = "incidents", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/incidents/{id}/attachments", tag = "incidents", params(("id" = doc::IncidentKey, Path)),
     responses((status = 200, description = "OK", body = [AttachmentOut]), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident", body = Problem, content_type = "application/problem+json")))]
 async fn list_attachments(
     State(state): State<AppState>,
@@ -554,7 +555,7 @@ pub async fn attach(
 }
 
 /// Uploads an attachment or evidence item.
-#[utoipa::path(post, path = "/incidents/{id}/attachments", tag = "incidents", params(("id" = String, Path), AttachmentParams),
+#[utoipa::path(post, path = "/incidents/{id}/attachments", tag = "incidents", params(("id" = doc::IncidentKey, Path), AttachmentParams),
     request_body(content = String, description = "The file", content_type = "application/octet-stream"),
     responses((status = 201, description = "Stored", body = AttachmentOut), (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Evidence on a non-security incident", body = Problem, content_type = "application/problem+json"), (status = 413, description = "Larger than 10 MiB", body = Problem, content_type = "application/problem+json")))]
 async fn add_attachment(
@@ -576,7 +577,7 @@ async fn add_attachment(
 }
 
 /// Downloads an attachment; `x-content-sha256` carries its recorded hash.
-#[utoipa::path(get, path = "/incidents/{id}/attachments/{attachment}", tag = "incidents", params(("id" = String, Path), ("attachment" = Uuid, Path)),
+#[utoipa::path(get, path = "/incidents/{id}/attachments/{attachment}", tag = "incidents", params(("id" = doc::IncidentKey, Path), ("attachment" = Uuid, Path)),
     responses((status = 200, description = "The file", content_type = "application/octet-stream"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json")))]
 async fn download_attachment(
     State(state): State<AppState>,
@@ -629,7 +630,7 @@ pub struct AccessIn {
 }
 
 /// Who besides the security team, assignee and reporter may see a security incident.
-#[utoipa::path(get, path = "/incidents/{id}/access", tag = "incidents", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/incidents/{id}/access", tag = "incidents", params(("id" = doc::IncidentKey, Path)),
     responses((status = 200, description = "OK", body = [AccessOut]), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident", body = Problem, content_type = "application/problem+json")))]
 async fn list_access(
     State(state): State<AppState>,
@@ -650,7 +651,7 @@ async fn list_access(
 }
 
 /// Adds a person to a security incident's need-to-know list (security team only).
-#[utoipa::path(post, path = "/incidents/{id}/access", tag = "incidents", params(("id" = String, Path)), request_body = AccessIn,
+#[utoipa::path(post, path = "/incidents/{id}/access", tag = "incidents", params(("id" = doc::IncidentKey, Path)), request_body = AccessIn,
     responses((status = 204, description = "Added"), (status = 403, description = "Security managers only", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident or user", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Already on the list", body = Problem, content_type = "application/problem+json")))]
 async fn grant_access(
     State(state): State<AppState>,
@@ -669,7 +670,7 @@ async fn grant_access(
 }
 
 /// Removes a person added to the need-to-know list.
-#[utoipa::path(delete, path = "/incidents/{id}/access/{user}", tag = "incidents", params(("id" = String, Path), ("user" = Uuid, Path)),
+#[utoipa::path(delete, path = "/incidents/{id}/access/{user}", tag = "incidents", params(("id" = doc::IncidentKey, Path), ("user" = Uuid, Path)),
     responses((status = 204, description = "Removed"), (status = 403, description = "Security managers only", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not on the list", body = Problem, content_type = "application/problem+json")))]
 async fn revoke_access(
     State(state): State<AppState>,
@@ -705,7 +706,7 @@ pub async fn set_link(
 }
 
 /// Links two incidents (both must be visible to the caller).
-#[utoipa::path(put, path = "/incidents/{id}/links/{other}", tag = "incidents", params(("id" = String, Path), ("other" = String, Path)),
+#[utoipa::path(put, path = "/incidents/{id}/links/{other}", tag = "incidents", params(("id" = doc::IncidentKey, Path), ("other" = doc::IncidentKey, Path)),
     responses((status = 204, description = "Linked"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Already linked", body = Problem, content_type = "application/problem+json")))]
 async fn link(
     State(state): State<AppState>,
@@ -719,7 +720,7 @@ async fn link(
 }
 
 /// Removes a link.
-#[utoipa::path(delete, path = "/incidents/{id}/links/{other}", tag = "incidents", params(("id" = String, Path), ("other" = String, Path)),
+#[utoipa::path(delete, path = "/incidents/{id}/links/{other}", tag = "incidents", params(("id" = doc::IncidentKey, Path), ("other" = doc::IncidentKey, Path)),
     responses((status = 204, description = "Unlinked"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident or link", body = Problem, content_type = "application/problem+json")))]
 async fn unlink(
     State(state): State<AppState>,

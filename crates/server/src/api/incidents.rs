@@ -3,7 +3,7 @@
 //! caller's [`Viewer`](custos_core::ticket::Viewer), and an incident the caller may not see
 //! is "not found" — the same answer as one that does not exist.
 
-use crate::api::PageParams;
+use crate::api::{PageParams, doc};
 use crate::auth::{Need, perm};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Query};
@@ -216,12 +216,16 @@ pub struct IncidentList {
 pub struct IncidentQuery {
     /// Only open incidents (new, in progress, on hold).
     pub open: Option<bool>,
+    #[param(value_type = Option<Status>)]
     pub status: Option<String>,
     pub group: Option<Uuid>,
     /// A user id, or `me`.
+    #[param(value_type = Option<doc::UserKey>)]
     pub assignee: Option<String>,
     /// A user id, or `me`.
+    #[param(value_type = Option<doc::UserKey>)]
     pub reporter: Option<String>,
+    #[param(value_type = Option<Priority>)]
     pub priority: Option<String>,
     pub service: Option<Uuid>,
     pub security: Option<bool>,
@@ -229,6 +233,7 @@ pub struct IncidentQuery {
     /// Full-text search over title and description.
     pub q: Option<String>,
     /// `json` (default) or `csv` (export of the page).
+    #[param(value_type = Option<doc::TableFormat>)]
     pub format: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<Uuid>,
@@ -524,7 +529,7 @@ async fn create_incident(
 }
 
 /// Reads an incident by id or reference (`INC-000042`).
-#[utoipa::path(get, path = "/incidents/{id}", tag = "incidents", params(("id" = String, Path, description = "Id or reference")),
+#[utoipa::path(get, path = "/incidents/{id}", tag = "incidents", params(("id" = doc::IncidentKey, Path)),
     responses((status = 200, description = "OK", body = IncidentOut), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident (or not yours to see)", body = Problem, content_type = "application/problem+json")))]
 async fn get_incident(
     State(state): State<AppState>,
@@ -616,7 +621,7 @@ pub async fn update(
 }
 
 /// Changes an incident (fields, assignment, status with its allowed transitions).
-#[utoipa::path(patch, path = "/incidents/{id}", tag = "incidents", params(("id" = String, Path, description = "Id or reference")), request_body = IncidentPatch,
+#[utoipa::path(patch, path = "/incidents/{id}", tag = "incidents", params(("id" = doc::IncidentKey, Path)), request_body = IncidentPatch,
     responses((status = 200, description = "OK", body = IncidentOut), (status = 400, description = "Invalid request or transition", body = Problem, content_type = "application/problem+json"), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Changed by someone else meanwhile", body = Problem, content_type = "application/problem+json")))]
 async fn patch_incident(
     State(state): State<AppState>,

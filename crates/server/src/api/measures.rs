@@ -434,10 +434,12 @@ async fn put_implementation(
 #[into_params(parameter_in = Query)]
 pub struct GapParams {
     /// ci (one CI), service (a CI and everything it relies on) or overall (default)
+    #[param(value_type = Option<crate::api::doc::GapScope>)]
     pub scope: Option<String>,
     /// The CI for scope ci or service.
     pub ci: Option<Uuid>,
     /// json (default) or csv
+    #[param(value_type = Option<crate::api::doc::TableFormat>)]
     pub format: Option<String>,
 }
 

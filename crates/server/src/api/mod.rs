@@ -14,6 +14,7 @@ pub mod cmdb_io;
 pub mod controls;
 pub mod customers;
 pub mod departments;
+pub mod doc;
 pub mod incident_comms;
 pub mod incident_work;
 pub mod incidents;
@@ -41,7 +42,19 @@ pub mod users;
     servers((url = "/api/v1")),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    components(schemas(Problem))
+    components(schemas(
+        Problem,
+        doc::IncidentKey,
+        doc::UserKey,
+        doc::ReportPeriod,
+        doc::Instant,
+        doc::TableFormat,
+        doc::ReportFormat,
+        doc::ExportKind,
+        doc::ImpactDirection,
+        doc::GapScope,
+        doc::CiLifecycle
+    ))
 )]
 pub struct ApiDoc;
 

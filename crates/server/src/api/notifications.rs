@@ -88,6 +88,7 @@ pub struct DeliveryList {
 #[into_params(parameter_in = Query)]
 pub struct DeliveryParams {
     /// pending, sent, failed or dead; empty or absent: all.
+    #[param(value_type = Option<custos_core::notify::DeliveryStatus>)]
     pub status: Option<String>,
     /// Items per page, 1–500 (default 50).
     pub limit: Option<u32>,

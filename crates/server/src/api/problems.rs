@@ -97,6 +97,7 @@ pub struct ProblemList {
 #[into_params(parameter_in = Query)]
 pub struct ProblemParams {
     /// new, investigating, known_error, resolved or closed.
+    #[param(value_type = Option<custos_core::problem::ProblemStatus>)]
     pub status: Option<String>,
     /// true: only problems with a published workaround (known errors).
     pub known_error: Option<bool>,

@@ -3,6 +3,7 @@
 //! reports (`/slas/{id}/reports/{period}` in JSON, HTML, CSV or PDF; kept ones are frozen).
 //! A customer representative sees only the SLAs and reports of customers it represents.
 
+use crate::api::doc;
 use crate::api::users::parse_id;
 use crate::auth::{Need, perm};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -91,6 +92,7 @@ pub struct SlaList {
 pub struct SlaParams {
     pub service: Option<Uuid>,
     /// draft, agreed, superseded or expired.
+    #[param(value_type = Option<custos_core::sla::SlaStatus>)]
     pub status: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<Uuid>,
@@ -346,6 +348,7 @@ async fn list_reports(
 #[into_params(parameter_in = Query)]
 pub struct ReportParams {
     /// json (default), html, csv or pdf.
+    #[param(value_type = Option<crate::api::doc::ReportFormat>)]
     pub format: Option<String>,
 }
 
@@ -450,7 +453,7 @@ pub async fn render(
 }
 
 /// The SLA's report for a period ("2026-10" or "2026-Q4") in JSON, HTML, CSV or PDF.
-#[utoipa::path(get, path = "/slas/{id}/reports/{period}", tag = "service levels", params(("id" = Uuid, Path), ("period" = String, Path), ReportParams),
+#[utoipa::path(get, path = "/slas/{id}/reports/{period}", tag = "service levels", params(("id" = Uuid, Path), ("period" = doc::ReportPeriod, Path), ReportParams),
     responses((status = 200, description = "The report (JSON: ReportOut; or text/html, text/csv, application/pdf)", body = ReportOut), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "Another customer's SLA", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such SLA or service", body = Problem, content_type = "application/problem+json"), (status = 400, description = "Invalid period or format", body = Problem, content_type = "application/problem+json")))]
 async fn get_report(
     State(state): State<AppState>,
@@ -473,7 +476,7 @@ async fn get_report(
 
 /// Generates and keeps the report for an ended period (normally the scheduler does this
 /// per the SLA's reporting frequency); kept reports never change.
-#[utoipa::path(post, path = "/slas/{id}/reports/{period}", tag = "service levels", params(("id" = Uuid, Path), ("period" = String, Path)),
+#[utoipa::path(post, path = "/slas/{id}/reports/{period}", tag = "service levels", params(("id" = Uuid, Path), ("period" = doc::ReportPeriod, Path)),
     responses((status = 201, description = "Kept", body = KeptOut), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such SLA", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Already kept", body = Problem, content_type = "application/problem+json"), (status = 400, description = "Invalid period, or it has not ended", body = Problem, content_type = "application/problem+json")))]
 async fn keep(
     State(state): State<AppState>,

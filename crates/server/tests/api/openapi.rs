@@ -62,3 +62,81 @@ fn no_closed_schema_is_combined_with_others() {
     }
     assert!(bad.is_empty(), "allOf with a closed member: {bad:?}");
 }
+
+/// Every `$ref` points at a schema the document defines (a parameter typed with a schema
+/// that no operation body uses is not collected by utoipa on its own).
+#[test]
+fn every_reference_resolves() {
+    let doc: serde_json::Value = serde_json::from_str(&custos_server::api::openapi_json()).unwrap();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(r) = m.get("$ref").and_then(|r| r.as_str()) {
+                    out.push(r.to_string());
+                }
+                m.values().for_each(|v| walk(v, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut refs = vec![];
+    walk(&doc, &mut refs);
+    assert!(refs.len() > 100, "the document uses references");
+    let dangling: Vec<_> = refs
+        .iter()
+        .filter(|r| match r.strip_prefix("#/components/schemas/") {
+            Some(name) => !schemas.contains_key(name),
+            None => true,
+        })
+        .collect();
+    assert!(dangling.is_empty(), "references to nothing: {dangling:?}");
+}
+
+/// Parameters that handlers parse by hand still say what they accept.
+#[test]
+fn hand_parsed_parameters_are_described() {
+    let doc: serde_json::Value = serde_json::from_str(&custos_server::api::openapi_json()).unwrap();
+    let s = &doc["components"]["schemas"];
+    let matcher = |v: &serde_json::Value| {
+        let re = regex::Regex::new(v.as_str().expect("a pattern")).unwrap();
+        move |s: &str| re.is_match(s)
+    };
+    // The pattern admits what the handlers' parser admits.
+    let key = matcher(&s["IncidentKey"]["pattern"]);
+    for k in [
+        "INC-000042",
+        "inc-7",
+        "42",
+        "01a20f6f-93cd-75ab-8020-ffc4d62b01d8",
+        "INC-0",
+        "0",
+        "abc",
+        "INC-",
+        "Inc-4",
+        "",
+        "-1",
+    ] {
+        let parsed =
+            custos_core::ticket::parse_reference(k).is_some() || uuid::Uuid::parse_str(k).is_ok();
+        assert_eq!(key(k), parsed, "{k:?}");
+    }
+    let user = matcher(&s["UserKey"]["pattern"]);
+    assert!(user("me") && user("01a20f6f-93cd-75ab-8020-ffc4d62b01d8") && !user("you"));
+    let period = matcher(&s["ReportPeriod"]["pattern"]);
+    assert!(period("2026-10") && period("2026-Q4"));
+    assert!(!period("2026-13") && !period("2026-Q5") && !period("26-10"));
+    let impact = &doc["paths"]["/cis/{id}/impact"]["get"]["parameters"];
+    let direction = impact
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "direction")
+        .unwrap();
+    assert_eq!(direction["required"], true);
+    assert_eq!(
+        s["ImpactDirection"]["enum"],
+        serde_json::json!(["upstream", "downstream"])
+    );
+}
