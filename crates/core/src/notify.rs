@@ -201,6 +201,25 @@ pub struct Delivery {
     pub last_error: Option<String>,
     pub created_at: Timestamp,
     pub sent_at: Option<Timestamp>,
+    /// Its event is under need-to-know (a security incident, a problem that introduces a
+    /// security risk).
+    pub confidential: bool,
+}
+
+/// Shown for the reference of a confidential event to people without need-to-know.
+pub const WITHHELD: &str = "(need-to-know)";
+
+impl Delivery {
+    /// The delivery as someone sees it who has (`need_to_know`) or has not sight of
+    /// confidential events: without it, which incident or problem it was about is withheld
+    /// (an administrator retrying deliveries learns that one went out, not about what).
+    pub fn seen_by(mut self, need_to_know: bool) -> Self {
+        if self.confidential && !need_to_know {
+            self.entity_id = String::new();
+            self.reference = WITHHELD.to_string();
+        }
+        self
+    }
 }
 
 /// A due delivery taken by one dispatcher, with its whole event and when it happened.
@@ -275,6 +294,39 @@ mod tests {
         e.confidential = false;
         let p = e.webhook_payload("id1", 5).to_string();
         assert!(p.contains("Payroll data leaked"), "{p}");
+    }
+
+    #[test]
+    fn a_confidential_delivery_withholds_its_subject_from_people_without_need_to_know() {
+        let d = Delivery {
+            id: DeliveryId(uuid::Uuid::nil()),
+            event_id: EventId(uuid::Uuid::nil()),
+            kind: EventKind::SecurityFlagged,
+            entity_type: "incident".into(),
+            entity_id: "0190a0b0-0000-7000-8000-000000000001".into(),
+            reference: "INC-000001".into(),
+            channel: Channel::Email,
+            target: "sm@example.org".into(),
+            status: DeliveryStatus::Sent,
+            attempts: 1,
+            next_attempt_at: None,
+            last_error: None,
+            created_at: Timestamp(0),
+            sent_at: Some(Timestamp(1)),
+            confidential: true,
+        };
+        let hidden = d.clone().seen_by(false);
+        assert_eq!(
+            (hidden.reference.as_str(), hidden.entity_id.as_str()),
+            (WITHHELD, "")
+        );
+        assert_eq!(hidden.kind, EventKind::SecurityFlagged);
+        assert_eq!(d.clone().seen_by(true), d);
+        let open = Delivery {
+            confidential: false,
+            ..d
+        };
+        assert_eq!(open.clone().seen_by(false), open);
     }
 
     #[test]

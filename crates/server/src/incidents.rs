@@ -417,21 +417,45 @@ pub fn classified(levels: &[Level; 3]) -> bool {
     levels.iter().any(|l| *l >= Level::Moderate)
 }
 
-/// Drops the audit entries of incidents the caller may not see (need-to-know applies to
-/// the audit log too: an auditor or admin gets no trace of a security incident).
+/// The incidents an audit entry is about: its entity, and the other incident of a link
+/// (`incident.link`, `incident.unlink`: `other`) or the incident a problem was linked to
+/// or unlinked from (`incident`).
+fn incidents_in(e: &custos_core::audit::AuditEntry) -> Vec<custos_core::IncidentId> {
+    let mut ids: Vec<custos_core::IncidentId> = Vec::new();
+    if e.entity_type == "incident" {
+        ids.extend(e.entity_id.parse::<custos_core::IncidentId>().ok());
+    }
+    let key = match (e.entity_type.as_str(), e.action.as_str()) {
+        ("incident", "incident.link" | "incident.unlink") => Some("other"),
+        ("problem", a) if a.starts_with("problem.incident") => Some("incident"),
+        _ => None,
+    };
+    if let Some(key) = key
+        && let Ok(v) = serde_json::from_str::<serde_json::Value>(&e.changes)
+    {
+        ids.extend(
+            v[key]
+                .as_str()
+                .and_then(|s| s.parse::<custos_core::IncidentId>().ok()),
+        );
+    }
+    ids
+}
+
+/// Drops the audit entries that name an incident the caller may not see: its own entries,
+/// and links to it from other incidents and problems (need-to-know applies to the audit
+/// log too: an auditor or admin gets no trace of a security incident).
 pub async fn hide_unseen(
     store: &dyn Store,
     principal: &Principal,
     entries: Vec<custos_core::audit::AuditEntry>,
 ) -> Result<Vec<custos_core::audit::AuditEntry>, ApiError> {
-    let ids: Vec<custos_core::IncidentId> = entries
-        .iter()
-        .filter(|e| e.entity_type == "incident")
-        .filter_map(|e| e.entity_id.parse().ok())
-        .collect();
+    let mut ids: Vec<custos_core::IncidentId> = entries.iter().flat_map(incidents_in).collect();
     if ids.is_empty() {
         return Ok(entries);
     }
+    ids.sort();
+    ids.dedup();
     let seen: HashSet<custos_core::IncidentId> = store
         .visible_incidents(&viewer(principal), &ids)
         .await?
@@ -439,12 +463,7 @@ pub async fn hide_unseen(
         .collect();
     Ok(entries
         .into_iter()
-        .filter(|e| {
-            e.entity_type != "incident"
-                || e.entity_id
-                    .parse()
-                    .is_ok_and(|id: custos_core::IncidentId| seen.contains(&id))
-        })
+        .filter(|e| incidents_in(e).iter().all(|id| seen.contains(id)))
         .collect())
 }
 

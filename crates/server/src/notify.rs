@@ -13,9 +13,11 @@ mod channels;
 pub use channels::signature;
 
 use crate::state::{AppState, ServerSettings, WebhookSettings};
-use custos_core::notify::{Channel, ClaimedDelivery, Outcome, after_failure};
+use custos_core::authz::{Permission, role_grants};
+use custos_core::notify::{Channel, ClaimedDelivery, Event, Outcome, after_failure};
 use custos_core::store::{NewDelivery, Store};
-use custos_core::{StoreError, Timestamp};
+use custos_core::ticket::Viewer;
+use custos_core::{IncidentId, StoreError, Timestamp, UserId};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +36,41 @@ const LEASE_SECS: i64 = 900;
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// Stored errors are cut to this many characters.
 const ERROR_CHARS: usize = 500;
+
+/// The people an event names who may read it. A confidential event about an incident (a
+/// security incident) goes only to those with need-to-know at the time it is sent: a group
+/// lead or major-incident lead who is neither on the security team, nor assigned, nor
+/// added, nor authorised by the SLA hears nothing of it (the security managers, whom such
+/// events also address by role, always do).
+async fn need_to_know(store: &dyn Store, event: &Event) -> Result<Vec<UserId>, StoreError> {
+    let incident = match event.entity_id.parse::<IncidentId>() {
+        Ok(id) if event.confidential && event.entity_type == "incident" => id,
+        _ => return Ok(event.users.clone()),
+    };
+    let mut out = Vec::with_capacity(event.users.len());
+    for &u in &event.users {
+        let user = match store.user(u).await {
+            Ok(user) => user,
+            Err(StoreError::NotFound { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        let reads = user
+            .roles
+            .iter()
+            .any(|r| role_grants(r, Permission::ReadIncidents));
+        let viewer = Viewer::new(u, &user.roles, !reads);
+        if !store
+            .visible_incidents(&viewer, &[incident])
+            .await?
+            .is_empty()
+        {
+            out.push(u);
+        } else {
+            tracing::debug!(event = event.kind.as_str(), user = %u, "confidential event not sent to a user without need-to-know");
+        }
+    }
+    Ok(out)
+}
 
 /// Runs the dispatcher every `notify_interval_ms` until `shutdown` turns true (a pass in
 /// flight finishes first, so no attempt is left unrecorded).
@@ -169,7 +206,8 @@ impl Dispatcher {
             for (id, _, event) in &events {
                 let mut deliveries = Vec::new();
                 if self.inner.mailer.is_some() {
-                    for address in store.recipients(&event.users, &event.roles).await? {
+                    let users = need_to_know(store.as_ref(), event).await?;
+                    for address in store.recipients(&users, &event.roles).await? {
                         deliveries.push(NewDelivery {
                             channel: Channel::Email,
                             target: address,

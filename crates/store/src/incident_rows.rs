@@ -184,11 +184,16 @@ impl IncidentRow {
 /// viewer id, security team (bool), role mask, own-only (bool). The one place that decides
 /// who sees which incident: every read of incidents includes it.
 pub(crate) fn need_to_know(p: usize) -> String {
+    need_to_know_of("i", p)
+}
+
+/// [`need_to_know`] over incidents named `i` in the query (e.g. linked incidents `l`).
+pub(crate) fn need_to_know_of(i: &str, p: usize) -> String {
     let (u, team, mask, own) = (p, p + 1, p + 2, p + 3);
     format!(
-        "((${own} = FALSE OR i.reporter_id = ${u}) AND (i.security = FALSE OR ${team} \
-         OR i.assignee_id = ${u} OR i.reporter_id = ${u} OR (i.authorised_roles & ${mask}) <> 0 \
-         OR EXISTS (SELECT 1 FROM incident_access a WHERE a.incident_id = i.id AND a.user_id = ${u})))"
+        "((${own} = FALSE OR {i}.reporter_id = ${u}) AND ({i}.security = FALSE OR ${team} \
+         OR {i}.assignee_id = ${u} OR {i}.reporter_id = ${u} OR ({i}.authorised_roles & ${mask}) <> 0 \
+         OR EXISTS (SELECT 1 FROM incident_access a WHERE a.incident_id = {i}.id AND a.user_id = ${u})))"
     )
 }
 

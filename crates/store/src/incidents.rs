@@ -125,7 +125,13 @@ macro_rules! impl_incident_store {
                     "SELECT {}, {} AS ci_list, {} AS link_list FROM incidents i WHERE {} AND {cond}",
                     crate::incident_rows::INCIDENT_COLS,
                     Self::uuid_list("SELECT ci_id AS x FROM incident_cis WHERE incident_id = i.id"),
-                    Self::uuid_list("SELECT b AS x FROM incident_links WHERE a = i.id UNION SELECT a FROM incident_links WHERE b = i.id"),
+                    // Only the linked incidents the viewer may see (need-to-know).
+                    Self::uuid_list(&format!(
+                        "SELECT l.id AS x FROM incidents l WHERE l.id IN \
+                         (SELECT b FROM incident_links WHERE a = i.id UNION SELECT a FROM incident_links WHERE b = i.id) \
+                         AND {}",
+                        crate::incident_rows::need_to_know_of("l", 1)
+                    )),
                     crate::incident_rows::need_to_know(1)
                 );
                 let q = crate::incidents::bind_viewer!(sqlx::query_as::<_, crate::incident_rows::IncidentFullRow>(sqlx::AssertSqlSafe(sql)), viewer);

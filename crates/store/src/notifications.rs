@@ -54,6 +54,7 @@ impl DeliveryRow {
             last_error: self.last_error,
             created_at: Timestamp(self.created_at),
             sent_at: self.sent_at.map(Timestamp),
+            confidential: event.confidential,
         };
         Ok(ClaimedDelivery {
             delivery,

@@ -290,7 +290,8 @@ pub async fn timeline_of(
         async move { store.list_audit(&f, after).await }
     })
     .await?;
-    for a in audit {
+    // Entries linking it to incidents the caller may not see are left out.
+    for a in crate::incidents::hide_unseen(state.store.as_ref(), principal, audit).await? {
         out.push(TimelineEntry {
             at: a.at,
             source: "audit".into(),

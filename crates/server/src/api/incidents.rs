@@ -428,6 +428,7 @@ pub async fn create(
             Permission::ManageIncidents,
         )));
     }
+    check_assignee(state, assignee).await?;
     let arriving = state.incident_writer.arriving();
     let input = IncidentInput::new(fields, principal.user_id)?;
     let now = Timestamp::now();
@@ -454,6 +455,31 @@ pub async fn create(
         .incident_writer
         .create(&state.store, w, arriving)
         .await?)
+}
+
+/// An assignee must be an active user who works on incidents: being assigned gives sight
+/// of a security incident, so it cannot be handed to a requester, an auditor or an admin.
+async fn check_assignee(state: &AppState, assignee: Option<UserId>) -> Result<(), ApiError> {
+    let Some(u) = assignee else { return Ok(()) };
+    match state.store.user(u).await {
+        Ok(user)
+            if !user.disabled
+                && user
+                    .roles
+                    .iter()
+                    .any(|r| custos_core::authz::role_grants(r, Permission::ManageIncidents)) =>
+        {
+            Ok(())
+        }
+        Ok(_) => Err(ApiError::validation(
+            "assignee",
+            "must be an active user who works on incidents (an agent or a security manager)",
+        )),
+        Err(custos_core::StoreError::NotFound { .. }) => {
+            Err(ApiError::validation("assignee", "no such user"))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A new, not yet evaluated incident (status new, opened `now`).
@@ -552,6 +578,11 @@ pub async fn update(
     let patch = patch.validate()?;
     let v = viewer(principal);
     let before = find(state, &v, id).await?;
+    if let Some(a) = patch.assignee
+        && a != before.assignee
+    {
+        check_assignee(state, a).await?;
+    }
     let mut holds = state.store.incident_holds(before.id).await?;
     let mut inc = before.clone();
     let now = Timestamp::now();

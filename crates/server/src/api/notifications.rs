@@ -9,6 +9,7 @@ use crate::extract::Query;
 use crate::state::AppState;
 use crate::util::rfc3339;
 use axum::extract::{Path, State};
+use custos_core::authz::Permission;
 use custos_core::notify::{Channel, Delivery, DeliveryStatus, EventKind};
 use custos_core::page::PageRequest;
 use custos_core::{DeliveryId, Timestamp};
@@ -114,13 +115,18 @@ impl DeliveryParams {
     responses((status = 200, description = "OK", body = DeliveryList), (status = 400, description = "Invalid request; `field` names the offending field", body = Problem, content_type = "application/problem+json"), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json")))]
 async fn list_deliveries(
     State(state): State<AppState>,
-    _: Need<perm::ManageNotifications>,
+    need: Need<perm::ManageNotifications>,
     Query(q): Query<DeliveryParams>,
 ) -> ApiResult<axum::Json<DeliveryList>> {
+    let team = need.principal.has(Permission::HandleSecurityIncidents);
     let page = state.store.list_deliveries(q.status()?, q.page()).await?;
     let c = state.store.delivery_counts().await?;
     Ok(axum::Json(DeliveryList {
-        items: page.items.iter().map(DeliveryOut::from).collect(),
+        items: page
+            .items
+            .into_iter()
+            .map(|d| DeliveryOut::from(&d.seen_by(team)))
+            .collect(),
         next_cursor: page.next_cursor,
         counts: DeliveryCountsOut {
             pending: c.pending,
@@ -138,12 +144,15 @@ async fn list_deliveries(
     responses((status = 200, description = "Pending again", body = DeliveryOut), (status = 400, description = "Invalid id", body = Problem, content_type = "application/problem+json"), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Only a failed or dead delivery can be retried", body = Problem, content_type = "application/problem+json")))]
 async fn retry_delivery(
     State(state): State<AppState>,
-    Need { actor, .. }: Need<perm::ManageNotifications>,
+    Need {
+        actor, principal, ..
+    }: Need<perm::ManageNotifications>,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<DeliveryOut>> {
+    let team = principal.has(Permission::HandleSecurityIncidents);
     let d = state
         .store
         .retry_delivery(&actor, DeliveryId(parse_id(&id)?), Timestamp::now())
         .await?;
-    Ok(axum::Json(DeliveryOut::from(&d)))
+    Ok(axum::Json(DeliveryOut::from(&d.seen_by(team))))
 }

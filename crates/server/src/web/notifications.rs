@@ -93,6 +93,7 @@ async fn list(
         .list_deliveries(status, PageRequest::new(Some(100), cursor))
         .await?;
     let c = state.store.delivery_counts().await?;
+    let team = w.principal.has(Permission::HandleSecurityIncidents);
     let status_str = status.map(|s| s.as_str()).unwrap_or("");
     let next = page.next_cursor.map(|cur| {
         let mut s = form_urlencoded::Serializer::new(String::new());
@@ -144,7 +145,8 @@ async fn list(
         .collect(),
         rows: page
             .items
-            .iter()
+            .into_iter()
+            .map(|d| d.seen_by(team))
             .map(|d| Row {
                 id: d.id.to_string(),
                 created: human(d.created_at),

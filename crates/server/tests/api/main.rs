@@ -12,6 +12,7 @@ mod incidents;
 mod instances;
 mod matrix;
 mod measures;
+mod need_to_know;
 mod notifications;
 mod notify_sinks;
 mod openapi;

@@ -101,13 +101,27 @@ async fn events_reach_recipients_and_webhooks_once_with_signatures() {
             .update_user(&Actor::System("test"), gone.id, patch)
             .await
             .unwrap();
-        app.user("agent@example.org", &[Role::Agent], None).await;
+        let agent = app.user("agent@example.org", &[Role::Agent], None).await;
         let admin = app.token_for(&[Role::Admin]).await;
+        // The security incident the events are about: Alice reported it, so she has
+        // need-to-know. (The events of its creation are set aside.)
+        let now = Timestamp::now();
+        let inc = plain_incident("Payroll export found", "data_leak", alice.id, None, now);
+        let created = app
+            .store
+            .create_incidents(vec![create_write(inc, &Default::default(), now)])
+            .await
+            .unwrap();
+        assert!(created[0].security.flagged);
+        let reported = created[0].id.to_string();
+        let own: Vec<_> = app.store.pending_events(10).await.unwrap();
+        let own: Vec<_> = own.into_iter().map(|(id, _, _)| (id, vec![])).collect();
+        app.store.plan_deliveries(&own, now).await.unwrap();
 
         let mut e = event(EventKind::SecurityFlagged, true);
+        e.entity_id = reported.clone();
         e.users = vec![alice.id, sm1.id];
         e.roles = vec![Role::SecurityManager];
-        let now = Timestamp::now();
         app.store.enqueue_event(&e, now).await.unwrap();
         let d = dispatcher(&app);
         let pass = d.run_once(now).await.unwrap();
@@ -185,6 +199,7 @@ async fn events_reach_recipients_and_webhooks_once_with_signatures() {
         // Several events are planned in one pass, and every one of them is dispatched.
         for _ in 0..3 {
             let mut e = event(EventKind::SecurityFlagged, true);
+            e.entity_id = reported.clone();
             e.users = vec![alice.id];
             app.store.enqueue_event(&e, now).await.unwrap();
         }
@@ -195,6 +210,22 @@ async fn events_reach_recipients_and_webhooks_once_with_signatures() {
         assert_eq!(d.run_once(now).await.unwrap(), Default::default());
         assert_eq!(mails.lock().unwrap().len(), 6);
         assert_eq!(hooks.got.lock().unwrap().len(), 4);
+
+        // Someone named on a confidential event without need-to-know of its incident (an
+        // agent who is neither assigned nor added) is not told; the same event about an
+        // ordinary matter reaches them.
+        for confidential in [true, false] {
+            let mut e = event(EventKind::Assigned, confidential);
+            e.entity_id = reported.clone();
+            e.users = vec![agent.id];
+            app.store.enqueue_event(&e, now).await.unwrap();
+        }
+        let pass = d.run_once(now).await.unwrap();
+        assert_eq!((pass.planned, pass.sent), (3, 3), "{}", app.backend);
+        let got = mails.lock().unwrap().clone();
+        assert_eq!(got.len(), 7, "{}", app.backend);
+        assert_eq!(got[6].rcpts, ["agent@example.org"]);
+        assert_eq!(hooks.got.lock().unwrap().len(), 6);
 
         // Filters and bad input.
         let sent = deliveries(&app, &admin, "?status=sent&limit=2").await;

@@ -1,0 +1,236 @@
+//! Need-to-know across the whole product: a security incident leaves no trace for people
+//! without need-to-know (admins and auditors included) on any route — every list of the
+//! API (taken from the OpenAPI document, so new ones are covered), the incidents linked to
+//! it, the audit log, notification deliveries, the web pages, and the e-mails people get.
+
+use crate::helpers::*;
+use crate::incidents::{report, world};
+use crate::notify_sinks::{SECRET, receiver, smtp_sink};
+use custos_core::Timestamp;
+use custos_core::account::Role;
+use custos_core::secret::Secret;
+use custos_server::notify::Dispatcher;
+use custos_server::state::{SmtpSettings, SmtpTls, WebhookSettings};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test]
+async fn a_security_incident_leaves_no_trace_for_people_without_need_to_know() {
+    let (smtp_port, mails) = smtp_sink().await;
+    let hooks = receiver().await;
+    let hook_url = hooks.url.clone();
+    let apps = spawn_apps_with(move |s| {
+        s.smtp = SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: smtp_port,
+            tls: SmtpTls::None,
+            from: "Custos <custos@example.org>".into(),
+            ..SmtpSettings::default()
+        };
+        s.webhooks = vec![WebhookSettings {
+            name: "ops".into(),
+            url: format!("{hook_url}/ops"),
+            secret: Secret::new(SECRET),
+            events: vec![],
+        }];
+    })
+    .await;
+    let doc: serde_json::Value = serde_json::from_str(&custos_server::api::openapi_json()).unwrap();
+    let lists: Vec<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(p, ops)| !p.contains('{') && ops.get("get").is_some())
+        .map(|(p, _)| format!("/api/v1{p}"))
+        .collect();
+    assert!(lists.len() > 20, "{lists:?}");
+
+    for app in apps {
+        let backend = app.backend;
+        mails.lock().unwrap().clear();
+        let w = world(&app).await;
+        let sm = app.token_for(&[Role::SecurityManager]).await;
+        let (assignee, _) = app.user_with_token(&[Role::Agent]).await;
+        let (agent_user, agent) = app.user_with_token(&[Role::Agent]).await;
+        let (lead, lead_token) = app.user_with_token(&[Role::Agent]).await;
+        let (admin_user, admin) = app.user_with_token(&[Role::Admin]).await;
+        let auditor = app.token_for(&[Role::Auditor]).await;
+        let group = ok(
+            app.send_json(
+                Method::POST,
+                "/api/v1/groups",
+                &admin,
+                &json!({"name": "Payroll support", "lead": lead.id.to_string(), "members": [assignee.id.to_string(), lead.id.to_string()]}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+
+        let secret = report(&app, &sm, json!({"title": "Exfiltration zebracorn of payroll data", "category": "data_leak", "impact": "high", "urgency": "high", "service": w.svc.to_string(), "group": group["id"], "assignee": assignee.id.to_string()})).await;
+        assert_eq!(secret["security"]["flagged"], true, "{backend}");
+        let id = secret["id"].as_str().unwrap().to_string();
+        let reference = secret["reference"].as_str().unwrap().to_string();
+        let plain = report(&app, &agent, json!({"title": "Payroll report slow", "category": "performance", "impact": "low", "urgency": "low", "service": w.svc.to_string()})).await;
+        let plain_id = plain["id"].as_str().unwrap().to_string();
+        // The security manager, who sees both, links them.
+        ok(
+            app.send_json(
+                Method::PUT,
+                &format!("/api/v1/incidents/{plain_id}/links/{id}"),
+                &sm,
+                &json!({}),
+            )
+            .await,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+        let seen = ok(
+            app.get(&format!("/api/v1/incidents/{plain_id}"), &sm).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(
+            seen["links"],
+            json!([id]),
+            "{backend}: the team sees the link"
+        );
+        let pass = Dispatcher::new(app.store.clone(), &app.settings)
+            .unwrap()
+            .run_once(Timestamp::now())
+            .await
+            .unwrap();
+        assert!(pass.sent > 0, "{backend}: notifications went out");
+        app.seal().await;
+
+        let traces = |body: &str| {
+            [id.as_str(), reference.as_str(), "zebracorn"]
+                .into_iter()
+                .filter(|t| body.contains(t))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        for (who, token) in [
+            ("admin", &admin),
+            ("auditor", &auditor),
+            ("agent", &agent),
+            ("group lead", &lead_token),
+        ] {
+            let mut paths = lists.clone();
+            paths.extend([
+                format!("/api/v1/incidents/{plain_id}"),
+                format!("/api/v1/incidents/{plain_id}/timeline"),
+                format!("/api/v1/audit?entity_id={plain_id}"),
+                "/api/v1/audit?entity_type=incident".to_string(),
+                "/api/v1/notifications/deliveries?status=sent".to_string(),
+            ]);
+            for path in &paths {
+                let r = app.get(path, token).await;
+                let status = r.status();
+                assert!(
+                    !status.is_server_error(),
+                    "{backend} {who}: {path} {status}"
+                );
+                let body = r.text().await.unwrap();
+                assert!(
+                    traces(&body).is_empty(),
+                    "{backend} {who}: {path} shows {:?}",
+                    traces(&body)
+                );
+            }
+        }
+
+        // The web pages an administrator and the agent use.
+        let mut browser = app.browser();
+        browser.login(&admin_user.email.to_string(), PASSWORD).await;
+        for page in ["/audit", "/admin/notifications", "/incidents", "/problems"] {
+            let (_, _, body) = browser.get(page).await;
+            assert!(traces(&body).is_empty(), "{backend} admin: {page}");
+        }
+        let mut browser = app.browser();
+        browser.login(&agent_user.email.to_string(), PASSWORD).await;
+        for page in [
+            "/incidents".to_string(),
+            format!("/incidents/{plain_id}"),
+            format!("/incidents/{plain_id}/timeline"),
+            "/audit".to_string(),
+        ] {
+            let (_, _, body) = browser.get(&page).await;
+            assert!(traces(&body).is_empty(), "{backend} agent: {page}");
+        }
+
+        // E-mail: the assignee and the security team hear of it; the group lead, who has no
+        // need-to-know, gets nothing about it.
+        let got = mails.lock().unwrap().clone();
+        let to = |u: &custos_core::account::User| {
+            got.iter()
+                .filter(|m| m.rcpts.iter().any(|r| r == &u.email.to_string()))
+                .map(|m| m.data.clone())
+                .collect::<Vec<_>>()
+        };
+        assert!(
+            to(&assignee).iter().any(|m| m.contains(&reference)),
+            "{backend}: the assignee is told"
+        );
+        let lead_mail = to(&lead);
+        assert!(
+            lead_mail.iter().all(|m| traces(m).is_empty()),
+            "{backend}: the group lead got {lead_mail:?}"
+        );
+    }
+}
+
+/// Being assigned gives sight of a security incident, so only people who work on incidents
+/// can be assigned — on creation and on change.
+#[tokio::test]
+async fn only_people_who_work_on_incidents_can_be_assigned() {
+    for app in spawn_apps().await {
+        let backend = app.backend;
+        let agent = app.token_for(&[Role::Agent]).await;
+        let (colleague, _) = app.user_with_token(&[Role::Agent]).await;
+        let (requester, _) = app.user_with_token(&[Role::Requester]).await;
+        let (admin, _) = app.user_with_token(&[Role::Admin]).await;
+        let (auditor, _) = app.user_with_token(&[Role::Auditor]).await;
+        let body = |assignee: String| json!({"title": "Mail down", "category": "software", "impact": "low", "urgency": "low", "assignee": assignee});
+        for (who, id) in [
+            ("requester", requester.id.to_string()),
+            ("admin", admin.id.to_string()),
+            ("auditor", auditor.id.to_string()),
+            ("nobody", uuid::Uuid::now_v7().to_string()),
+        ] {
+            let r = app
+                .send_json(Method::POST, "/api/v1/incidents", &agent, &body(id.clone()))
+                .await;
+            let p = problem(r, StatusCode::BAD_REQUEST).await;
+            assert_eq!(p["field"], "assignee", "{backend} {who}");
+        }
+        let inc = report(&app, &agent, body(colleague.id.to_string())).await;
+        assert_eq!(inc["assignee"], colleague.id.to_string());
+        let path = format!("/api/v1/incidents/{}", inc["id"].as_str().unwrap());
+        let r = app
+            .send_json(
+                Method::PATCH,
+                &path,
+                &agent,
+                &json!({"assignee": requester.id.to_string()}),
+            )
+            .await;
+        assert_eq!(
+            problem(r, StatusCode::BAD_REQUEST).await["field"],
+            "assignee",
+            "{backend}"
+        );
+        let after = ok(app.get(&path, &agent).await, StatusCode::OK).await;
+        assert_eq!(
+            after["assignee"],
+            colleague.id.to_string(),
+            "{backend}: unchanged"
+        );
+        ok(
+            app.send_json(Method::PATCH, &path, &agent, &json!({"assignee": null}))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+    }
+}
