@@ -297,6 +297,9 @@ pub struct IncidentFilter {
     pub group: Option<GroupId>,
     pub assignee: Option<UserId>,
     pub reporter: Option<UserId>,
+    /// Only incidents this user was given sight of by name: added by the security team,
+    /// or named by the SLA of the service as authorised personnel.
+    pub authorised: Option<UserId>,
     pub priority: Option<Priority>,
     pub service: Option<CiId>,
     pub security: Option<bool>,

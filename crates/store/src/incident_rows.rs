@@ -182,7 +182,10 @@ impl IncidentRow {
 
 /// The need-to-know predicate over `incidents i`, with four parameters from `$p`:
 /// viewer id, security team (bool), role mask, own-only (bool). The one place that decides
-/// who sees which incident: every read of incidents includes it.
+/// who sees which incident: every read of incidents includes it. An own-only viewer (no
+/// permission to read incidents: requesters, customer representatives) sees its own
+/// reports and the incidents it was given sight of by name (added, or the SLA's authorised
+/// personnel).
 pub(crate) fn need_to_know(p: usize) -> String {
     need_to_know_of("i", p)
 }
@@ -191,7 +194,9 @@ pub(crate) fn need_to_know(p: usize) -> String {
 pub(crate) fn need_to_know_of(i: &str, p: usize) -> String {
     let (u, team, mask, own) = (p, p + 1, p + 2, p + 3);
     format!(
-        "((${own} = FALSE OR {i}.reporter_id = ${u}) AND ({i}.security = FALSE OR ${team} \
+        "((${own} = FALSE OR {i}.reporter_id = ${u} \
+         OR EXISTS (SELECT 1 FROM incident_access a WHERE a.incident_id = {i}.id AND a.user_id = ${u})) \
+         AND ({i}.security = FALSE OR ${team} \
          OR {i}.assignee_id = ${u} OR {i}.reporter_id = ${u} OR ({i}.authorised_roles & ${mask}) <> 0 \
          OR EXISTS (SELECT 1 FROM incident_access a WHERE a.incident_id = {i}.id AND a.user_id = ${u})))"
     )
@@ -268,6 +273,12 @@ pub(crate) fn filter_clause(
     if let Some(u) = f.reporter {
         let n = next(&mut args, Arg::Uuid(u.0));
         conds.push(format!("i.reporter_id = ${n}"));
+    }
+    if let Some(u) = f.authorised {
+        let n = next(&mut args, Arg::Uuid(u.0));
+        conds.push(format!(
+            "i.id IN (SELECT incident_id FROM incident_access WHERE user_id = ${n})"
+        ));
     }
     if let Some(p) = f.priority {
         let n = next(&mut args, Arg::Text(p.as_str().into()));

@@ -259,6 +259,7 @@ impl IncidentQuery {
             group: self.group.map(GroupId),
             assignee: user("assignee", &self.assignee)?,
             reporter: user("reporter", &self.reporter)?,
+            authorised: None,
             priority: match self.priority.as_deref().filter(|s| !s.is_empty()) {
                 Some(s) => Some(Priority::parse(s)?),
                 None => None,

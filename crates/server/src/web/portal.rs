@@ -74,6 +74,9 @@ struct PortalPage {
     services: Vec<Opt>,
     rows: Vec<ReportRow>,
     next: Option<String>,
+    /// Incidents others reported that this user was given sight of (the SLA's authorised
+    /// personnel, people the security team added), newest first.
+    shared: Vec<ReportRow>,
     flash: Option<&'static str>,
     problem: Option<FormProblem>,
 }
@@ -107,6 +110,24 @@ async fn portal_page(
             PageRequest::new(Some(PAGE), cursor),
         )
         .await?;
+    let shared = IncidentFilter {
+        authorised: Some(w.principal.user_id),
+        ..Default::default()
+    };
+    let shared = state
+        .store
+        .list_incidents(
+            &own(&w.principal),
+            &shared,
+            PageRequest::new(Some(PAGE), None),
+        )
+        .await?;
+    let row = |i: custos_core::ticket::Incident| ReportRow {
+        status: status_label(i.status),
+        updated: human(i.updated_at),
+        reference: i.reference,
+        title: i.title,
+    };
     Ok(PortalPage {
         title: "Report a problem".into(),
         nav: Some(Nav::new(w, "/portal")),
@@ -122,17 +143,14 @@ async fn portal_page(
         impacts: inc_common::impact_radios(&get("impact"), true),
         urgencies: inc_common::urgency_radios(&get("urgency"), true),
         services: inc_common::service_opts(state, &get("service")).await?,
-        rows: page
+        rows: page.items.into_iter().map(row).collect(),
+        next: page.next_cursor.map(|c| c.to_string()),
+        shared: shared
             .items
             .into_iter()
-            .map(|i| ReportRow {
-                status: status_label(i.status),
-                updated: human(i.updated_at),
-                reference: i.reference,
-                title: i.title,
-            })
+            .filter(|i| i.reporter != w.principal.user_id)
+            .map(row)
             .collect(),
-        next: page.next_cursor.map(|c| c.to_string()),
         flash: None,
         problem,
     })

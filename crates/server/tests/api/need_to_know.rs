@@ -234,3 +234,117 @@ async fn only_people_who_work_on_incidents_can_be_assigned() {
         .await;
     }
 }
+
+/// Someone without the permission to read incidents (a customer's representative) who is
+/// given sight of an incident by name follows it like their own report: in the API and
+/// the portal, without the internal work (notes, actions, timeline).
+#[tokio::test]
+async fn people_given_sight_by_name_follow_the_incident_in_the_portal() {
+    for app in spawn_apps().await {
+        let backend = app.backend;
+        let w = world(&app).await;
+        let sm = app.token_for(&[Role::SecurityManager]).await;
+        let (rep, rep_token) = app.user_with_token(&[Role::CustomerRepresentative]).await;
+        let leak = report(&app, &sm, json!({"title": "Salary file on a public share", "category": "data_leak", "impact": "high", "urgency": "high", "service": w.svc.to_string()})).await;
+        let id = leak["id"].as_str().unwrap().to_string();
+        let reference = leak["reference"].as_str().unwrap().to_string();
+        for (kind, body) in [
+            ("work_note", "forensic image taken"),
+            ("public_comment", "We are on it"),
+        ] {
+            ok(
+                app.send_json(
+                    Method::POST,
+                    &format!("/api/v1/incidents/{id}/notes"),
+                    &sm,
+                    &json!({"kind": kind, "body": body}),
+                )
+                .await,
+                StatusCode::CREATED,
+            )
+            .await;
+        }
+        let mut browser = app.browser();
+        browser.login(&rep.email.to_string(), PASSWORD).await;
+        let sees = |body: &str| body.contains(&reference);
+
+        let (_, _, portal) = browser.get("/portal").await;
+        assert!(!sees(&portal), "{backend}: not before");
+        problem(
+            app.get(&format!("/api/v1/incidents/{id}"), &rep_token)
+                .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+
+        ok(
+            app.send_json(
+                Method::POST,
+                &format!("/api/v1/incidents/{id}/access"),
+                &sm,
+                &json!({"user": rep.id.to_string()}),
+            )
+            .await,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+        let got = ok(
+            app.get(&format!("/api/v1/incidents/{id}"), &rep_token)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(got["reference"], reference.as_str(), "{backend}");
+        let list = ok(
+            app.get("/api/v1/incidents", &rep_token).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(sees(&list.to_string()), "{backend}: listed");
+        let notes = ok(
+            app.get(&format!("/api/v1/incidents/{id}/notes"), &rep_token)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(notes.to_string().contains("We are on it"), "{backend}");
+        assert!(
+            !notes.to_string().contains("forensic"),
+            "{backend}: public comments only"
+        );
+        for internal in ["actions", "timeline"] {
+            let r = app
+                .get(&format!("/api/v1/incidents/{id}/{internal}"), &rep_token)
+                .await;
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{backend}: {internal}");
+        }
+        let (_, _, portal) = browser.get("/portal").await;
+        assert!(
+            portal.contains("Incidents you are authorised to follow") && sees(&portal),
+            "{backend}: the portal lists it"
+        );
+        let (status, _, page) = browser.get(&format!("/portal/{reference}")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(page.contains("Salary file on a public share"), "{backend}");
+        assert!(
+            page.contains("We are on it") && !page.contains("forensic"),
+            "{backend}: public comments only"
+        );
+
+        ok(
+            app.send_json(
+                Method::DELETE,
+                &format!("/api/v1/incidents/{id}/access/{}", rep.id),
+                &sm,
+                &json!({}),
+            )
+            .await,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+        let (_, _, portal) = browser.get("/portal").await;
+        assert!(!sees(&portal), "{backend}: gone with the access");
+        let (status, _, _) = browser.get(&format!("/portal/{reference}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{backend}");
+    }
+}
