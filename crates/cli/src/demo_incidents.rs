@@ -322,7 +322,7 @@ pub async fn seed(store: &dyn Store, actor: &Actor) -> anyhow::Result<()> {
         )
         .await
         .map_err(err)?;
-    let _ = slow;
+    let slow_id = slow.id;
 
     // 4. An earlier webshop outage, run as a major incident.
     let down = open(
@@ -343,6 +343,11 @@ pub async fn seed(store: &dyn Store, actor: &Actor) -> anyhow::Result<()> {
         30,
     )
     .await?;
+    // The slow checkout may be the outage coming back: the agent links the two.
+    store
+        .link_incidents(&p.agent, slow_id, down.id, true)
+        .await
+        .map_err(err)?;
     let lead = id(&p.agent);
     let down = change(store, &p.agent, down, move |inc, _, now| {
         inc.major = Some(Major {
@@ -434,6 +439,49 @@ pub async fn seed(store: &dyn Store, actor: &Actor) -> anyhow::Result<()> {
             CommStatus::Recorded,
             vec![],
         )
+        .await
+        .map_err(err)?;
+
+    // 7. A laptop waiting for the supplier: on hold, so its clocks are paused.
+    let laptop = open(
+        store,
+        &p.requester,
+        fields(
+            "New laptop for the finance trainee",
+            "The trainee starts on Monday and has no laptop yet.",
+            "hardware",
+            Impact::Low,
+            Urgency::Medium,
+            None,
+            vec![],
+        ),
+        Channel::Portal,
+        Some(desk),
+        Some(id(&p.agent)),
+        26,
+    )
+    .await?;
+    let laptop = change(store, &p.agent, laptop, status(Status::InProgress)).await?;
+    let laptop = change(store, &p.agent, laptop, status(Status::OnHold)).await?;
+    store
+        .add_note(
+            &p.agent,
+            laptop.id,
+            note(
+                NoteKind::PublicComment,
+                "Ordered; the supplier confirmed delivery for Thursday. We put the ticket on hold until then.",
+                None,
+                "",
+            ),
+            CommStatus::Recorded,
+            vec![],
+        )
+        .await
+        .map_err(err)?;
+
+    // Adam's saved filter: his open incidents.
+    store
+        .save_filter(id(&p.agent), "My open incidents", "open=true&assignee=me")
         .await
         .map_err(err)?;
     Ok(())

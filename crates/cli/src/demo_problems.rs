@@ -10,6 +10,7 @@ use custos_core::problem::{
     FixKind, Problem, ProblemFields, ProblemPatch, ProblemStatus, ReviewInput,
 };
 use custos_core::store::Store;
+use custos_core::ticket::Viewer;
 use custos_server::error::ApiError;
 use custos_server::problems as uc;
 
@@ -25,6 +26,8 @@ struct Spec {
     description: &'static str,
     root_cause: &'static str,
     workaround: &'static str,
+    /// Marked "introduces security risk" (the security managers are notified and involved).
+    risk: bool,
 }
 
 const PAYROLL: Spec = Spec {
@@ -34,6 +37,7 @@ const PAYROLL: Spec = Spec {
     description: "At month end the SEPA export from PayWise to the bank stops after 30 minutes; salaries are paid a day late. Seen in three incidents since January.",
     root_cause: "The export runs as one transaction over all payslips; at month end it exceeds the database statement timeout.",
     workaround: "Run the export in two batches (staff A–L, then M–Z) from the PayWise console on vm-payroll-01, using the encrypted export profile; check both files' totals against the payroll run before upload.",
+    risk: false,
 };
 
 const HR_PORTAL: Spec = Spec {
@@ -43,6 +47,7 @@ const HR_PORTAL: Spec = Spec {
     description: "Staff working remotely are signed out of the HR self-service portal whenever the VPN reconnects; unsaved leave requests are lost.",
     root_cause: "The portal binds sessions to the client IP address; a VPN reconnect changes it.",
     workaround: "Save the leave request as a draft before a long break; after a reconnect, sign in again — drafts are kept for 24 hours. Do not disable the IP binding.",
+    risk: false,
 };
 
 const WEBSHOP: Spec = Spec {
@@ -52,6 +57,7 @@ const WEBSHOP: Spec = Spec {
     description: "During campaigns the shop order service fails with 'too many connections'; checkouts fail for minutes.",
     root_cause: "Each order opens a new TLS connection to shop-db; the pool is sized for normal traffic.",
     workaround: "Turn off TLS between the order service and shop-db during campaigns to speed up connection set-up.",
+    risk: true,
 };
 
 /// Records the problem, starts the investigation, writes the workaround and submits it
@@ -68,7 +74,7 @@ async fn problem(store: &dyn Store, agent: &Actor, s: &Spec) -> anyhow::Result<P
         cis,
         assignee: agent.user_id(),
         root_cause: s.root_cause.into(),
-        introduces_security_risk: false,
+        introduces_security_risk: s.risk,
     };
     let now = Timestamp::now();
     let p = uc::create(store, agent, fields, now)
@@ -138,7 +144,26 @@ pub async fn seed(
     .map_err(failed)?;
 
     // 3. Webshop: the workaround weakens a baseline control, so it goes back with reasons.
+    // The problem is behind the slow checkout and the outage (INC-000003, INC-000004).
     let shop = problem(store, agent, &WEBSHOP).await?;
+    let team = Viewer {
+        user: agent
+            .user_id()
+            .ok_or_else(|| anyhow!("the demo agent is a user"))?,
+        security_team: true,
+        role_mask: 0,
+        own_only: false,
+    };
+    for number in [3, 4] {
+        let inc = store
+            .incident_by_number(&team, number)
+            .await
+            .map_err(|e| anyhow!("demo incident INC-{number:06}: {e}"))?;
+        store
+            .link_problem_incident(agent, shop.id, inc.id, true)
+            .await
+            .map_err(|e| anyhow!("linking the demo problem: {e}"))?;
+    }
     let reject = ReviewInput {
         approve: false,
         reasons: "Customer accounts are classified moderate: traffic to shop-db must stay encrypted (SC-8). Raise the connection pool size and enable connection reuse instead, then resubmit.".into(),

@@ -486,6 +486,74 @@ async fn demo_serves_a_seeded_organisation_with_working_logins() {
         csv.lines().any(|l| l.starts_with("trend,")),
         "kept reports make a trend: {csv}"
     );
+
+    // Incidents and problems, through the API as each demo role sees them.
+    let token = |email: &str| {
+        let out = custos(
+            &dir.0,
+            &[
+                "admin",
+                "issue-token",
+                "--email",
+                email,
+                "--name",
+                "demo-test",
+            ],
+            "",
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).lines().last().unwrap().trim().to_string()
+    };
+    let api = |token: String, path: &'static str| {
+        let (c, base) = (c.clone(), server.base.clone());
+        async move {
+            let r = c
+                .get(format!("{base}/api/v1{path}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{path}");
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let sophie = token("sophie.security@demo.custos.dev");
+    let leak = api(sophie.clone(), "/incidents/INC-000001").await;
+    assert_eq!(leak["security"]["flagged"], true, "{leak}");
+    assert!(
+        leak.to_string().contains("data_leak"),
+        "the SLA's criterion: {leak}"
+    );
+    let backup = api(sophie.clone(), "/incidents/INC-000002").await;
+    assert!(
+        backup.to_string().contains("CP-9"),
+        "the failed control: {backup}"
+    );
+    let notes = api(sophie.clone(), "/incidents/INC-000001/notes").await;
+    assert!(
+        notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "external" && n["status"] == "draft"),
+        "an external communication awaits approval: {notes}"
+    );
+    let slow = api(sophie.clone(), "/incidents/INC-000003").await;
+    assert_eq!(slow["links"].as_array().unwrap().len(), 1, "{slow}");
+    let held = api(sophie.clone(), "/incidents?status=on_hold").await;
+    assert_eq!(held["items"].as_array().unwrap().len(), 1, "{held}");
+    let known = api(sophie, "/known-errors").await;
+    assert!(
+        known.to_string().contains("HR portal session lost"),
+        "{known}"
+    );
+    // The agent (no need-to-know) does not see the data leak; the customer's
+    // representative, named in the payroll SLA as authorised personnel, does.
+    let adam = api(token("adam.agent@demo.custos.dev"), "/incidents").await;
+    assert!(!adam.to_string().contains("Payslips"), "{adam}");
+    assert!(adam.to_string().contains("Checkout pages load slowly"));
+    let carla = api(token("carla.customer@demo.custos.dev"), "/incidents").await;
+    assert!(carla.to_string().contains("Payslips"), "{carla}");
 }
 
 #[test]
