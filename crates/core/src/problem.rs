@@ -414,6 +414,9 @@ pub struct ProblemFilter {
     /// `Some(true)`: only those with a published workaround (known errors).
     pub known_error: Option<bool>,
     pub service: Option<CiId>,
+    /// Only problems linked to this incident (callers check the incident is visible first:
+    /// need-to-know).
+    pub incident: Option<crate::ids::IncidentId>,
     /// Full-text terms over title, description and workaround (all must match, as
     /// prefixes); see [`crate::ticket::IncidentFilter::terms`].
     pub text: Vec<String>,

@@ -173,6 +173,12 @@ pub(crate) fn filter_clause(
         let n = next(&mut args, Arg::Uuid(s.0));
         conds.push(format!("p.service_id = ${n}"));
     }
+    if let Some(i) = f.incident {
+        let n = next(&mut args, Arg::Uuid(i.0));
+        conds.push(format!(
+            "p.id IN (SELECT problem_id FROM problem_incidents WHERE incident_id = ${n})"
+        ));
+    }
     if !f.text.is_empty() {
         let n = next(&mut args, Arg::Text(fts_query(&f.text)));
         conds.push(search(n));

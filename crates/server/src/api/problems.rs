@@ -103,6 +103,10 @@ pub struct ProblemParams {
     pub known_error: Option<bool>,
     /// Only problems of this service.
     pub service: Option<Uuid>,
+    /// Only problems linked to this incident (id or reference; an incident the caller may
+    /// not see is not found).
+    #[param(value_type = Option<crate::api::doc::IncidentKey>)]
+    pub incident: Option<String>,
     /// Full-text search over title, description and workaround (prefix match, all words).
     pub q: Option<String>,
     pub limit: Option<u32>,
@@ -119,6 +123,7 @@ impl ProblemParams {
                 .transpose()?,
             known_error: self.known_error,
             service: self.service.map(CiId),
+            incident: None,
             text: IncidentFilter::terms(self.q.as_deref().unwrap_or("")),
         })
     }
@@ -134,13 +139,26 @@ pub async fn load(store: &dyn Store, id: &str) -> ApiResult<Problem> {
     responses((status = 200, description = "OK", body = ProblemList), (status = 400, description = "Invalid request", body = ProblemJson, content_type = "application/problem+json"), (status = 401, description = "Missing, invalid or expired token", body = ProblemJson, content_type = "application/problem+json"), (status = 403, description = "The token's roles lack the permission", body = ProblemJson, content_type = "application/problem+json")))]
 async fn list_problems(
     State(state): State<AppState>,
-    _: Need<perm::ReadProblems>,
+    Need { principal, .. }: Need<perm::ReadProblems>,
     Query(q): Query<ProblemParams>,
 ) -> ApiResult<axum::Json<ProblemList>> {
+    let mut filter = q.filter()?;
+    if let Some(i) = q.incident.as_deref().filter(|i| !i.trim().is_empty()) {
+        let inc = crate::api::incidents::find(&state, &crate::incidents::viewer(&principal), i)
+            .await
+            .map_err(|e| match e {
+                crate::error::ApiError::Validation { .. } => crate::error::ApiError::validation(
+                    "incident",
+                    "must be an incident id or reference",
+                ),
+                e => e,
+            })?;
+        filter.incident = Some(inc.id);
+    }
     let page = state
         .store
         .list_problems(
-            &q.filter()?,
+            &filter,
             custos_core::page::PageRequest::new(q.limit, q.cursor),
         )
         .await?;

@@ -10,8 +10,9 @@ use super::inc_common::{
     name_of, status_label,
 };
 use super::incident_view::{
-    AccessRow, ActionRow, Decision, Edit, FileRow, LinkRow, MajorView, NoteRow, Step, access_rows,
-    action_rows, decision, edit_inputs, file_rows, link_rows, note_rows, stepper, still_missing,
+    AccessRow, ActionRow, Decision, Edit, FileRow, LinkRow, MajorView, NoteRow, ProblemRow, Step,
+    access_rows, action_rows, decision, edit_inputs, file_rows, link_rows, note_rows, problem_rows,
+    stepper, still_missing,
 };
 use super::sl_common::{all_users, opts, user_names};
 use super::{Nav, WebError, WebUser};
@@ -65,6 +66,12 @@ pub struct DetailPage {
     pub major: Option<MajorView>,
     pub leads: Vec<Opt>,
     pub links: Vec<LinkRow>,
+    /// Problems linked to the incident, and known errors of its service (empty without
+    /// the permission to read problems).
+    pub problems: Vec<ProblemRow>,
+    pub known_errors: Vec<ProblemRow>,
+    /// May apply a known error's workaround (work on problems).
+    pub can_apply: bool,
     pub notes: Vec<NoteRow>,
     pub files: Vec<FileRow>,
     pub access: Vec<AccessRow>,
@@ -130,6 +137,11 @@ pub async fn detail_page(
         })
         .map(|k| (k.as_str().to_string(), k.label().to_string()));
     let (access, access_opts) = access_rows(state, &inc, &users, &names).await?;
+    let (problems, known_errors) = if p.has(Permission::ReadProblems) {
+        problem_rows(state, &inc).await?
+    } else {
+        (vec![], vec![])
+    };
     Ok(DetailPage {
         title: format!("{}: {}", inc.reference, inc.title),
         nav: Some(Nav::new(w, "/incidents")),
@@ -195,6 +207,9 @@ pub async fn detail_page(
         }),
         leads: handler_opts(&users, &p.user_id.to_string()),
         links: link_rows(state, &v, &inc).await?,
+        problems,
+        known_errors,
+        can_apply: p.has(Permission::ManageProblems),
         notes: note_rows(state, &inc, &names).await?,
         files: file_rows(state, &inc, &names).await?,
         access,

@@ -51,6 +51,67 @@ pub struct LinkRow {
     pub status: &'static str,
 }
 
+/// A problem linked to the incident, or a known error of its service.
+pub struct ProblemRow {
+    pub id: String,
+    pub reference: String,
+    pub title: String,
+    pub status: &'static str,
+    /// The published workaround (known errors), to apply to the incident.
+    pub workaround: Option<String>,
+}
+
+/// The problems linked to the incident, and the known errors of its service that are not
+/// linked (candidates to apply). Empty for callers who do not read problems.
+pub async fn problem_rows(
+    state: &AppState,
+    inc: &Incident,
+) -> Result<(Vec<ProblemRow>, Vec<ProblemRow>), WebError> {
+    use custos_core::problem::{FixState, Problem, ProblemFilter};
+    let row = |p: Problem| ProblemRow {
+        id: p.id.to_string(),
+        reference: p.reference,
+        title: p.title,
+        status: p.status.label(),
+        workaround: (p.workaround.state == FixState::Published).then_some(p.workaround.text),
+    };
+    let first = custos_core::page::PageRequest::first(20);
+    let linked = state
+        .store
+        .list_problems(
+            &ProblemFilter {
+                incident: Some(inc.id),
+                ..Default::default()
+            },
+            first,
+        )
+        .await?
+        .items;
+    let known = match inc.service {
+        Some(s) => {
+            state
+                .store
+                .list_problems(
+                    &ProblemFilter {
+                        known_error: Some(true),
+                        service: Some(s),
+                        ..Default::default()
+                    },
+                    first,
+                )
+                .await?
+                .items
+        }
+        None => vec![],
+    };
+    let known = known
+        .into_iter()
+        .filter(|k| !linked.iter().any(|l| l.id == k.id))
+        .map(row)
+        .collect();
+    Ok((linked.into_iter().map(row).collect(), known))
+}
+
 pub struct NoteRow {
     pub id: String,
     pub kind: &'static str,

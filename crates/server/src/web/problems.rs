@@ -195,6 +195,7 @@ async fn list(
         },
         known_error: known_error.then_some(true),
         service: service.parse().ok(),
+        incident: None,
         text: IncidentFilter::terms(&text),
     };
     let cursor = q.get("cursor").and_then(|c| uuid::Uuid::parse_str(c).ok());

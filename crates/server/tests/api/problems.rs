@@ -1043,6 +1043,39 @@ async fn problems_link_only_incidents_the_caller_may_see() {
                 .any(|i| i["security"] == true)
         );
 
+        // The problems of an incident: a filter of the list, under need-to-know.
+        let of = |token: &str, incident: String| {
+            let (app, token) = (&app, token.to_string());
+            async move {
+                app.get(&format!("/api/v1/problems?incident={incident}"), &token)
+                    .await
+            }
+        };
+        let listed = ok(of(&agent, open.to_string()).await, StatusCode::OK).await;
+        assert_eq!(listed["items"][0]["id"], p["id"], "{backend}");
+        assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{backend}");
+        let nf = problem(of(&agent, hidden.to_string()).await, StatusCode::NOT_FOUND).await;
+        assert_eq!(
+            nf["detail"], "incident not found",
+            "{backend}: no trace of the link"
+        );
+        let listed = ok(of(&sm, hidden.to_string()).await, StatusCode::OK).await;
+        assert_eq!(listed["items"][0]["id"], p["id"], "{backend}");
+        let bad = problem(of(&agent, "x7".into()).await, StatusCode::BAD_REQUEST).await;
+        assert_eq!(bad["field"], "incident");
+        let none = ok(
+            of(
+                &agent,
+                incident(&app, reporter.id, "Unrelated", false)
+                    .await
+                    .to_string(),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(none["items"].as_array().unwrap().is_empty(), "{backend}");
+
         // The agent can neither unlink nor probe it; the security manager can.
         problem(
             app.delete(&format!("{base}/incidents/{hidden}"), &agent)

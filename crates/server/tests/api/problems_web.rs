@@ -291,3 +291,99 @@ async fn problems_web_an_agent_and_a_security_manager_take_a_workaround_through_
         );
     }
 }
+
+/// The incident page shows the problems the incident is linked to and the known errors of
+/// its service, whose workaround an agent applies from there.
+#[tokio::test]
+async fn problems_web_the_incident_page_offers_the_known_errors_of_its_service() {
+    for app in spawn_apps().await {
+        let backend = app.backend;
+        let (agent_user, agent) = app.user_with_token(&[Role::Agent]).await;
+        let svc = crate::problems::ci(&app, "business_service", "Printing").await;
+        let inc = ok(
+            app.send_json(
+                reqwest::Method::POST,
+                "/api/v1/incidents",
+                &agent,
+                &serde_json::json!({"title": "Cannot print payslips", "category": "hardware", "impact": "low", "urgency": "low", "service": svc.to_string()}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let reference = inc["reference"].as_str().unwrap().to_string();
+        let p = ok(
+            app.send_json(
+                reqwest::Method::POST,
+                "/api/v1/problems",
+                &agent,
+                &serde_json::json!({"title": "Spooler hangs", "service": svc.to_string()}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let base = format!("/api/v1/problems/{}", p["id"].as_str().unwrap());
+        for (method, path, body) in [
+            (
+                reqwest::Method::PUT,
+                "/workaround",
+                serde_json::json!({"text": "Restart the zebra spooler."}),
+            ),
+            (
+                reqwest::Method::POST,
+                "/workaround/publish",
+                serde_json::json!({}),
+            ),
+        ] {
+            ok(
+                app.send_json(method, &format!("{base}{path}"), &agent, &body)
+                    .await,
+                StatusCode::OK,
+            )
+            .await;
+        }
+
+        let (mut b, _) = signed_in(&app, &agent_user.email.to_string()).await;
+        let (_, _, page) = b.get(&format!("/incidents/{reference}")).await;
+        assert!(page.contains("Known errors of this service"), "{backend}");
+        assert!(page.contains("Restart the zebra spooler."), "{backend}");
+        let csrf = Browser::csrf(&page);
+        let (status, _, _) = b
+            .post(
+                &format!("/problems/{}/apply", p["id"].as_str().unwrap()),
+                &[("csrf", &csrf), ("incident", &reference)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{backend}");
+        let notes = ok(
+            app.get(&format!("/api/v1/incidents/{reference}/notes"), &agent)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(
+            notes.to_string().contains("zebra spooler"),
+            "{backend}: applied"
+        );
+
+        // Linked, it is listed as the incident's problem instead.
+        ok(
+            app.send_json(
+                reqwest::Method::POST,
+                &format!("{base}/incidents"),
+                &agent,
+                &serde_json::json!({"incident_id": inc["id"]}),
+            )
+            .await,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+        let (_, _, page) = b.get(&format!("/incidents/{reference}")).await;
+        assert!(
+            page.contains("Problems this incident is linked to"),
+            "{backend}"
+        );
+        assert!(!page.contains("Known errors of this service"), "{backend}");
+    }
+}
