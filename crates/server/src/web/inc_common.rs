@@ -375,6 +375,7 @@ pub fn field_label(field: &str) -> String {
         "cis" | "cis_more" => "Affected CIs",
         "group" => "Group",
         "assignee" => "Assignee",
+        "reporter" => "Reported by",
         "status" => "Status",
         "resolution" => "Resolution notes",
         "reason" => "Reason",

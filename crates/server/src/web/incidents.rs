@@ -44,8 +44,9 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The list's filter keys, in the order of the canonical query string.
-const KEYS: [&str; 9] = [
-    "open", "status", "priority", "group", "assignee", "service", "security", "major", "q",
+const KEYS: [&str; 10] = [
+    "open", "status", "priority", "group", "assignee", "reporter", "service", "security", "major",
+    "q",
 ];
 
 /// The filters of a list address: the canonical query string (known keys, non-empty
@@ -94,6 +95,7 @@ fn parse_filter(query: &str, me: UserId) -> Result<IncidentFilter, ApiError> {
         status: m.get("status").cloned(),
         group: id("group")?,
         assignee: m.get("assignee").cloned(),
+        reporter: m.get("reporter").cloned(),
         priority: m.get("priority").cloned(),
         service: id("service")?,
         security: flag("security")?,
@@ -138,6 +140,8 @@ struct ListPage {
     priorities: Vec<Opt>,
     groups: Vec<Opt>,
     assignees: Vec<Opt>,
+    reporters: Vec<Opt>,
+    services: Vec<Opt>,
     security: Vec<Opt>,
     major: Vec<Opt>,
     saved: Vec<SavedRow>,
@@ -246,6 +250,18 @@ async fn list_page(
         selected: get("assignee") == "me",
     }];
     assignees.extend(handler_opts(&users, &get("assignee")));
+    let mut reporters = vec![Opt {
+        value: "me".into(),
+        label: "Me".into(),
+        selected: get("reporter") == "me",
+    }];
+    let mut people: Vec<(String, String)> = users
+        .iter()
+        .map(|u| (u.id.to_string(), u.display_name.clone()))
+        .collect();
+    people.sort_by_key(|(_, n)| n.to_lowercase());
+    reporters.extend(opts(people, &get("reporter")));
+    let services = inc_common::service_opts(state, &get("service")).await?;
     Ok(ListPage {
         title: "Incidents".into(),
         nav: Some(Nav::new(w, "/incidents")),
@@ -269,6 +285,8 @@ async fn list_page(
         ),
         groups: group_opts(&groups, &get("group")),
         assignees,
+        reporters,
+        services,
         security: yes_no(get("security")),
         major: yes_no(get("major")),
         saved,

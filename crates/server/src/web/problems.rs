@@ -336,6 +336,7 @@ struct KnownErrorsPage {
     nav: Option<Nav>,
     rows: Vec<KnownErrorRow>,
     q: String,
+    services: Vec<super::admin::Opt>,
     next: Option<String>,
 }
 
@@ -347,9 +348,15 @@ async fn known_errors(
     w.require(Permission::ReadProblems)?;
     let q = super::query_map(raw);
     let text = q.get("q").cloned().unwrap_or_default();
+    let service = q.get("service").cloned().unwrap_or_default();
     let cursor = q.get("cursor").and_then(|c| uuid::Uuid::parse_str(c).ok());
     let filter = ProblemFilter {
         known_error: Some(true),
+        // A service that is not one of the choices matches nothing.
+        service: match service.as_str() {
+            "" => None,
+            s => Some(s.parse().unwrap_or(custos_core::CiId(uuid::Uuid::nil()))),
+        },
         text: IncidentFilter::terms(&text),
         ..Default::default()
     };
@@ -361,6 +368,7 @@ async fn known_errors(
     let next = page.next_cursor.map(|c| {
         form_urlencoded::Serializer::new(String::new())
             .append_pair("q", &text)
+            .append_pair("service", &service)
             .append_pair("cursor", &c.to_string())
             .finish()
     });
@@ -389,6 +397,7 @@ async fn known_errors(
         nav: Some(Nav::new(&w, "/known-errors")),
         rows,
         q: text,
+        services: super::inc_common::service_opts(&state, &service).await?,
         next,
     }
     .into_response())

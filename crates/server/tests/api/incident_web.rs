@@ -336,6 +336,24 @@ async fn agents_record_list_filter_search_export_and_work_incidents() {
         assert!(page.contains("href=\"/incidents.csv?q=vpn\""));
         let (_, _, page) = b.get("/incidents?priority=p4&status=").await;
         assert!(page.contains(&printer) && !page.contains(&vpn));
+        // Reporter and service filters, offered as choices.
+        let (_, _, page) = b.get("/incidents?reporter=me").await;
+        assert!(page.contains("id=\"f-reporter\"") && page.contains("id=\"f-service\""));
+        assert_eq!(
+            Browser::element_text(&page, "match-count"),
+            "2 incidents match",
+            "{backend}: both are mine"
+        );
+        let someone = uuid::Uuid::now_v7();
+        let (_, _, page) = b.get(&format!("/incidents?reporter={someone}")).await;
+        assert_eq!(
+            Browser::element_text(&page, "match-count"),
+            "0 incidents match",
+            "{backend}"
+        );
+        let (status, _, page) = b.get("/incidents?service=printer").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains("href=\"#f-service\""), "{backend}");
         let (status, _, page) = b.get("/incidents?security=maybe").await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(page.contains("href=\"#f-security\""));

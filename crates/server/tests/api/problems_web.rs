@@ -250,6 +250,13 @@ async fn problems_web_an_agent_and_a_security_manager_take_a_workaround_through_
         );
         let (_, _, listed) = agent.get("/problems?known_error=true").await;
         assert!(listed.contains(&format!("/problems/{id}")));
+        // By service: the payroll service's, and none of another service.
+        let (_, _, listed) = agent.get(&format!("/known-errors?service={svc}")).await;
+        assert!(listed.contains("PRB-000001"), "{backend}");
+        let other = crate::problems::ci(&app, "business_service", "Canteen").await;
+        let (_, _, listed) = agent.get(&format!("/known-errors?service={other}")).await;
+        assert!(!listed.contains("PRB-000001"), "{backend}");
+        assert!(listed.contains("No known errors match."), "{backend}");
 
         // Linking: a visible incident by reference; a hidden one cannot be found.
         let incidents = format!("{path}/incidents");
