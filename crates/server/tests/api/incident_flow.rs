@@ -20,11 +20,23 @@ fn utc(s: &str) -> Timestamp {
 
 /// Creates an incident opened at `at` through the same evaluation as the API.
 async fn opened_at(app: &TestApp, w: &World, reporter: UserId, at: Timestamp) -> String {
+    opened(app, w, reporter, at, "Payroll batch stuck", "software").await
+}
+
+/// [`opened_at`] with a title and category.
+async fn opened(
+    app: &TestApp,
+    w: &World,
+    reporter: UserId,
+    at: Timestamp,
+    title: &str,
+    category: &str,
+) -> String {
     let input = IncidentInput::new(
         IncidentFields {
-            title: "Payroll batch stuck".into(),
+            title: title.into(),
             description: String::new(),
-            category: "software".into(),
+            category: category.into(),
             impact: Impact::Medium,
             urgency: Urgency::High,
             service: Some(w.svc),
@@ -41,6 +53,100 @@ async fn opened_at(app: &TestApp, w: &World, reporter: UserId, at: Timestamp) ->
     let w = crate::helpers::create_write(inc, &ctx, at);
     let created = app.store.create_incidents(vec![w]).await.unwrap();
     created[0].id.to_string()
+}
+
+/// Breaches feed the SLA report: an ordinary incident's breach is an exception of its own
+/// (reference and link), a security incident's only a count, in JSON and CSV alike.
+#[tokio::test]
+async fn breaches_reach_the_sla_report_and_security_ones_only_as_a_count() {
+    for app in spawn_apps().await {
+        let backend = app.backend;
+        let w = world(&app).await;
+        let (agent_user, agent) = app.user_with_token(&[Role::Agent]).await;
+        let sm = app.token_for(&[Role::SecurityManager]).await;
+        // Friday 2026-11-20 17:00 in Amsterdam: both breach by Monday afternoon.
+        let at = utc("2026-11-20T16:00:00Z");
+        let plain = opened(
+            &app,
+            &w,
+            agent_user.id,
+            at,
+            "Payroll batch stuck",
+            "software",
+        )
+        .await;
+        let secret = opened(
+            &app,
+            &w,
+            agent_user.id,
+            at,
+            "Payslips zebracorn leaked",
+            "data_leak",
+        )
+        .await;
+        custos_server::incidents::tick_clocks(app.store.as_ref(), utc("2026-11-23T14:30:00Z"))
+            .await
+            .unwrap();
+        let reference = |id: &str, token: &str| {
+            let (app, path, token) = (&app, format!("/api/v1/incidents/{id}"), token.to_string());
+            async move {
+                let got = ok(app.get(&path, &token).await, StatusCode::OK).await;
+                assert_eq!(got["clock"]["resolution"]["state"], "breached", "{got}");
+                got["reference"].as_str().unwrap().to_string()
+            }
+        };
+        let plain_ref = reference(&plain, &agent).await;
+        let secret_ref = reference(&secret, &sm).await;
+
+        let path = format!("/api/v1/slas/{}/reports/2026-11", w.sla);
+        let report = ok(
+            app.get(&format!("{path}?format=json"), &w.owner).await,
+            StatusCode::OK,
+        )
+        .await;
+        let text = report.to_string();
+        let missed: Vec<&serde_json::Value> = report["report"]["exceptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "missed_target")
+            .collect();
+        let own: Vec<_> = missed
+            .iter()
+            .filter(|e| e["title"].as_str().unwrap().starts_with(&plain_ref))
+            .collect();
+        assert_eq!(
+            own.len(),
+            2,
+            "{backend}: response and resolution: {missed:?}"
+        );
+        assert_eq!(own[0]["link"], format!("/incidents/{plain}"));
+        let hidden: Vec<_> = missed
+            .iter()
+            .filter(|e| e["title"] == "Security incidents")
+            .collect();
+        assert_eq!(hidden.len(), 1, "{backend}: {missed:?}");
+        assert!(
+            hidden[0]["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("2 target(s)"),
+            "{backend}: {hidden:?}"
+        );
+        assert!(
+            !text.contains(&secret_ref) && !text.contains(&secret) && !text.contains("zebracorn"),
+            "{backend}: no trace of the security incident"
+        );
+        let csv = app
+            .get(&format!("{path}?format=csv"), &w.owner)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(csv.contains(&plain_ref), "{backend}: {csv}");
+        assert!(csv.contains("Security incidents"), "{backend}");
+        assert!(!csv.contains(&secret_ref), "{backend}");
+    }
 }
 
 #[tokio::test]
