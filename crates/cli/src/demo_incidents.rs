@@ -357,6 +357,7 @@ pub async fn seed(store: &dyn Store, actor: &Actor) -> anyhow::Result<()> {
             declared_by: Some(lead),
             next_update_due: Timestamp(now.0 + 30 * 60_000),
             reviewed: false,
+            reminded_for: None,
         });
         Ok(())
     })

@@ -862,7 +862,9 @@ pub trait IncidentStore {
         limit: u32,
     ) -> StoreResult<Vec<crate::ticket::Incident>>;
     /// For the clock job only: updates the clock columns, audit and events of an incident
-    /// it recomputed, if unchanged since `expected_updated_at`.
+    /// it recomputed, if unchanged since `expected_updated_at`; `reminded` records the
+    /// major incident's update reminder slot it sent (`Major::reminded_for`).
+    #[allow(clippy::too_many_arguments)]
     async fn save_clock(
         &self,
         id: crate::ids::IncidentId,
@@ -871,6 +873,7 @@ pub trait IncidentStore {
         expected_updated_at: Timestamp,
         audit: Option<(&'static str, serde_json::Value)>,
         events: Vec<crate::notify::Event>,
+        reminded: Option<Timestamp>,
     ) -> StoreResult<bool>;
 
     /// Replaces the SLA-derived need-to-know of every incident on `service` (its `sla`

@@ -102,6 +102,36 @@ pub struct Major {
     pub next_update_due: Timestamp,
     /// Whether the major incident review is recorded (needed before closing).
     pub reviewed: bool,
+    /// The reminder slot last reminded of (see [`Major::reminder_due`]).
+    #[serde(default)]
+    pub reminded_for: Option<Timestamp>,
+}
+
+impl Major {
+    fn cadence_ms(&self) -> i64 {
+        i64::from(self.cadence_minutes.max(1)) * 60_000
+    }
+
+    /// An overdue update is reminded of at its due time and again every cadence until an
+    /// update is recorded (which moves `next_update_due`): the slots `next_update_due + k ×
+    /// cadence`. Returns the latest slot at or before `now` not reminded of yet.
+    pub fn reminder_due(&self, now: Timestamp) -> Option<Timestamp> {
+        let due = self.next_update_due.0;
+        if now.0 < due {
+            return None;
+        }
+        let slot = Timestamp(due + (now.0 - due) / self.cadence_ms() * self.cadence_ms());
+        (self.reminded_for.is_none_or(|r| r < slot)).then_some(slot)
+    }
+
+    /// The first reminder slot after `now` (when the clock job must look again).
+    pub fn next_reminder(&self, now: Timestamp) -> Timestamp {
+        let due = self.next_update_due.0;
+        if now.0 < due {
+            return self.next_update_due;
+        }
+        Timestamp(due + ((now.0 - due) / self.cadence_ms() + 1) * self.cadence_ms())
+    }
 }
 
 /// A stored incident.
@@ -552,6 +582,51 @@ mod tests {
         assert_eq!(parse_reference("12"), Some(12));
         assert_eq!(parse_reference("INC-0"), None);
         assert_eq!(parse_reference("x"), None);
+    }
+
+    #[test]
+    fn overdue_major_updates_are_reminded_once_per_cadence() {
+        let min = 60_000;
+        let mut m = Major {
+            lead: UserId(uuid::Uuid::nil()),
+            cadence_minutes: 30,
+            declared_at: Timestamp(0),
+            declared_by: None,
+            next_update_due: Timestamp(30 * min),
+            reviewed: false,
+            reminded_for: None,
+        };
+        // Before the due time: nothing yet; look again at the due time.
+        assert_eq!(m.reminder_due(Timestamp(29 * min)), None);
+        assert_eq!(m.next_reminder(Timestamp(29 * min)), Timestamp(30 * min));
+        // Overdue: the due time is the slot; next look one cadence later.
+        assert_eq!(
+            m.reminder_due(Timestamp(30 * min)),
+            Some(Timestamp(30 * min))
+        );
+        assert_eq!(
+            m.reminder_due(Timestamp(45 * min)),
+            Some(Timestamp(30 * min))
+        );
+        assert_eq!(m.next_reminder(Timestamp(45 * min)), Timestamp(60 * min));
+        m.reminded_for = Some(Timestamp(30 * min));
+        assert_eq!(m.reminder_due(Timestamp(59 * min)), None, "reminded once");
+        assert_eq!(
+            m.reminder_due(Timestamp(61 * min)),
+            Some(Timestamp(60 * min))
+        );
+        // A job that slept through slots reminds once, of the latest.
+        assert_eq!(
+            m.reminder_due(Timestamp(125 * min)),
+            Some(Timestamp(120 * min))
+        );
+        // An update moves the due time: the old reminders do not count for it.
+        m.next_update_due = Timestamp(150 * min);
+        assert_eq!(m.reminder_due(Timestamp(149 * min)), None);
+        assert_eq!(
+            m.reminder_due(Timestamp(150 * min)),
+            Some(Timestamp(150 * min))
+        );
     }
 
     #[test]

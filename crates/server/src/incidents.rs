@@ -278,6 +278,7 @@ pub fn evaluate(
             inc.clock = None;
         }
     }
+    out.clock_check_at = next_check(inc, out.clock_check_at, now);
     if out.flagged_now {
         out.events.push(security_event(inc));
     }
@@ -470,6 +471,46 @@ pub async fn hide_unseen(
 /// The SLA clock job: recomputes the clocks due to change (75 % warning, 100 % breach),
 /// stores them, and notifies — the assignee and the group's lead, and for a security
 /// incident the security managers too. Returns how many incidents it looked at.
+/// When the clock job must look at an incident next: the SLA clock's next change, or the
+/// next reminder of an open major incident's overdue update, whichever comes first.
+fn next_check(inc: &Incident, clock: Option<Timestamp>, now: Timestamp) -> Option<Timestamp> {
+    let reminder = inc
+        .major
+        .as_ref()
+        .filter(|_| inc.status.is_open())
+        .map(|m| m.next_reminder(now));
+    clock.into_iter().chain(reminder).min()
+}
+
+/// The reminder that an open major incident's update is overdue, to its lead (and the
+/// security team for a security incident), if one is due now.
+fn update_reminder(inc: &Incident, now: Timestamp) -> Option<(Timestamp, Event)> {
+    let m = inc.major.as_ref().filter(|_| inc.status.is_open())?;
+    let slot = m.reminder_due(now)?;
+    let late = (now.0 - m.next_update_due.0) / 60_000;
+    Some((
+        slot,
+        Event {
+            kind: EventKind::MajorIncident,
+            entity_type: "incident".into(),
+            entity_id: inc.id.to_string(),
+            reference: inc.reference.clone(),
+            subject: format!("{}: major incident update overdue", inc.reference),
+            body: format!(
+                "The update of major incident {} was due {late} minutes ago (every {} minutes). Record an update on the incident.",
+                inc.reference, m.cadence_minutes
+            ),
+            users: vec![m.lead],
+            roles: if inc.security.flagged {
+                vec![Role::SecurityManager]
+            } else {
+                Vec::new()
+            },
+            confidential: inc.security.flagged,
+        },
+    ))
+}
+
 pub async fn tick_clocks(store: &dyn Store, now: Timestamp) -> Result<u64, ApiError> {
     use custos_core::sla_clock::TargetState;
     let due = store.incidents_due_for_clock(now, 500).await?;
@@ -477,9 +518,19 @@ pub async fn tick_clocks(store: &dyn Store, now: Timestamp) -> Result<u64, ApiEr
     for inc in due {
         let holds = store.incident_holds(inc.id).await?;
         let ctx = context(store, inc.service, &inc.cis, &Date::of(now)).await?;
+        let reminder = update_reminder(&inc, now);
+        let slot = reminder.as_ref().map(|(s, _)| *s);
         let Some((_, hours, targets)) = &ctx.clock else {
             store
-                .save_clock(inc.id, None, None, inc.updated_at, None, Vec::new())
+                .save_clock(
+                    inc.id,
+                    None,
+                    next_check(&inc, None, now),
+                    inc.updated_at,
+                    None,
+                    reminder.into_iter().map(|(_, e)| e).collect(),
+                    slot,
+                )
                 .await?;
             continue;
         };
@@ -558,14 +609,16 @@ pub async fn tick_clocks(store: &dyn Store, now: Timestamp) -> Result<u64, ApiEr
                 serde_json::json!({"reference": inc.reference, "clocks": breached}),
             )
         });
+        events.extend(reminder.map(|(_, e)| e));
         store
             .save_clock(
                 inc.id,
                 Some(clock),
-                next_change(&clock, now),
+                next_check(&inc, next_change(&clock, now), now),
                 inc.updated_at,
                 audit,
                 events,
+                slot,
             )
             .await?;
     }

@@ -542,6 +542,7 @@ macro_rules! impl_incident_store {
                 Self::incidents_from_rows(&mut conn, rows).await
             }
 
+            #[allow(clippy::too_many_arguments)]
             async fn save_clock(
                 &self,
                 id: custos_core::IncidentId,
@@ -550,6 +551,7 @@ macro_rules! impl_incident_store {
                 expected: custos_core::Timestamp,
                 audit: Option<(&'static str, serde_json::Value)>,
                 events: Vec<custos_core::notify::Event>,
+                reminded: Option<custos_core::Timestamp>,
             ) -> custos_core::error::StoreResult<bool> {
                 let now = custos_core::Timestamp::now();
                 let map = crate::error::map("incident");
@@ -567,6 +569,9 @@ macro_rules! impl_incident_store {
                 let holds = row.holds()?;
                 let mut inc = row.into_incident(Vec::new())?;
                 inc.clock = clock;
+                if let (Some(slot), Some(m)) = (reminded, inc.major.as_mut()) {
+                    m.reminded_for = Some(slot);
+                }
                 let detail = crate::incident_rows::Detail::of(&inc, &holds);
                 let c = clock.as_ref();
                 sqlx::query(

@@ -289,14 +289,31 @@ pub async fn declare(
     cadence_minutes: u32,
 ) -> Result<Incident, ApiError> {
     let cadence = check_cadence(cadence_minutes)?;
-    let lead = state.store.user(lead).await.map_err(|e| match e {
-        custos_core::StoreError::NotFound { .. } => ApiError::validation("lead", "no such user"),
-        e => e.into(),
-    })?;
+    crate::api::incidents::works_on_incidents(state, lead, "lead").await?;
+    let lead = state.store.user(lead).await?;
+    // The lead of a security incident needs sight of it (need-to-know).
+    let lead_sees = {
+        let reads = lead.roles.iter().any(|r| {
+            custos_core::authz::role_grants(r, custos_core::authz::Permission::ReadIncidents)
+        });
+        let v = custos_core::ticket::Viewer::new(lead.id, &lead.roles, !reads);
+        let inc = find(state, &viewer(principal), id).await?;
+        !state
+            .store
+            .visible_incidents(&v, &[inc.id])
+            .await?
+            .is_empty()
+    };
     let by = principal.user_id;
     mutate(state, principal, actor, id, "incident.major", |inc, now| {
         if inc.major.is_some() {
             return Err(ApiError::Conflict("already a major incident".into()));
+        }
+        if !lead_sees {
+            return Err(ApiError::validation(
+                "lead",
+                "has no need-to-know of this security incident: choose someone of the security team or add them first",
+            ));
         }
         inc.major = Some(Major {
             lead: lead.id,
@@ -305,6 +322,7 @@ pub async fn declare(
             declared_by: Some(by),
             next_update_due: now.plus_secs(i64::from(cadence) * 60),
             reviewed: false,
+            reminded_for: None,
         });
         Ok(vec![Event {
             kind: EventKind::MajorIncident,
@@ -427,6 +445,7 @@ pub async fn record_action(
             if let Some(m) = inc.major.as_mut() {
                 if kind == ActionKind::MajorUpdate {
                     m.next_update_due = now.plus_secs(i64::from(m.cadence_minutes) * 60);
+                    m.reminded_for = None;
                 } else {
                     m.reviewed = true;
                 }

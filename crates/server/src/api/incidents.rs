@@ -461,7 +461,15 @@ pub async fn create(
 /// An assignee must be an active user who works on incidents: being assigned gives sight
 /// of a security incident, so it cannot be handed to a requester, an auditor or an admin.
 async fn check_assignee(state: &AppState, assignee: Option<UserId>) -> Result<(), ApiError> {
-    let Some(u) = assignee else { return Ok(()) };
+    match assignee {
+        Some(u) => works_on_incidents(state, u, "assignee").await,
+        None => Ok(()),
+    }
+}
+
+/// Checks that `u` is an active user who works on incidents (an agent or a security
+/// manager); a validation error on `field` otherwise.
+pub async fn works_on_incidents(state: &AppState, u: UserId, field: &str) -> Result<(), ApiError> {
     match state.store.user(u).await {
         Ok(user)
             if !user.disabled
@@ -473,11 +481,11 @@ async fn check_assignee(state: &AppState, assignee: Option<UserId>) -> Result<()
             Ok(())
         }
         Ok(_) => Err(ApiError::validation(
-            "assignee",
+            field,
             "must be an active user who works on incidents (an agent or a security manager)",
         )),
         Err(custos_core::StoreError::NotFound { .. }) => {
-            Err(ApiError::validation("assignee", "no such user"))
+            Err(ApiError::validation(field, "no such user"))
         }
         Err(e) => Err(e.into()),
     }

@@ -772,6 +772,124 @@ async fn the_security_procedure_gates_each_phase_and_chains_evidence() {
     }
 }
 
+/// An overdue major-incident update is reminded of: to the lead at the due time, then once
+/// per cadence until an update is recorded. The lead works on incidents and, for a security
+/// incident, has need-to-know.
+#[tokio::test]
+async fn overdue_major_incident_updates_are_reminded_to_the_lead() {
+    for app in spawn_apps().await {
+        let backend = app.backend;
+        let w = world(&app).await;
+        let (lead, agent) = app.user_with_token(&[Role::Agent]).await;
+        let (requester, _) = app.user_with_token(&[Role::Requester]).await;
+        let sm = app.token_for(&[Role::SecurityManager]).await;
+        let inc = report(&app, &agent, json!({"title": "Printing down in the whole building", "category": "hardware", "impact": "high", "urgency": "high", "cis": [w.other.to_string()]})).await;
+        let id = inc["id"].as_str().unwrap().to_string();
+        let major = format!("/api/v1/incidents/{id}/major");
+        let declare = |lead: String, token: String, path: String| {
+            let app = &app;
+            async move {
+                app.send_json(
+                    Method::POST,
+                    &path,
+                    &token,
+                    &json!({"lead": lead, "cadence_minutes": 30}),
+                )
+                .await
+            }
+        };
+        let bad = problem(
+            declare(requester.id.to_string(), agent.clone(), major.clone()).await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert_eq!(bad["field"], "lead", "{backend}: a requester cannot lead");
+        let leak = report(&app, &sm, json!({"title": "Payroll export on a public share", "category": "data_leak", "impact": "high", "urgency": "high", "service": w.svc.to_string()})).await;
+        let bad = problem(
+            declare(
+                lead.id.to_string(),
+                sm.clone(),
+                format!("/api/v1/incidents/{}/major", leak["id"].as_str().unwrap()),
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert_eq!(
+            bad["field"], "lead",
+            "{backend}: no need-to-know of the leak"
+        );
+
+        let start = Timestamp::now();
+        ok(
+            declare(lead.id.to_string(), agent.clone(), major.clone()).await,
+            StatusCode::OK,
+        )
+        .await;
+        let reminders = || async {
+            app.store
+                .pending_events(500)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|(_, _, e)| e.entity_id == id && e.subject.contains("update overdue"))
+                .map(|(_, _, e)| e)
+                .collect::<Vec<_>>()
+        };
+        let tick = |minutes: i64| {
+            let app = &app;
+            async move {
+                custos_server::incidents::tick_clocks(
+                    app.store.as_ref(),
+                    Timestamp(start.0 + minutes * 60_000),
+                )
+                .await
+                .unwrap()
+            }
+        };
+        tick(29).await;
+        assert!(reminders().await.is_empty(), "{backend}: not due yet");
+        tick(31).await;
+        let got = reminders().await;
+        assert_eq!(got.len(), 1, "{backend}");
+        assert_eq!(got[0].users, vec![lead.id], "{backend}: to the lead");
+        tick(45).await;
+        assert_eq!(reminders().await.len(), 1, "{backend}: once per slot");
+        tick(62).await;
+        assert_eq!(
+            reminders().await.len(),
+            2,
+            "{backend}: again after a cadence"
+        );
+
+        // An update moves the due time: no reminder before the next one is due.
+        ok(
+            app.send_json(
+                Method::POST,
+                &format!("/api/v1/incidents/{id}/actions"),
+                &agent,
+                &json!({"kind": "major_update", "body": "Supplier engineer on site"}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let after = Timestamp::now();
+        custos_server::incidents::tick_clocks(app.store.as_ref(), Timestamp(after.0 + 20 * 60_000))
+            .await
+            .unwrap();
+        assert_eq!(
+            reminders().await.len(),
+            2,
+            "{backend}: the update was in time"
+        );
+        custos_server::incidents::tick_clocks(app.store.as_ref(), Timestamp(after.0 + 31 * 60_000))
+            .await
+            .unwrap();
+        assert_eq!(reminders().await.len(), 3, "{backend}");
+    }
+}
+
 #[tokio::test]
 async fn major_incidents_have_a_lead_a_cadence_and_a_review() {
     for app in spawn_apps().await {
