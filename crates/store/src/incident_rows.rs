@@ -185,7 +185,9 @@ impl IncidentRow {
 /// who sees which incident: every read of incidents includes it. An own-only viewer (no
 /// permission to read incidents: requesters, customer representatives) sees its own
 /// reports and the incidents it was given sight of by name (added, or the SLA's authorised
-/// personnel).
+/// personnel). Having reported a security incident gives sight of it only in that own-only
+/// view (the portal: status and public comments); an agent who reported one hands it to
+/// the security team like anyone else and follows it in the portal.
 pub(crate) fn need_to_know(p: usize) -> String {
     need_to_know_of("i", p)
 }
@@ -197,7 +199,7 @@ pub(crate) fn need_to_know_of(i: &str, p: usize) -> String {
         "((${own} = FALSE OR {i}.reporter_id = ${u} \
          OR EXISTS (SELECT 1 FROM incident_access a WHERE a.incident_id = {i}.id AND a.user_id = ${u})) \
          AND ({i}.security = FALSE OR ${team} \
-         OR {i}.assignee_id = ${u} OR {i}.reporter_id = ${u} OR ({i}.authorised_roles & ${mask}) <> 0 \
+         OR {i}.assignee_id = ${u} OR (${own} AND {i}.reporter_id = ${u}) OR ({i}.authorised_roles & ${mask}) <> 0 \
          OR EXISTS (SELECT 1 FROM incident_access a WHERE a.incident_id = {i}.id AND a.user_id = ${u})))"
     )
 }

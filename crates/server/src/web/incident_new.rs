@@ -155,10 +155,23 @@ pub async fn record(
     }
     .await;
     match result {
-        Ok(inc) => Ok(see_other(&format!(
-            "/incidents/{}?done=created",
-            inc.reference
-        ))),
+        // A report recognised as a security incident goes to the security team: unless
+        // the agent has need-to-know, they follow it in the portal like any reporter.
+        Ok(inc) => match state
+            .store
+            .incident(&crate::incidents::viewer(&w.principal), inc.id)
+            .await
+        {
+            Ok(_) => Ok(see_other(&format!(
+                "/incidents/{}?done=created",
+                inc.reference
+            ))),
+            Err(custos_core::StoreError::NotFound { .. }) => Ok(see_other(&format!(
+                "/portal/{}?done=reported",
+                inc.reference
+            ))),
+            Err(e) => Err(e.into()),
+        },
         Err(e) if super::correctable(&e) => {
             let p = FormProblem::new("new", &NEW_FIELDS, &e, field_label);
             let page = new_page(&state, &w, Some(&form), Some(p)).await?;

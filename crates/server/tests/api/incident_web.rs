@@ -892,11 +892,17 @@ async fn security_incidents_stay_out_of_sight_and_external_communications_wait_f
             )
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        assert!(
-            loc.unwrap().contains("done=flagged"),
-            "the reporter still sees it"
+        assert_eq!(
+            loc.as_deref(),
+            Some("/incidents?done=hidden"),
+            "{backend}: handed to the security team; reporting it gives no need-to-know"
         );
-        let (_, _, page) = otto.get(&format!("/incidents/{odd}")).await;
+        let (status, _, _) = otto.get(&format!("/incidents/{odd}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{backend}");
+        let (status, _, page) = otto.get(&format!("/portal/{odd}")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: followed in the portal");
+        assert!(page.contains("Odd logins at night"), "{backend}");
+        let (_, _, page) = sm.get(&format!("/incidents/{odd}")).await;
         assert!(
             page.contains("Flagged by hand by otto")
                 && page.contains("Logins from an unknown country"),

@@ -510,7 +510,7 @@ async fn a_user_without_need_to_know_gets_no_trace_of_a_security_incident() {
         let sla_reader = app.token_of(w.sla_reader.id).await;
         let (added_user, added) = app.user_with_token(&[Role::Agent]).await;
 
-        // Reported by the security manager: the reporter keeps sight of its own report.
+        // Reported by the security manager (who sees it as the security team).
         let secret = report(&app, &sm, json!({"title": "Exfiltration zebracorn of payroll data", "category": "data_leak", "impact": "high", "urgency": "high", "service": w.svc.to_string(), "assignee": assignee_user.id.to_string()})).await;
         let id = secret["id"].as_str().unwrap().to_string();
         let reference = secret["reference"].as_str().unwrap().to_string();

@@ -348,3 +348,61 @@ async fn people_given_sight_by_name_follow_the_incident_in_the_portal() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{backend}");
     }
 }
+
+/// Reporting a security incident gives no need-to-know: an agent who records one (or whose
+/// report is recognised as one) hands it to the security team and follows it in the
+/// portal, like any reporter.
+#[tokio::test]
+async fn an_agent_who_reports_a_security_incident_follows_it_in_the_portal() {
+    for app in spawn_apps().await {
+        let backend = app.backend;
+        let w = world(&app).await;
+        let (agent_user, agent) = app.user_with_token(&[Role::Agent]).await;
+        let sm = app.token_for(&[Role::SecurityManager]).await;
+        let mut b = app.browser();
+        b.login(&agent_user.email.to_string(), PASSWORD).await;
+        let (_, _, page) = b.get("/incidents/new").await;
+        let csrf = Browser::csrf(&page);
+        let svc = w.svc.to_string();
+        let (status, loc, _) = b
+            .post(
+                "/incidents",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("title", "Payroll file mailed to a supplier"),
+                    ("description", "Caller saw it in the sent items."),
+                    ("category", "data_leak"),
+                    ("impact", "high"),
+                    ("urgency", "high"),
+                    ("service", svc.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{backend}");
+        let loc = loc.unwrap();
+        assert!(loc.starts_with("/portal/INC-"), "{backend}: {loc}");
+        let reference = loc
+            .trim_start_matches("/portal/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let (status, _, page) = b.get(&loc).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        assert!(page.contains("your report is recorded"), "{backend}");
+        problem(
+            app.get(&format!("/api/v1/incidents/{reference}"), &agent)
+                .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        let got = ok(
+            app.get(&format!("/api/v1/incidents/{reference}"), &sm)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(got["security"]["flagged"], true, "{backend}");
+        assert_eq!(got["reporter"], agent_user.id.to_string(), "{backend}");
+    }
+}

@@ -42,7 +42,7 @@ async fn problems_web_an_agent_and_a_security_manager_take_a_workaround_through_
         let hidden_ref = app
             .store
             .incident(
-                &custos_core::ticket::Viewer::new(reporter.id, &reporter.roles, false),
+                &custos_core::ticket::Viewer::new(reporter.id, &reporter.roles, true),
                 hidden,
             )
             .await
