@@ -411,6 +411,19 @@ pub struct IncidentIn {
     pub group: Option<Uuid>,
     #[serde(default)]
     pub assignee: Option<Uuid>,
+    /// Agents only: the person the incident is reported for (a call or a visit to the
+    /// desk); the caller when absent. The agent is recorded as the one who created it.
+    #[serde(default)]
+    pub reporter: Option<Uuid>,
+}
+
+/// Who handles a new incident, and whom it is reported for (agents only).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Routing {
+    pub group: Option<GroupId>,
+    pub assignee: Option<UserId>,
+    /// Reported on behalf of this user (the caller when `None`).
+    pub reporter: Option<UserId>,
 }
 
 /// Creates an incident: priority from the matrix, security recognition, SLA clocks,
@@ -420,18 +433,35 @@ pub async fn create(
     principal: &Principal,
     actor: custos_core::authz::Actor,
     fields: IncidentFields,
-    group: Option<GroupId>,
-    assignee: Option<UserId>,
+    routing: Routing,
     channel: Channel,
 ) -> Result<Incident, ApiError> {
-    if (group.is_some() || assignee.is_some()) && !principal.has(Permission::ManageIncidents) {
+    let Routing {
+        group,
+        assignee,
+        reporter,
+    } = routing;
+    let reporter = reporter.filter(|r| *r != principal.user_id);
+    if (group.is_some() || assignee.is_some() || reporter.is_some())
+        && !principal.has(Permission::ManageIncidents)
+    {
         return Err(ApiError::Forbidden(custos_core::authz::Forbidden(
             Permission::ManageIncidents,
         )));
     }
     check_assignee(state, assignee).await?;
+    if let Some(r) = reporter {
+        match state.store.user(r).await {
+            Ok(u) if !u.disabled => {}
+            Ok(_) => return Err(ApiError::validation("reporter", "is disabled")),
+            Err(custos_core::StoreError::NotFound { .. }) => {
+                return Err(ApiError::validation("reporter", "no such user"));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     let arriving = state.incident_writer.arriving();
-    let input = IncidentInput::new(fields, principal.user_id)?;
+    let input = IncidentInput::new(fields, reporter.unwrap_or(principal.user_id))?;
     let now = Timestamp::now();
     let ctx = state
         .incident_context(input.service, &input.cis, &Date::of(now))
@@ -552,8 +582,11 @@ async fn create_incident(
         &principal,
         actor,
         body.fields,
-        body.group.map(GroupId),
-        body.assignee.map(UserId),
+        Routing {
+            group: body.group.map(GroupId),
+            assignee: body.assignee.map(UserId),
+            reporter: body.reporter.map(UserId),
+        },
         Channel::Api,
     )
     .await?;

@@ -45,6 +45,8 @@ struct NewPage {
     cis: Vec<Opt>,
     groups: Vec<Opt>,
     assignees: Vec<Opt>,
+    /// Whom the incident is reported for (active users; empty: the agent).
+    reporters: Vec<Opt>,
     problem: Option<FormProblem>,
 }
 
@@ -95,6 +97,20 @@ async fn new_page(
         cis: inc_common::ci_opts(state, &chosen_cis).await?,
         groups: group_opts(&groups, &get("group")),
         assignees: handler_opts(&users, &get("assignee")),
+        reporters: {
+            let mut people: Vec<(String, String)> = users
+                .iter()
+                .filter(|u| !u.disabled && u.id != w.principal.user_id)
+                .map(|u| {
+                    (
+                        u.id.to_string(),
+                        format!("{} ({})", u.display_name, u.email),
+                    )
+                })
+                .collect();
+            people.sort_by_key(|(_, n)| n.to_lowercase());
+            super::sl_common::opts(people, &get("reporter"))
+        },
         problem,
     })
 }
@@ -117,7 +133,7 @@ pub async fn form_fields(state: &AppState, form: &Form) -> Result<IncidentFields
     })
 }
 
-pub const NEW_FIELDS: [&str; 10] = [
+pub const NEW_FIELDS: [&str; 11] = [
     "title",
     "description",
     "category",
@@ -128,6 +144,7 @@ pub const NEW_FIELDS: [&str; 10] = [
     "cis_more",
     "group",
     "assignee",
+    "reporter",
 ];
 
 /// Records an incident from the agents' form; its page then shows the priority.
@@ -142,13 +159,17 @@ pub async fn record(
         let fields = form_fields(&state, &form).await?;
         let group: Option<GroupId> = inc_common::opt_id(&form, "group")?;
         let assignee: Option<UserId> = inc_common::opt_id(&form, "assignee")?;
+        let reporter: Option<UserId> = inc_common::opt_id(&form, "reporter")?;
         create(
             &state,
             &w.principal,
             actor,
             fields,
-            group,
-            assignee,
+            crate::api::incidents::Routing {
+                group,
+                assignee,
+                reporter,
+            },
             Channel::Web,
         )
         .await

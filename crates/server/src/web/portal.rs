@@ -210,8 +210,7 @@ async fn report(
             &w.principal,
             actor,
             fields,
-            None,
-            None,
+            crate::api::incidents::Routing::default(),
             Channel::Portal,
         )
         .await

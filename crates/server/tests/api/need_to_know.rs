@@ -406,3 +406,105 @@ async fn an_agent_who_reports_a_security_incident_follows_it_in_the_portal() {
         assert_eq!(got["reporter"], agent_user.id.to_string(), "{backend}");
     }
 }
+
+/// The desk records a call for the caller: the caller is the reporter (and follows it in
+/// the portal); only agents may report for someone else.
+#[tokio::test]
+async fn agents_record_incidents_on_behalf_of_a_caller() {
+    for app in spawn_apps().await {
+        let backend = app.backend;
+        let (agent_user, agent) = app.user_with_token(&[Role::Agent]).await;
+        let (caller, caller_token) = app.user_with_token(&[Role::Requester]).await;
+        let (other, _) = app.user_with_token(&[Role::Requester]).await;
+        let body = |reporter: String| json!({"title": "Laptop does not boot", "category": "hardware", "impact": "low", "urgency": "medium", "reporter": reporter});
+        let inc = report(&app, &agent, body(caller.id.to_string())).await;
+        assert_eq!(inc["reporter"], caller.id.to_string(), "{backend}");
+        let mine = ok(
+            app.get("/api/v1/incidents", &caller_token).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(
+            mine.to_string().contains("Laptop does not boot"),
+            "{backend}: the caller sees its report"
+        );
+        // The audit names the agent who recorded it.
+        app.seal().await;
+        let auditor = app.token_for(&[Role::Auditor]).await;
+        let audit = ok(
+            app.get(
+                &format!(
+                    "/api/v1/audit?entity_id={}&action=incident.create",
+                    inc["id"].as_str().unwrap()
+                ),
+                &auditor,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(
+            audit["items"][0]["actor"],
+            agent_user.email.to_string(),
+            "{backend}"
+        );
+        // Requesters report for themselves only; a reporter must exist.
+        let r = app
+            .send_json(
+                Method::POST,
+                "/api/v1/incidents",
+                &caller_token,
+                &body(other.id.to_string()),
+            )
+            .await;
+        problem(r, StatusCode::FORBIDDEN).await;
+        let r = app
+            .send_json(
+                Method::POST,
+                "/api/v1/incidents",
+                &agent,
+                &body(uuid::Uuid::now_v7().to_string()),
+            )
+            .await;
+        assert_eq!(
+            problem(r, StatusCode::BAD_REQUEST).await["field"],
+            "reporter"
+        );
+        // The agents' form offers it.
+        let mut b = app.browser();
+        b.login(&agent_user.email.to_string(), PASSWORD).await;
+        let (_, _, page) = b.get("/incidents/new").await;
+        assert!(page.contains("id=\"new-reporter\""), "{backend}");
+        let csrf = Browser::csrf(&page);
+        let caller_id = caller.id.to_string();
+        let (status, loc, _) = b
+            .post(
+                "/incidents",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("title", "Phone call: VPN refuses the token"),
+                    ("description", ""),
+                    ("category", "access"),
+                    ("impact", "low"),
+                    ("urgency", "low"),
+                    ("reporter", caller_id.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{backend}");
+        let reference = loc
+            .unwrap()
+            .trim_start_matches("/incidents/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let got = ok(
+            app.get(&format!("/api/v1/incidents/{reference}"), &agent)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(got["reporter"], caller.id.to_string(), "{backend}");
+    }
+}
