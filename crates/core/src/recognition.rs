@@ -7,12 +7,13 @@
 //! (b) the baseline rules, which hold whatever an SLA says:
 //!     - the category is one of [`SECURITY_CATEGORIES`];
 //!     - a required control of an affected CI is in state failed;
-//!     - a confidentiality or integrity impact on an affected CI classified high in that
-//!       dimension. Which dimension an incident impacts is read from its category
-//!       ([`CATEGORY_IMPACTS`]: data_leak → confidentiality, malware → integrity, …); a
-//!       category not in that table impacts neither. Availability impact alone is not a
-//!       security incident by the baseline (an SLA can still say so through
-//!       `affected_levels`).
+//!     - a C/I/A impact on an affected CI classified high in that dimension. Which
+//!       dimension an incident impacts is read from its category ([`CATEGORY_IMPACTS`]:
+//!       data_leak → confidentiality, malware → integrity, denial_of_service →
+//!       availability, …); a category not in that table impacts none. An ordinary outage
+//!       (availability, hardware, performance…) on an A=high CI is therefore not a
+//!       security incident by the baseline — that would hand every outage of an important
+//!       service to the security team; an SLA can still say so through `affected_levels`.
 //!
 //! The result is the list of [`Reason`]s — the evidence the incident records, the UI shows
 //! ([`describe`]) and the audit log keeps. Empty means "not a security incident by the
@@ -27,8 +28,8 @@ use crate::sla::IncidentCriteria;
 use serde::{Deserialize, Serialize};
 
 /// Which C/I/A dimension an incident of a category impacts, for the baseline's high-impact
-/// rule. Availability is deliberately absent (see the module documentation).
-pub const CATEGORY_IMPACTS: [(&str, &str); 9] = [
+/// rule. Availability only through an attack on it (see the module documentation).
+pub const CATEGORY_IMPACTS: [(&str, &str); 10] = [
     ("data_leak", "confidentiality"),
     ("unauthorized_access", "confidentiality"),
     ("account_compromise", "confidentiality"),
@@ -38,6 +39,7 @@ pub const CATEGORY_IMPACTS: [(&str, &str); 9] = [
     ("vulnerability_exploited", "integrity"),
     ("data_corruption", "integrity"),
     ("unauthorized_change", "integrity"),
+    ("denial_of_service", "availability"),
 ];
 
 /// The dimension an incident of `category` impacts, if any.

@@ -215,6 +215,20 @@ fn rule_table() {
             vec![],
         ),
         (
+            "denial_of_service",
+            "x",
+            vec![ci("web", [Low, Low, High], &[])],
+            &[],
+            vec!["baseline_security_category", "baseline_high_impact"],
+        ),
+        (
+            "denial_of_service",
+            "x",
+            vec![ci("web", [High, High, Moderate], &[])],
+            &[],
+            vec!["baseline_security_category"],
+        ),
+        (
             "data_leak",
             "x",
             vec![],
@@ -318,7 +332,11 @@ fn descriptions_and_serde() {
         assert_eq!(serde_json::from_value::<Reason>(json).unwrap(), r);
     }
     assert_eq!(impacted_dimension(" Malware"), Some("integrity"));
-    assert_eq!(impacted_dimension("denial_of_service"), None);
+    assert_eq!(
+        impacted_dimension("denial_of_service"),
+        Some("availability")
+    );
+    assert_eq!(impacted_dimension("outage"), None);
 }
 
 #[test]
