@@ -490,25 +490,36 @@ fn update_reminder(inc: &Incident, now: Timestamp) -> Option<(Timestamp, Event)>
     let late = (now.0 - m.next_update_due.0) / 60_000;
     Some((
         slot,
-        Event {
-            kind: EventKind::MajorIncident,
-            entity_type: "incident".into(),
-            entity_id: inc.id.to_string(),
-            reference: inc.reference.clone(),
-            subject: format!("{}: major incident update overdue", inc.reference),
-            body: format!(
+        major_event(
+            inc,
+            m.lead,
+            format!("{}: major incident update overdue", inc.reference),
+            format!(
                 "The update of major incident {} was due {late} minutes ago (every {} minutes). Record an update on the incident.",
                 inc.reference, m.cadence_minutes
             ),
-            users: vec![m.lead],
-            roles: if inc.security.flagged {
-                vec![Role::SecurityManager]
-            } else {
-                Vec::new()
-            },
-            confidential: inc.security.flagged,
-        },
+        ),
     ))
+}
+
+/// An event about a major incident, to its lead — and the security team when it is a
+/// security incident (then confidential).
+pub fn major_event(inc: &Incident, lead: UserId, subject: String, body: String) -> Event {
+    Event {
+        kind: EventKind::MajorIncident,
+        entity_type: "incident".into(),
+        entity_id: inc.id.to_string(),
+        reference: inc.reference.clone(),
+        subject,
+        body,
+        users: vec![lead],
+        roles: if inc.security.flagged {
+            vec![Role::SecurityManager]
+        } else {
+            Vec::new()
+        },
+        confidential: inc.security.flagged,
+    }
 }
 
 pub async fn tick_clocks(store: &dyn Store, now: Timestamp) -> Result<u64, ApiError> {

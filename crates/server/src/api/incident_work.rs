@@ -15,9 +15,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::Response;
-use custos_core::account::{Role, clean_text};
+use custos_core::account::clean_text;
 use custos_core::authz::{Actor, Principal};
-use custos_core::notify::{Event, EventKind};
+use custos_core::notify::Event;
 use custos_core::procedure::{ActionKind, Phase, Recorded, advance, check_cadence};
 use custos_core::ticket::{Action, Attachment, FlagDecision, Incident, Major};
 use custos_core::time::Date;
@@ -324,24 +324,15 @@ pub async fn declare(
             reviewed: false,
             reminded_for: None,
         });
-        Ok(vec![Event {
-            kind: EventKind::MajorIncident,
-            entity_type: "incident".into(),
-            entity_id: inc.id.to_string(),
-            reference: inc.reference.clone(),
-            subject: format!("{} is a major incident; you lead it", inc.reference),
-            body: format!(
+        Ok(vec![crate::incidents::major_event(
+            inc,
+            lead.id,
+            format!("{} is a major incident; you lead it", inc.reference),
+            format!(
                 "{} \"{}\" was declared a major incident. Updates are due every {cadence} minutes.",
                 inc.reference, inc.title
             ),
-            users: vec![lead.id],
-            roles: if inc.security.flagged {
-                vec![Role::SecurityManager]
-            } else {
-                Vec::new()
-            },
-            confidential: inc.security.flagged,
-        }])
+        )])
     })
     .await
 }
