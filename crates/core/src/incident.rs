@@ -312,9 +312,22 @@ pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncidentFields {
+    /// 1–200 characters, not blank.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 200,
+            pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+        )
+    )]
     pub title: String,
+    /// At most 20,000 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 20000))]
     pub description: String,
+    /// 1–60 letters, digits or underscores (compared in lower case), e.g. `network` or
+    /// `data_leak`.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^\s*[A-Za-z0-9_]{1,60}\s*$"))]
     pub category: String,
     pub impact: Impact,
     pub urgency: Urgency,

@@ -140,3 +140,49 @@ fn hand_parsed_parameters_are_described() {
         serde_json::json!(["upstream", "downstream"])
     );
 }
+
+/// The incident body's documented patterns admit what the API admits (title: not blank,
+/// no control characters; category: letters, digits, underscores).
+#[test]
+fn incident_text_patterns_match_the_checks() {
+    use custos_core::incident::{Impact, IncidentFields, IncidentInput, Urgency};
+    let doc: serde_json::Value = serde_json::from_str(&custos_server::api::openapi_json()).unwrap();
+    let props = &doc["components"]["schemas"]["IncidentFields"]["properties"];
+    let re = |field: &str| regex::Regex::new(props[field]["pattern"].as_str().unwrap()).unwrap();
+    let (title, category) = (re("title"), re("category"));
+    let accepted = |t: &str, c: &str| {
+        let f = IncidentFields {
+            title: t.into(),
+            description: String::new(),
+            category: c.into(),
+            impact: Impact::Low,
+            urgency: Urgency::Low,
+            service: None,
+            cis: vec![],
+        };
+        IncidentInput::new(f, custos_core::UserId(uuid::Uuid::nil())).is_ok()
+    };
+    for t in [
+        "VPN down",
+        " x ",
+        "",
+        "   ",
+        "a\u{7}b",
+        "tab\there",
+        "é",
+        "\u{85}",
+    ] {
+        assert_eq!(title.is_match(t), accepted(t, "network"), "title {t:?}");
+    }
+    for c in [
+        "network",
+        "Data_Leak",
+        " phishing ",
+        "",
+        "two words",
+        "é",
+        &"a".repeat(61),
+    ] {
+        assert_eq!(category.is_match(c), accepted("x", c), "category {c:?}");
+    }
+}
