@@ -35,6 +35,20 @@ pub fn viewer(p: &Principal) -> Viewer {
     Viewer::new(p.user_id, &p.roles, !p.has(Permission::ReadIncidents))
 }
 
+/// Whether a stored user (not the caller: a lead, a recipient) may see incident `id` now.
+pub async fn user_sees(
+    store: &dyn Store,
+    user: &custos_core::account::User,
+    id: custos_core::IncidentId,
+) -> Result<bool, custos_core::StoreError> {
+    let reads = user
+        .roles
+        .iter()
+        .any(|r| custos_core::authz::role_grants(r, Permission::ReadIncidents));
+    let v = Viewer::new(user.id, &user.roles, !reads);
+    Ok(!store.visible_incidents(&v, &[id]).await?.is_empty())
+}
+
 /// What the affected service and CIs say about an incident.
 #[derive(Debug, Clone, Default)]
 pub struct Context {

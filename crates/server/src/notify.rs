@@ -13,10 +13,8 @@ mod channels;
 pub use channels::signature;
 
 use crate::state::{AppState, ServerSettings, WebhookSettings};
-use custos_core::authz::{Permission, role_grants};
 use custos_core::notify::{Channel, ClaimedDelivery, Event, Outcome, after_failure};
 use custos_core::store::{NewDelivery, Store};
-use custos_core::ticket::Viewer;
 use custos_core::{IncidentId, StoreError, Timestamp, UserId};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -54,16 +52,7 @@ async fn need_to_know(store: &dyn Store, event: &Event) -> Result<Vec<UserId>, S
             Err(StoreError::NotFound { .. }) => continue,
             Err(e) => return Err(e),
         };
-        let reads = user
-            .roles
-            .iter()
-            .any(|r| role_grants(r, Permission::ReadIncidents));
-        let viewer = Viewer::new(u, &user.roles, !reads);
-        if !store
-            .visible_incidents(&viewer, &[incident])
-            .await?
-            .is_empty()
-        {
+        if crate::incidents::user_sees(store, &user, incident).await? {
             out.push(u);
         } else {
             tracing::debug!(event = event.kind.as_str(), user = %u, "confidential event not sent to a user without need-to-know");

@@ -292,18 +292,8 @@ pub async fn declare(
     crate::api::incidents::works_on_incidents(state, lead, "lead").await?;
     let lead = state.store.user(lead).await?;
     // The lead of a security incident needs sight of it (need-to-know).
-    let lead_sees = {
-        let reads = lead.roles.iter().any(|r| {
-            custos_core::authz::role_grants(r, custos_core::authz::Permission::ReadIncidents)
-        });
-        let v = custos_core::ticket::Viewer::new(lead.id, &lead.roles, !reads);
-        let inc = find(state, &viewer(principal), id).await?;
-        !state
-            .store
-            .visible_incidents(&v, &[inc.id])
-            .await?
-            .is_empty()
-    };
+    let inc = find(state, &viewer(principal), id).await?;
+    let lead_sees = crate::incidents::user_sees(state.store.as_ref(), &lead, inc.id).await?;
     let by = principal.user_id;
     mutate(state, principal, actor, id, "incident.major", |inc, now| {
         if inc.major.is_some() {
