@@ -497,6 +497,29 @@ async fn check_assignee(state: &AppState, assignee: Option<UserId>) -> Result<()
     }
 }
 
+/// Handing a security incident to someone is handing them its content: outside the
+/// security team it may only go to a person who already has need-to-know (a member of the
+/// security team, someone it added, the SLA's authorised personnel). Anyone else must be
+/// added by the security team first, so an assignee cannot widen the circle alone.
+async fn check_hand_off(
+    state: &AppState,
+    principal: &Principal,
+    inc: &Incident,
+    to: UserId,
+) -> Result<(), ApiError> {
+    if !inc.security.flagged || principal.has(Permission::HandleSecurityIncidents) {
+        return Ok(());
+    }
+    let user = state.store.user(to).await?;
+    if crate::incidents::user_sees(state.store.as_ref(), &user, inc.id).await? {
+        return Ok(());
+    }
+    Err(ApiError::validation(
+        "assignee",
+        "a security incident can only be handed to someone with need-to-know; ask the security team to add them first",
+    ))
+}
+
 /// Checks that `u` is an active user who works on incidents (an agent or a security
 /// manager); a validation error on `field` otherwise.
 pub async fn works_on_incidents(state: &AppState, u: UserId, field: &str) -> Result<(), ApiError> {
@@ -624,6 +647,9 @@ pub async fn update(
         && a != before.assignee
     {
         check_assignee(state, a).await?;
+        if let Some(u) = a {
+            check_hand_off(state, principal, &before, u).await?;
+        }
     }
     let mut holds = state.store.incident_holds(before.id).await?;
     let mut inc = before.clone();

@@ -32,6 +32,7 @@ async fn a_security_incident_leaves_no_trace_for_people_without_need_to_know() {
             url: format!("{hook_url}/ops"),
             secret: Secret::new(SECRET),
             events: vec![],
+            need_to_know: false,
         }];
     })
     .await;
@@ -232,6 +233,95 @@ async fn only_people_who_work_on_incidents_can_be_assigned() {
             StatusCode::OK,
         )
         .await;
+    }
+}
+
+/// The agent working on a security incident cannot widen the circle by handing it on: the
+/// new assignee must already have need-to-know (the security team adds them), while the
+/// security team itself assigns whom it likes.
+#[tokio::test]
+async fn a_security_incident_is_handed_on_only_within_need_to_know() {
+    for app in spawn_apps().await {
+        let backend = app.backend;
+        let w = world(&app).await;
+        let sm = app.token_for(&[Role::SecurityManager]).await;
+        let (holder, holder_token) = app.user_with_token(&[Role::Agent]).await;
+        let (outsider, outsider_token) = app.user_with_token(&[Role::Agent]).await;
+        let (other, _) = app.user_with_token(&[Role::Agent]).await;
+        let leak = report(&app, &sm, json!({"title": "Salary file on a public share", "category": "data_leak", "impact": "high", "urgency": "high", "service": w.svc.to_string(), "assignee": holder.id.to_string()})).await;
+        assert_eq!(leak["security"]["flagged"], true, "{backend}");
+        let path = format!("/api/v1/incidents/{}", leak["id"].as_str().unwrap());
+        let hand = |to: String| json!({"assignee": to});
+
+        let r = app
+            .send_json(
+                Method::PATCH,
+                &path,
+                &holder_token,
+                &hand(outsider.id.to_string()),
+            )
+            .await;
+        let p = problem(r, StatusCode::BAD_REQUEST).await;
+        assert_eq!(p["field"], "assignee", "{backend}");
+        ok(app.get(&path, &outsider_token).await, StatusCode::NOT_FOUND).await;
+        let still = ok(app.get(&path, &holder_token).await, StatusCode::OK).await;
+        assert_eq!(
+            still["assignee"],
+            holder.id.to_string(),
+            "{backend}: unchanged"
+        );
+
+        ok(
+            app.send_json(
+                Method::POST,
+                &format!("{path}/access"),
+                &sm,
+                &json!({"user": outsider.id.to_string()}),
+            )
+            .await,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+        let moved = ok(
+            app.send_json(
+                Method::PATCH,
+                &path,
+                &holder_token,
+                &hand(outsider.id.to_string()),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(moved["assignee"], outsider.id.to_string(), "{backend}");
+        ok(app.get(&path, &holder_token).await, StatusCode::NOT_FOUND).await;
+
+        let by_team = ok(
+            app.send_json(Method::PATCH, &path, &sm, &hand(other.id.to_string()))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(by_team["assignee"], other.id.to_string(), "{backend}");
+
+        let plain = report(&app, &holder_token, json!({"title": "Printer jam", "category": "hardware", "impact": "low", "urgency": "low"})).await;
+        let plain_path = format!("/api/v1/incidents/{}", plain["id"].as_str().unwrap());
+        let given = ok(
+            app.send_json(
+                Method::PATCH,
+                &plain_path,
+                &holder_token,
+                &hand(other.id.to_string()),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(
+            given["assignee"],
+            other.id.to_string(),
+            "{backend}: ordinary incidents move freely"
+        );
     }
 }
 
