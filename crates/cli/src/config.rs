@@ -69,6 +69,10 @@ pub struct Webhook {
     /// Event kinds it receives (e.g. `breach`, `major_incident`); empty: all.
     #[serde(default)]
     pub events: Vec<custos_core::notify::EventKind>,
+    /// Trusted with need-to-know (the security team's tooling): receives security
+    /// incidents' events with their content. Other webhooks receive none of them.
+    #[serde(default)]
+    pub need_to_know: bool,
 }
 
 impl std::fmt::Debug for Webhook {
@@ -78,6 +82,7 @@ impl std::fmt::Debug for Webhook {
             .field("url", &"[redacted]")
             .field("secret", &"[redacted]")
             .field("events", &self.events)
+            .field("need_to_know", &self.need_to_know)
             .finish()
     }
 }
@@ -356,7 +361,7 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
                 "n.toml",
-                "smtp_host = \"mail.example.org\"\nsmtp_from = \"Custos <custos@example.org>\"\n\n[[webhooks]]\nname = \"chat\"\nurl = \"https://chat.example.org/hook?token=t0ps3cret\"\nsecret = \"file-secret\"\nevents = [\"breach\"]\n",
+                "smtp_host = \"mail.example.org\"\nsmtp_from = \"Custos <custos@example.org>\"\n\n[[webhooks]]\nname = \"chat\"\nurl = \"https://chat.example.org/hook?token=t0ps3cret\"\nsecret = \"file-secret\"\nevents = [\"breach\"]\nneed_to_know = true\n",
             )?;
             jail.set_env("CUSTOS_SMTP_PASSWORD", "123456");
             jail.set_env("CUSTOS_SMTP_PORT", "587");
@@ -367,6 +372,7 @@ mod tests {
                 c.webhooks[0].events,
                 [custos_core::notify::EventKind::Breach]
             );
+            assert!(c.webhooks[0].need_to_know);
             let dbg = format!("{c:?}");
             for secret in ["123456", "t0ps3cret", "file-secret"] {
                 assert!(!dbg.contains(secret), "{dbg}");
@@ -380,6 +386,7 @@ mod tests {
             assert_eq!(c.webhooks.len(), 1);
             assert_eq!(c.webhooks[0].name, "ops");
             assert!(c.webhooks[0].events.is_empty());
+            assert!(!c.webhooks[0].need_to_know, "not trusted unless said");
             jail.set_env("CUSTOS_WEBHOOKS", "[{\"name\": 1}]");
             assert!(load(None, &Overrides::default()).is_err());
             jail.set_env("CUSTOS_WEBHOOKS", "[]");

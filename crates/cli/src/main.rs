@@ -306,6 +306,7 @@ fn settings(config: &Config) -> anyhow::Result<ServerSettings> {
                 url: w.url.clone(),
                 secret: custos_core::secret::Secret::new(w.secret.clone()),
                 events: w.events.clone(),
+                need_to_know: w.need_to_know,
             })
             .collect(),
         ..ServerSettings::default()

@@ -86,8 +86,10 @@ pub struct Event {
 }
 
 impl Event {
-    /// The webhook payload: everything but the need-to-know content of confidential events.
-    pub fn webhook_payload(&self, id: &str, at_ms: i64) -> serde_json::Value {
+    /// The webhook payload. A confidential event carries its content only to a webhook
+    /// trusted with need-to-know (the security team's own tooling); the dispatcher sends
+    /// other webhooks no confidential event at all, and this withholds the content anyway.
+    pub fn webhook_payload(&self, id: &str, at_ms: i64, need_to_know: bool) -> serde_json::Value {
         let mut v = serde_json::json!({
             "id": id,
             "at": at_ms,
@@ -97,7 +99,7 @@ impl Event {
             "reference": self.reference,
             "confidential": self.confidential,
         });
-        if !self.confidential {
+        if !self.confidential || need_to_know {
             v["subject"] = self.subject.clone().into();
             v["body"] = self.body.clone().into();
         }
@@ -288,11 +290,16 @@ mod tests {
             roles: vec![Role::SecurityManager],
             confidential: true,
         };
-        let p = e.webhook_payload("id1", 5).to_string();
+        let p = e.webhook_payload("id1", 5, false).to_string();
         assert!(!p.contains("Payroll") && !p.contains("details"), "{p}");
         assert!(p.contains("INC-000001"));
+        let p = e.webhook_payload("id1", 5, true).to_string();
+        assert!(
+            p.contains("Payroll data leaked") && p.contains("details"),
+            "{p}"
+        );
         e.confidential = false;
-        let p = e.webhook_payload("id1", 5).to_string();
+        let p = e.webhook_payload("id1", 5, false).to_string();
         assert!(p.contains("Payroll data leaked"), "{p}");
     }
 

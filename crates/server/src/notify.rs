@@ -203,7 +203,7 @@ impl Dispatcher {
                         });
                     }
                 }
-                for w in self.inner.webhooks.iter().filter(|w| w.wants(event.kind)) {
+                for w in self.inner.webhooks.iter().filter(|w| w.wants(event)) {
                     deliveries.push(NewDelivery {
                         channel: Channel::Webhook,
                         target: w.name.clone(),
@@ -301,6 +301,7 @@ mod tests {
             url: url.into(),
             secret: Secret::new(secret),
             events: vec![],
+            need_to_know: false,
         }
     }
 

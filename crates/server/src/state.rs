@@ -110,6 +110,10 @@ pub struct WebhookSettings {
     pub secret: custos_core::secret::Secret,
     /// The kinds it receives; empty: all.
     pub events: Vec<custos_core::notify::EventKind>,
+    /// Trusted with need-to-know (the security team's own tooling, e.g. its SIEM): it
+    /// receives confidential events (security incidents) with their content. Other
+    /// webhooks receive no confidential event at all.
+    pub need_to_know: bool,
 }
 
 impl std::fmt::Debug for WebhookSettings {
@@ -119,13 +123,17 @@ impl std::fmt::Debug for WebhookSettings {
             .field("url", &"[redacted]")
             .field("secret", &self.secret)
             .field("events", &self.events)
+            .field("need_to_know", &self.need_to_know)
             .finish()
     }
 }
 
 impl WebhookSettings {
-    pub fn wants(&self, kind: custos_core::notify::EventKind) -> bool {
-        self.events.is_empty() || self.events.contains(&kind)
+    /// Whether it receives `event`: a kind it subscribes to, and for a confidential
+    /// event only if it is trusted with need-to-know.
+    pub fn wants(&self, event: &custos_core::notify::Event) -> bool {
+        (self.events.is_empty() || self.events.contains(&event.kind))
+            && (!event.confidential || self.need_to_know)
     }
 }
 

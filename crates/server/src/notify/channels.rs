@@ -63,9 +63,11 @@ impl Inner {
             .iter()
             .find(|w| w.name == c.delivery.target)
             .ok_or("the webhook is no longer configured")?;
-        let payload = c
-            .event
-            .webhook_payload(&c.delivery.event_id.to_string(), c.event_at.0);
+        let payload = c.event.webhook_payload(
+            &c.delivery.event_id.to_string(),
+            c.event_at.0,
+            w.need_to_know,
+        );
         let body = serde_json::to_vec(&payload).unwrap_or_default();
         let timestamp = now.secs();
         let resp = self

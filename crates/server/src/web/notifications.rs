@@ -186,6 +186,11 @@ async fn list(
                         .collect::<Vec<_>>()
                         .join(", ")
                 };
+                let kinds = if h.need_to_know {
+                    format!("{kinds}; trusted with need-to-know (security incidents included)")
+                } else {
+                    format!("{kinds}; no security incidents")
+                };
                 (h.name.clone(), kinds)
             })
             .collect(),

@@ -33,12 +33,22 @@ fn channels(smtp_port: u16, hooks: &str) -> impl Fn(&mut ServerSettings) {
                 url: format!("{hooks}/ops"),
                 secret: Secret::new(SECRET),
                 events: vec![],
+                need_to_know: false,
             },
             WebhookSettings {
                 name: "breaches".into(),
                 url: format!("{hooks}/breaches"),
                 secret: Secret::new("other-secret"),
                 events: vec![EventKind::Breach],
+                need_to_know: false,
+            },
+            // The security team's tooling: trusted with confidential events.
+            WebhookSettings {
+                name: "soc".into(),
+                url: format!("{hooks}/soc"),
+                secret: Secret::new(SECRET),
+                events: vec![EventKind::SecurityFlagged, EventKind::Assigned],
+                need_to_know: true,
             },
         ];
     }
@@ -153,16 +163,17 @@ async fn events_reach_recipients_and_webhooks_once_with_signatures() {
                 m.data
             );
         }
-        // Only the webhook subscribed to every kind; no content of a confidential event.
+        // A confidential event reaches only the webhook trusted with need-to-know, with
+        // its content; the one subscribed to every kind gets no trace of it.
         let got = hooks.got.lock().unwrap().clone();
         assert_eq!(got.len(), 1, "{} {got:?}", app.backend);
         let h = &got[0];
         assert!(h.signature_ok, "signature verifies with the secret");
+        assert_eq!(h.name, "soc");
         assert_eq!(h.event, "security_flagged");
         assert_eq!(h.body["reference"], "INC-000001");
         assert_eq!(h.body["confidential"], true);
-        assert!(h.body.get("subject").is_none() && h.body.get("body").is_none());
-        assert!(!h.body.to_string().contains("Payroll"), "{}", h.body);
+        assert_eq!(h.body["subject"], "Payroll data leaked");
 
         let list = deliveries(&app, &admin, "").await;
         assert_eq!(list["counts"]["sent"], 4);
@@ -174,7 +185,7 @@ async fn events_reach_recipients_and_webhooks_once_with_signatures() {
                 .all(|i| i["status"] == "sent" && i["attempts"] == 1)
         );
         let hook = items.iter().find(|i| i["channel"] == "webhook").unwrap();
-        assert_eq!(hook["target"], "ops");
+        assert_eq!(hook["target"], "soc");
         assert_eq!(hook["id"], h.delivery.as_str(), "X-Custos-Delivery");
         assert!(!list.to_string().contains("Payroll"), "no content listed");
 
@@ -184,7 +195,7 @@ async fn events_reach_recipients_and_webhooks_once_with_signatures() {
         let event_id = custos_core::EventId(hook["event_id"].as_str().unwrap().parse().unwrap());
         let same = [custos_core::store::NewDelivery {
             channel: custos_core::notify::Channel::Webhook,
-            target: "ops".into(),
+            target: "soc".into(),
         }];
         assert_eq!(
             app.store
@@ -213,7 +224,8 @@ async fn events_reach_recipients_and_webhooks_once_with_signatures() {
 
         // Someone named on a confidential event without need-to-know of its incident (an
         // agent who is neither assigned nor added) is not told; the same event about an
-        // ordinary matter reaches them.
+        // ordinary matter reaches them. The trusted webhook gets both, the other one only
+        // the ordinary event.
         for confidential in [true, false] {
             let mut e = event(EventKind::Assigned, confidential);
             e.entity_id = reported.clone();
@@ -221,11 +233,16 @@ async fn events_reach_recipients_and_webhooks_once_with_signatures() {
             app.store.enqueue_event(&e, now).await.unwrap();
         }
         let pass = d.run_once(now).await.unwrap();
-        assert_eq!((pass.planned, pass.sent), (3, 3), "{}", app.backend);
+        assert_eq!((pass.planned, pass.sent), (4, 4), "{}", app.backend);
         let got = mails.lock().unwrap().clone();
         assert_eq!(got.len(), 7, "{}", app.backend);
         assert_eq!(got[6].rcpts, ["agent@example.org"]);
-        assert_eq!(hooks.got.lock().unwrap().len(), 6);
+        let mut names: Vec<String> = hooks.got.lock().unwrap()[4..]
+            .iter()
+            .map(|h| h.name.clone())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["ops", "soc", "soc"], "{}", app.backend);
 
         // Filters and bad input.
         let sent = deliveries(&app, &admin, "?status=sent&limit=2").await;
@@ -386,7 +403,16 @@ async fn failures_back_off_die_and_come_back_on_retry() {
         assert_eq!(Browser::element_text(&page, "count-dead"), "1");
         assert_eq!(Browser::element_text(&page, "count-sent"), "1");
         assert!(page.contains("the webhook answered HTTP 500"), "{page}");
-        assert!(page.contains("<strong>ops</strong>: every event"), "{page}");
+        assert!(
+            page.contains("<strong>ops</strong>: every event; no security incidents"),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "<strong>soc</strong>: security flagged, assigned; trusted with need-to-know"
+            ),
+            "{page}"
+        );
         assert!(
             !page.contains(SECRET) && !page.contains(&hooks.url),
             "no secret or URL"

@@ -163,6 +163,8 @@ async fn dialog<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
 /// the signature verified with the expected secret.
 #[derive(Debug, Clone)]
 pub struct Hook {
+    /// The webhook's name (the last segment of its URL).
+    pub name: String,
     pub event: String,
     pub delivery: String,
     pub body: Value,
@@ -204,7 +206,7 @@ pub async fn receiver() -> Receiver {
                   body: Bytes| {
                 let (g, s) = (g.clone(), s.clone());
                 async move {
-                    let secret = if name == "ops" {
+                    let secret = if name == "ops" || name == "soc" {
                         SECRET
                     } else {
                         "other-secret"
@@ -217,6 +219,7 @@ pub async fn receiver() -> Receiver {
                             .to_string()
                     };
                     g.lock().unwrap().push(Hook {
+                        name: name.clone(),
                         event: h("x-custos-event"),
                         delivery: h("x-custos-delivery"),
                         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
