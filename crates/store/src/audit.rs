@@ -32,20 +32,13 @@ macro_rules! append_audits {
         let records: &[(&custos_core::authz::Actor, custos_core::audit::AuditRecord)] = $records;
         for chunk in records.chunks(crate::incidents::CHUNK_ROWS) {
             let sql = format!(
-                "INSERT INTO audit_log (id, at, actor, actor_id, action, entity_type, entity_id, changes) VALUES {}",
+                "{} {}",
+                crate::audit::AUDIT_INSERT,
                 crate::rows::value_lists(chunk.len(), 8)
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(<Self as crate::Backend>::params(sql)));
             for (actor, rec) in chunk {
-                q = q
-                    .bind(custos_core::AuditId::new().0)
-                    .bind($now.0)
-                    .bind(actor.label())
-                    .bind(actor.user_id().map(|u| u.0))
-                    .bind(rec.action.as_str())
-                    .bind(rec.entity_type)
-                    .bind(rec.entity_id.as_str())
-                    .bind(custos_core::audit::canonical_json(&rec.changes));
+                q = crate::audit::bind_audit!(q, actor, rec, $now);
             }
             q.execute(&mut *$tx)
                 .await
@@ -54,6 +47,24 @@ macro_rules! append_audits {
     }};
 }
 pub(crate) use append_audits;
+
+/// The columns [`bind_audit`] binds, for a multi-row insert into `audit_log`.
+pub(crate) const AUDIT_INSERT: &str = "INSERT INTO audit_log (id, at, actor, actor_id, action, entity_type, entity_id, changes) VALUES";
+
+/// Binds one unsealed audit entry's 8 columns ([`AUDIT_INSERT`]).
+macro_rules! bind_audit {
+    ($q:expr, $actor:expr, $rec:expr, $now:expr) => {
+        $q.bind(custos_core::AuditId::new().0)
+            .bind($now.0)
+            .bind($actor.label())
+            .bind($actor.user_id().map(|u| u.0))
+            .bind($rec.action.as_str())
+            .bind($rec.entity_type)
+            .bind($rec.entity_id.as_str())
+            .bind(custos_core::audit::canonical_json(&$rec.changes))
+    };
+}
+pub(crate) use bind_audit;
 
 macro_rules! impl_audit_store {
     ($store:ty) => {

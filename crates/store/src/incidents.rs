@@ -74,6 +74,93 @@ macro_rules! bind_arg {
 
 pub(crate) use {bind_arg, bind_viewer};
 
+/// The columns [`bind_event`] binds, for a multi-row insert into the outbox.
+pub(crate) const EVENT_INSERT: &str =
+    "INSERT INTO notification_events (id, at, kind, entity_type, entity_id, event) VALUES";
+
+/// Binds one outbox event's 6 columns ([`EVENT_INSERT`]).
+macro_rules! bind_event {
+    ($q:expr, $e:expr, $now:expr) => {
+        $q.bind(custos_core::EventId::new().0)
+            .bind($now.0)
+            .bind($e.kind.as_str())
+            .bind(&$e.entity_type)
+            .bind(&$e.entity_id)
+            .bind(serde_json::to_string($e).unwrap_or_default())
+    };
+}
+pub(crate) use bind_event;
+
+/// A multi-row insert of `rows` SLA access rows, binding (incident, user, added_at) from
+/// parameter `$first` on.
+pub(crate) fn access_insert(first: usize, rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|k| {
+            let p = first + 3 * k;
+            format!("(${p}, ${}, 'sla', NULL, ${})", p + 1, p + 2)
+        })
+        .collect();
+    format!(
+        "INSERT INTO incident_access (incident_id, user_id, source, added_by, added_at) VALUES {}",
+        values.join(", ")
+    )
+}
+
+/// The satellite rows of incident writes: (incident, CI) for its CIs and its service,
+/// and (incident, user) for the SLAs' authorised users.
+pub(crate) type Pairs = Vec<(uuid::Uuid, uuid::Uuid)>;
+pub(crate) fn satellites(writes: &[custos_core::store::IncidentWrite]) -> (Pairs, Pairs) {
+    let mut cis = Vec::new();
+    let mut access = Vec::new();
+    for w in writes {
+        let id = w.incident.id.0;
+        let mut own: Vec<uuid::Uuid> = w.incident.cis.iter().map(|c| c.0).collect();
+        own.extend(w.incident.service.map(|s| s.0));
+        own.sort();
+        own.dedup();
+        cis.extend(own.into_iter().map(|c| (id, c)));
+        access.extend(w.authorised_users.iter().map(|u| (id, u.0)));
+    }
+    (cis, access)
+}
+
+/// The audit entries of incident writes, one each.
+pub(crate) fn audit_records(
+    writes: &[custos_core::store::IncidentWrite],
+) -> Vec<(&custos_core::authz::Actor, custos_core::audit::AuditRecord)> {
+    writes
+        .iter()
+        .map(|w| {
+            let rec = custos_core::audit::AuditRecord::new(
+                w.audit_action,
+                "incident",
+                w.incident.id,
+                w.changes.clone(),
+            );
+            (&w.actor, rec)
+        })
+        .collect()
+}
+
+/// Gives new incidents their numbers: on the incident, and in its notification events and
+/// audit changes, which were written before the number existed.
+pub(crate) fn number_writes(batch: &mut [custos_core::store::IncidentWrite], numbers: &[i64]) {
+    for (w, n) in batch.iter_mut().zip(numbers) {
+        let r = custos_core::ticket::reference(*n);
+        let pending = custos_core::ticket::PENDING_REFERENCE;
+        w.incident.number = *n;
+        w.incident.reference = r.clone();
+        for e in &mut w.events {
+            e.reference = r.clone();
+            e.subject = e.subject.replace(pending, &r);
+            e.body = e.body.replace(pending, &r);
+        }
+        if let Some(v) = w.changes.get_mut("reference") {
+            *v = serde_json::json!({"after": r});
+        }
+    }
+}
+
 macro_rules! impl_incident_store {
     ($store:ty) => {
         impl $store {
@@ -156,17 +243,7 @@ macro_rules! impl_incident_store {
                         sqlx::query("DELETE FROM incident_access WHERE incident_id = $1 AND source = 'sla'").bind(id).execute(&mut *tx).await.map_err(&map)?;
                     }
                 }
-                let mut cis: Vec<(uuid::Uuid, uuid::Uuid)> = Vec::new();
-                let mut access: Vec<(uuid::Uuid, uuid::Uuid)> = Vec::new();
-                for w in writes {
-                    let id = w.incident.id.0;
-                    let mut own: Vec<uuid::Uuid> = w.incident.cis.iter().map(|c| c.0).collect();
-                    own.extend(w.incident.service.map(|s| s.0));
-                    own.sort();
-                    own.dedup();
-                    cis.extend(own.into_iter().map(|c| (id, c)));
-                    access.extend(w.authorised_users.iter().map(|u| (id, u.0)));
-                }
+                let (cis, access) = crate::incidents::satellites(writes);
                 for chunk in cis.chunks(crate::incidents::CHUNK_ROWS) {
                     let sql = format!("INSERT INTO incident_cis (incident_id, ci_id) VALUES {}", crate::rows::value_lists(chunk.len(), 2));
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
@@ -176,13 +253,7 @@ macro_rules! impl_incident_store {
                     q.execute(&mut *tx).await.map_err(|e| crate::parties::missing_ref("CI")(map(e)))?;
                 }
                 for chunk in access.chunks(crate::incidents::CHUNK_ROWS) {
-                    let values: Vec<String> = (0..chunk.len())
-                        .map(|k| format!("(${}, ${}, 'sla', NULL, ${})", 3 * k + 1, 3 * k + 2, 3 * k + 3))
-                        .collect();
-                    let sql = format!(
-                        "INSERT INTO incident_access (incident_id, user_id, source, added_by, added_at) VALUES {}",
-                        values.join(", ")
-                    );
+                    let sql = crate::incidents::access_insert(1, chunk.len());
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
                     for (i, u) in chunk {
                         q = q.bind(*i).bind(*u).bind(now.0);
@@ -191,10 +262,7 @@ macro_rules! impl_incident_store {
                 }
                 let events: Vec<custos_core::notify::Event> = writes.iter().flat_map(|w| w.events.iter().cloned()).collect();
                 Self::write_events(tx, &events, now).await?;
-                let records: Vec<(&custos_core::authz::Actor, custos_core::audit::AuditRecord)> = writes
-                    .iter()
-                    .map(|w| (&w.actor, custos_core::audit::AuditRecord::new(w.audit_action, "incident", w.incident.id, w.changes.clone())))
-                    .collect();
+                let records = crate::incidents::audit_records(writes);
                 crate::audit::append_audits!(tx, &records, now);
                 Ok(())
             }
@@ -205,19 +273,10 @@ macro_rules! impl_incident_store {
                 now: custos_core::Timestamp,
             ) -> custos_core::error::StoreResult<()> {
                 for chunk in events.chunks(crate::incidents::CHUNK_ROWS) {
-                    let sql = format!(
-                        "INSERT INTO notification_events (id, at, kind, entity_type, entity_id, event) VALUES {}",
-                        crate::rows::value_lists(chunk.len(), 6)
-                    );
+                    let sql = format!("{} {}", crate::incidents::EVENT_INSERT, crate::rows::value_lists(chunk.len(), 6));
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
                     for e in chunk {
-                        q = q
-                            .bind(custos_core::EventId::new().0)
-                            .bind(now.0)
-                            .bind(e.kind.as_str())
-                            .bind(&e.entity_type)
-                            .bind(&e.entity_id)
-                            .bind(serde_json::to_string(e).unwrap_or_default());
+                        q = crate::incidents::bind_event!(q, e, now);
                     }
                     q.execute(&mut *tx).await.map_err(crate::error::map("notification event"))?;
                 }
@@ -350,6 +409,10 @@ macro_rules! impl_incident_store {
                     return Ok(Vec::new());
                 }
                 let now = custos_core::Timestamp::now();
+                let mut batch = batch;
+                if self.create_incidents_script(&mut batch, now).await? {
+                    return Ok(batch.into_iter().map(|w| w.incident).collect());
+                }
                 let map = crate::error::map("incident");
                 let mut tx = self.begin_write().await?;
                 let numbers = self.next_incident_numbers(&mut tx, batch.len()).await?;
@@ -374,22 +437,7 @@ macro_rules! impl_incident_store {
                         .map_err(|e| crate::parties::missing_ref("service, CI, group, user or SLA")(map(e)))?;
                     done += chunk.len();
                 }
-                let mut batch = batch;
-                for (w, n) in batch.iter_mut().zip(&numbers) {
-                    // Events and the audit entry were written before the number existed.
-                    let r = custos_core::ticket::reference(*n);
-                    let pending = custos_core::ticket::PENDING_REFERENCE;
-                    w.incident.number = *n;
-                    w.incident.reference = r.clone();
-                    for e in &mut w.events {
-                        e.reference = r.clone();
-                        e.subject = e.subject.replace(pending, &r);
-                        e.body = e.body.replace(pending, &r);
-                    }
-                    if let Some(v) = w.changes.get_mut("reference") {
-                        *v = serde_json::json!({"after": r});
-                    }
-                }
+                crate::incidents::number_writes(&mut batch, &numbers);
                 Self::write_incident_parts(&mut tx, &batch, false, now).await?;
                 tx.commit().await.map_err(&map)?;
                 Ok(batch.into_iter().map(|w| w.incident).collect())

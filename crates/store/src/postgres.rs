@@ -104,6 +104,16 @@ impl PgStore {
         format!("i.search @@ to_tsquery('simple', ${n})")
     }
 
+    /// PostgreSQL takes one statement per round trip: new incidents always go the
+    /// statement-by-statement way (see `SqliteStore::create_incidents_script`).
+    pub(crate) async fn create_incidents_script(
+        &self,
+        _batch: &mut [custos_core::store::IncidentWrite],
+        _now: custos_core::Timestamp,
+    ) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+
     /// A sequence: instances sharing the database never hand out a number twice.
     async fn next_incident_numbers(
         &self,

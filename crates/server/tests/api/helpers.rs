@@ -26,6 +26,13 @@ pub struct TestApp {
 
 pub struct TempDir(pub std::path::PathBuf);
 
+impl TestApp {
+    /// The SQLite database file of an app on SQLite.
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        self._dir.as_ref().map(|d| d.0.join("t.db"))
+    }
+}
+
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);

@@ -925,3 +925,80 @@ async fn a_search_finds_old_matches_behind_thousands_of_newer_incidents() {
         );
     }
 }
+
+/// On SQLite a server numbers new incidents from a counter it keeps. Another process
+/// writing to the same file (the CLI, say) makes that counter stale; the unique number
+/// catches it, the batch is numbered again, and nothing is lost or numbered twice — the
+/// incident's audit entry and events carry the number it finally got.
+#[tokio::test]
+async fn incident_numbers_stay_unique_when_another_process_writes_the_database() {
+    let app = spawn_apps().await.into_iter().next().unwrap();
+    let path = app.sqlite_path().expect("the first app is on SQLite");
+    let (agent_user, agent) = app.user_with_token(&[Role::Agent]).await;
+    let body =
+        |t: &str| json!({"title": t, "category": "software", "impact": "low", "urgency": "low"});
+    let first = report(&app, &agent, body("First")).await;
+    let n = custos_core::ticket::parse_reference(first["reference"].as_str().unwrap()).unwrap();
+
+    let other = custos_store::connect(
+        &format!("sqlite:{}", path.display()),
+        &custos_store::ConnectOptions::default(),
+    )
+    .await
+    .unwrap();
+    let now = custos_core::Timestamp::now();
+    let inc = plain_incident("From elsewhere", "software", agent_user.id, None, now);
+    let elsewhere = other
+        .create_incidents(vec![create_write(inc, &Default::default(), now)])
+        .await
+        .unwrap();
+    assert_eq!(elsewhere[0].number, n + 1);
+
+    let third = report(&app, &agent, body("Third")).await;
+    assert_eq!(
+        third["reference"],
+        custos_core::ticket::reference(n + 2),
+        "{third}"
+    );
+    let fourth = report(&app, &agent, body("Fourth")).await;
+    assert_eq!(fourth["reference"], custos_core::ticket::reference(n + 3));
+    let admin = app.token_for(&[Role::Auditor]).await;
+    let audit = ok(
+        app.get(
+            &format!(
+                "/api/v1/audit?entity_type=incident&entity_id={}",
+                third["id"].as_str().unwrap()
+            ),
+            &admin,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let entry = &audit["items"][0];
+    assert_eq!(entry["action"], "incident.create", "{audit}");
+    assert_eq!(
+        entry["changes"]["reference"]["after"],
+        custos_core::ticket::reference(n + 2)
+    );
+    for (title, number) in [
+        ("First", n),
+        ("From elsewhere", n + 1),
+        ("Third", n + 2),
+        ("Fourth", n + 3),
+    ] {
+        let got = ok(
+            app.get(
+                &format!(
+                    "/api/v1/incidents/{}",
+                    custos_core::ticket::reference(number)
+                ),
+                &agent,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(got["title"], title);
+    }
+}
