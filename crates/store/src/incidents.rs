@@ -6,6 +6,10 @@
 /// Rows per multi-row insert of satellite rows (well under both backends' bind limits).
 pub(crate) const CHUNK_ROWS: usize = 500;
 
+/// Batches of new incidents up to this size are written in one call to the database (31
+/// parameters per incident: well under SQLite's 32,766 and PostgreSQL's 65,535).
+pub(crate) const SCRIPT_MAX_INCIDENTS: usize = 64;
+
 /// Binds an incident write's 31 insert columns (see `incident_rows::INSERT_COLS`).
 macro_rules! bind_incident {
     ($q:expr, $w:expr, $number:expr) => {{
@@ -141,6 +145,93 @@ pub(crate) fn audit_records(
         })
         .collect()
 }
+
+/// Everything a batch of new (numbered) incidents writes besides the incident rows.
+pub(crate) struct NewIncidentRows<'a> {
+    pub batch: &'a [custos_core::store::IncidentWrite],
+    pub cis: Pairs,
+    pub access: Pairs,
+    pub events: Vec<&'a custos_core::notify::Event>,
+    pub records: Vec<(
+        &'a custos_core::authz::Actor,
+        custos_core::audit::AuditRecord,
+    )>,
+}
+
+impl<'a> NewIncidentRows<'a> {
+    pub fn of(batch: &'a [custos_core::store::IncidentWrite]) -> Self {
+        let (cis, access) = satellites(batch);
+        Self {
+            batch,
+            cis,
+            access,
+            events: batch.iter().flat_map(|w| w.events.iter()).collect(),
+            records: audit_records(batch),
+        }
+    }
+
+    /// The multi-row inserts, parameters numbered on from one statement to the next in
+    /// the order [`bind_new_incidents`] binds them: incidents, CIs, access rows, outbox
+    /// events, and last the audit entries (never empty: one per incident).
+    pub fn statements(&self) -> Vec<String> {
+        use crate::rows::value_lists_from;
+        let per = crate::incident_rows::INSERT_NCOLS;
+        let mut out = vec![format!(
+            "INSERT INTO incidents ({}) VALUES {}",
+            crate::incident_rows::INSERT_COLS,
+            value_lists_from(1, self.batch.len(), per)
+        )];
+        let mut next = 1 + self.batch.len() * per;
+        if !self.cis.is_empty() {
+            out.push(format!(
+                "INSERT INTO incident_cis (incident_id, ci_id) VALUES {}",
+                value_lists_from(next, self.cis.len(), 2)
+            ));
+            next += 2 * self.cis.len();
+        }
+        if !self.access.is_empty() {
+            out.push(access_insert(next, self.access.len()));
+            next += 3 * self.access.len();
+        }
+        if !self.events.is_empty() {
+            out.push(format!(
+                "{EVENT_INSERT} {}",
+                value_lists_from(next, self.events.len(), 6)
+            ));
+            next += 6 * self.events.len();
+        }
+        out.push(format!(
+            "{} {}",
+            crate::audit::AUDIT_INSERT,
+            value_lists_from(next, self.records.len(), 8)
+        ));
+        out
+    }
+}
+
+/// Binds the parameters of [`NewIncidentRows::statements`] to one query.
+macro_rules! bind_new_incidents {
+    ($q:expr, $parts:expr, $numbers:expr, $now:expr) => {{
+        let mut q = $q;
+        for (w, n) in $parts.batch.iter().zip($numbers) {
+            q = crate::incidents::bind_incident!(q, w, *n);
+        }
+        for (i, c) in &$parts.cis {
+            q = q.bind(*i).bind(*c);
+        }
+        for (i, u) in &$parts.access {
+            q = q.bind(*i).bind(*u).bind($now.0);
+        }
+        for e in &$parts.events {
+            q = crate::incidents::bind_event!(q, *e, $now);
+        }
+        for (actor, rec) in &$parts.records {
+            q = crate::audit::bind_audit!(q, actor, rec, $now);
+        }
+        q
+    }};
+}
+pub(crate) use bind_new_incidents;
 
 /// Gives new incidents their numbers: on the incident, and in its notification events and
 /// audit changes, which were written before the number existed.

@@ -104,14 +104,41 @@ impl PgStore {
         format!("i.search @@ to_tsquery('simple', ${n})")
     }
 
-    /// PostgreSQL takes one statement per round trip: new incidents always go the
-    /// statement-by-statement way (see `SqliteStore::create_incidents_script`).
+    /// Creates a batch of new incidents in two round trips: its numbers from the
+    /// sequence, then one statement whose data-modifying `WITH` parts insert the incident
+    /// rows, their CIs, SLA access rows and outbox events, and whose main part inserts the
+    /// audit entries. One statement is one transaction (its foreign keys are checked at
+    /// its end, when the incidents exist), instead of `BEGIN`, a statement per table and
+    /// `COMMIT`, each a round trip. A failed statement leaves the numbers it drew unused,
+    /// as on the other path (a sequence never hands a number out twice). Returns `false`,
+    /// having done nothing, for a batch too large for one statement.
     pub(crate) async fn create_incidents_script(
         &self,
-        _batch: &mut [custos_core::store::IncidentWrite],
-        _now: custos_core::Timestamp,
+        batch: &mut [custos_core::store::IncidentWrite],
+        now: custos_core::Timestamp,
     ) -> Result<bool, StoreError> {
-        Ok(false)
+        if batch.is_empty() || batch.len() > crate::incidents::SCRIPT_MAX_INCIDENTS {
+            return Ok(false);
+        }
+        let map = crate::error::map("incident");
+        let mut conn = self.pool.acquire().await.map_err(&map)?;
+        let numbers = self.next_incident_numbers(&mut conn, batch.len()).await?;
+        crate::incidents::number_writes(batch, &numbers);
+        let parts = crate::incidents::NewIncidentRows::of(batch);
+        let mut statements = parts.statements();
+        let main = statements.pop().unwrap_or_default();
+        let with: Vec<String> = statements
+            .iter()
+            .enumerate()
+            .map(|(k, s)| format!("w{k} AS ({s})"))
+            .collect();
+        let sql = format!("WITH {} {main}", with.join(", "));
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let q = crate::incidents::bind_new_incidents!(q, parts, &numbers, now);
+        q.execute(&mut *conn)
+            .await
+            .map_err(|e| crate::parties::missing_ref("service, CI, group, user or SLA")(map(e)))?;
+        Ok(true)
     }
 
     /// A sequence: instances sharing the database never hand out a number twice.

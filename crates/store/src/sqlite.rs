@@ -289,10 +289,6 @@ crate::problems::impl_problem_store!(SqliteStore);
 
 crate::impl_store!(SqliteStore, "sqlite", "PRAGMA optimize");
 
-/// Batches of new incidents up to this size are written in one call to SQLite (31
-/// parameters per incident: well under SQLite's 32,766 per statement).
-const SCRIPT_MAX_INCIDENTS: usize = 64;
-
 impl SqliteStore {
     /// Creates a batch of new incidents in one call to SQLite: `BEGIN IMMEDIATE`, the
     /// incident rows, their CIs and SLA access rows, outbox events, audit entries and
@@ -309,7 +305,7 @@ impl SqliteStore {
         batch: &mut [custos_core::store::IncidentWrite],
         now: custos_core::Timestamp,
     ) -> Result<bool, StoreError> {
-        if batch.is_empty() || batch.len() > SCRIPT_MAX_INCIDENTS {
+        if batch.is_empty() || batch.len() > crate::incidents::SCRIPT_MAX_INCIDENTS {
             return Ok(false);
         }
         let map = crate::error::map("incident");
@@ -365,59 +361,10 @@ impl SqliteStore {
         numbers: &[i64],
         now: custos_core::Timestamp,
     ) -> Result<(), sqlx::Error> {
-        use crate::rows::value_lists_from;
-        let per = crate::incident_rows::INSERT_NCOLS;
-        let (cis, access) = crate::incidents::satellites(batch);
-        let events: Vec<&custos_core::notify::Event> =
-            batch.iter().flat_map(|w| w.events.iter()).collect();
-        let records = crate::incidents::audit_records(batch);
-        let mut sql = format!(
-            "BEGIN IMMEDIATE; INSERT INTO incidents ({}) VALUES {}; ",
-            crate::incident_rows::INSERT_COLS,
-            value_lists_from(1, batch.len(), per)
-        );
-        let mut next = 1 + batch.len() * per;
-        if !cis.is_empty() {
-            sql.push_str(&format!(
-                "INSERT INTO incident_cis (incident_id, ci_id) VALUES {}; ",
-                value_lists_from(next, cis.len(), 2)
-            ));
-            next += 2 * cis.len();
-        }
-        if !access.is_empty() {
-            sql.push_str(&crate::incidents::access_insert(next, access.len()));
-            sql.push_str("; ");
-            next += 3 * access.len();
-        }
-        if !events.is_empty() {
-            sql.push_str(&format!(
-                "{} {}; ",
-                crate::incidents::EVENT_INSERT,
-                value_lists_from(next, events.len(), 6)
-            ));
-            next += 6 * events.len();
-        }
-        sql.push_str(&format!(
-            "{} {}; COMMIT",
-            crate::audit::AUDIT_INSERT,
-            value_lists_from(next, records.len(), 8)
-        ));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(crate::rows::anonymous_params(sql)));
-        for (w, n) in batch.iter().zip(numbers) {
-            q = crate::incidents::bind_incident!(q, w, *n);
-        }
-        for (i, c) in &cis {
-            q = q.bind(*i).bind(*c);
-        }
-        for (i, u) in &access {
-            q = q.bind(*i).bind(*u).bind(now.0);
-        }
-        for e in events {
-            q = crate::incidents::bind_event!(q, e, now);
-        }
-        for (actor, rec) in &records {
-            q = crate::audit::bind_audit!(q, actor, rec, now);
-        }
+        let parts = crate::incidents::NewIncidentRows::of(batch);
+        let sql = format!("BEGIN IMMEDIATE; {}; COMMIT", parts.statements().join("; "));
+        let q = sqlx::query(sqlx::AssertSqlSafe(crate::rows::anonymous_params(sql)));
+        let q = crate::incidents::bind_new_incidents!(q, parts, numbers, now);
         q.execute(&mut *conn).await.map(|_| ())
     }
 }
