@@ -117,6 +117,18 @@ impl CiScan {
     }
 }
 
+/// The classification rows of `n` CIs given as `$1 … $n` that match `filter`, read from
+/// `from` (the `cis` table, or on SQLite with [`HAS_SOURCE`] as the filter
+/// `Backend::SOURCED_CIS`: the small partial index `cis_sourced` of the CIs that carry a
+/// level, instead of one row of the whole table per CI).
+pub(crate) fn cls_rows_sql(n: usize, filter: &str, from: &str) -> String {
+    format!(
+        "SELECT id, cls_c, cls_i, cls_a, eff_c, eff_i, eff_a, eff_c_source, eff_c_via, eff_i_source, \
+         eff_i_via, eff_a_source, eff_a_via FROM {from} WHERE id IN ({}) AND {filter}",
+        crate::rows::placeholders(1, n)
+    )
+}
+
 /// (parent, child, `cols` of the child `c`) for every inheritance edge out of `n` CIs
 /// given as `$1 … $n`, in both stored directions.
 pub(crate) fn flow_children_with(cols: &str, n: usize) -> String {
@@ -193,11 +205,8 @@ macro_rules! impl_cmdb_store {
             ) -> custos_core::error::StoreResult<Vec<crate::rows::ClsRow>> {
                 let mut out = vec![];
                 for chunk in ids.chunks(crate::cmdb::CHUNK) {
-                    let sql = format!(
-                        "SELECT id, cls_c, cls_i, cls_a, eff_c, eff_i, eff_a, eff_c_source, eff_c_via, eff_i_source, \
-                         eff_i_via, eff_a_source, eff_a_via FROM cis WHERE id IN ({}) AND {filter}",
-                        crate::rows::placeholders(1, chunk.len())
-                    );
+                    let from = if filter == crate::cmdb::HAS_SOURCE { <$store as crate::Backend>::SOURCED_CIS } else { "cis" };
+                    let sql = crate::cmdb::cls_rows_sql(chunk.len(), filter, from);
                     let mut q = sqlx::query_as::<_, crate::rows::ClsRow>(sqlx::AssertSqlSafe(sql));
                     for id in chunk {
                         q = q.bind(*id);
