@@ -128,7 +128,26 @@ pub async fn detail_page(
         })
         .unwrap_or_default();
     let edit_form = posted.filter(|(n, _)| *n == "edit").map(|(_, f)| f);
-    let edit = edit_inputs(state, &inc, &users, &groups, edit_form).await?;
+    // Outside the security team, a security incident is handed on only to people who
+    // already have need-to-know (the API refuses others): offer only them.
+    let handlers: Vec<custos_core::account::User> = if inc.security.flagged
+        && !p.has(custos_core::authz::Permission::HandleSecurityIncidents)
+    {
+        let listed = state.store.incident_access(inc.id).await?;
+        users
+            .iter()
+            .filter(|u| {
+                u.roles
+                    .contains(custos_core::account::Role::SecurityManager)
+                    || Some(u.id) == inc.assignee
+                    || listed.iter().any(|(x, _)| *x == u.id)
+            })
+            .cloned()
+            .collect()
+    } else {
+        users.clone()
+    };
+    let edit = edit_inputs(state, &inc, &handlers, &groups, edit_form).await?;
     let phase = inc.security.phase.filter(|_| inc.security.flagged);
     let step_kinds = ActionKind::ALL
         .iter()

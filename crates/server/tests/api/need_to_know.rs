@@ -253,6 +253,25 @@ async fn a_security_incident_is_handed_on_only_within_need_to_know() {
         let path = format!("/api/v1/incidents/{}", leak["id"].as_str().unwrap());
         let hand = |to: String| json!({"assignee": to});
 
+        // The page offers the holder only people with need-to-know.
+        let select = |page: &str| {
+            let i = page.find("id=\"edit-assignee\"").expect("assignee select");
+            page[i..i + page[i..].find("</select>").unwrap()].to_string()
+        };
+        let mut browser = app.browser();
+        browser.login(&holder.email.to_string(), PASSWORD).await;
+        let page_path = format!("/incidents/{}", leak["id"].as_str().unwrap());
+        let (_, _, page) = browser.get(&page_path).await;
+        let offered = select(&page);
+        assert!(
+            offered.contains(&holder.id.to_string()),
+            "{backend}: {offered}"
+        );
+        assert!(
+            !offered.contains(&outsider.id.to_string()),
+            "{backend}: {offered}"
+        );
+
         let r = app
             .send_json(
                 Method::PATCH,
@@ -282,6 +301,11 @@ async fn a_security_incident_is_handed_on_only_within_need_to_know() {
             StatusCode::NO_CONTENT,
         )
         .await;
+        let (_, _, page) = browser.get(&page_path).await;
+        assert!(
+            select(&page).contains(&outsider.id.to_string()),
+            "{backend}: added, so offered"
+        );
         let moved = ok(
             app.send_json(
                 Method::PATCH,
