@@ -379,30 +379,36 @@ mod tests {
     use super::SqliteStore;
     use crate::{Backend, ConnectOptions};
 
+    /// The steps of SQLite's plan for `sql` in a new database after `stats` (SQL that
+    /// writes `sqlite_stat1` rows as `PRAGMA optimize` would for large tables).
+    async fn plan_under(stats: &str, sql: &str) -> Vec<String> {
+        let path = std::env::temp_dir().join(format!("custos-plan-{}.db", uuid::Uuid::now_v7()));
+        let store = SqliteStore::open(&path, &ConnectOptions::default())
+            .await
+            .expect("open");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "ANALYZE; {stats}; ANALYZE sqlite_schema;"
+        )))
+        .execute(store.pool())
+        .await
+        .expect("statistics");
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                .fetch_all(store.pool())
+                .await
+                .expect("plan");
+        store.pool().close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        plan.into_iter().map(|p| p.3).collect()
+    }
+
     /// With statistics of a large audit log (as `PRAGMA optimize` writes them), SQLite
     /// plans the plain `UPDATE … FROM (VALUES …)` as a scan of the whole table; the
     /// statement the store runs looks up each listed row.
     #[tokio::test]
     async fn multi_row_updates_look_up_each_listed_row() {
-        let path = std::env::temp_dir().join(format!("custos-plan-{}.db", uuid::Uuid::now_v7()));
-        let store = SqliteStore::open(&path, &ConnectOptions::default())
-            .await
-            .expect("open");
-        sqlx::raw_sql(
-            "ANALYZE; \
-             DELETE FROM sqlite_stat1 WHERE tbl = 'audit_log'; \
-             INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES \
-               ('audit_log', 'sqlite_autoindex_audit_log_1', '100061 1'), \
-               ('audit_log', 'sqlite_autoindex_audit_log_2', '100061 1170'), \
-               ('audit_log', 'audit_log_unsealed', '100061 1'), \
-               ('audit_log', 'audit_log_entity', '100061 234 1'), \
-               ('audit_log', 'audit_log_actor', '100061 390'), \
-               ('audit_log', 'audit_log_at', '100061 20'); \
-             ANALYZE sqlite_schema;",
-        )
-        .execute(store.pool())
-        .await
-        .expect("statistics");
         let values = crate::rows::value_lists(250, 4);
         let sql = SqliteStore::params(SqliteStore::update_from_values(
             "audit_log",
@@ -410,16 +416,18 @@ mod tests {
             "seq = v.column2, prev_hash = v.column3, hash = v.column4",
             &values,
         ));
-        let plan: Vec<(i64, i64, i64, String)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
-                .fetch_all(store.pool())
-                .await
-                .expect("plan");
-        let steps: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
-        store.pool().close().await;
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
+        let steps = plan_under(
+            "DELETE FROM sqlite_stat1 WHERE tbl = 'audit_log'; \
+             INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES \
+               ('audit_log', 'sqlite_autoindex_audit_log_1', '100061 1'), \
+               ('audit_log', 'sqlite_autoindex_audit_log_2', '100061 1170'), \
+               ('audit_log', 'audit_log_unsealed', '100061 1'), \
+               ('audit_log', 'audit_log_entity', '100061 234 1'), \
+               ('audit_log', 'audit_log_actor', '100061 390'), \
+               ('audit_log', 'audit_log_at', '100061 20')",
+            &sql,
+        )
+        .await;
         assert!(
             steps.iter().any(|s| s.starts_with("SEARCH a USING")),
             "{steps:?}"
@@ -433,34 +441,17 @@ mod tests {
     /// implying the index's predicate).
     #[tokio::test]
     async fn parents_with_a_level_are_found_in_the_small_index() {
-        let path = std::env::temp_dir().join(format!("custos-plan-{}.db", uuid::Uuid::now_v7()));
-        let store = SqliteStore::open(&path, &ConnectOptions::default())
-            .await
-            .expect("open");
-        sqlx::raw_sql(
-            "ANALYZE; \
-             DELETE FROM sqlite_stat1 WHERE tbl = 'cis'; \
+        let sql = crate::cmdb::cls_rows_sql(500, crate::cmdb::HAS_SOURCE, SqliteStore::SOURCED_CIS);
+        let steps = plan_under(
+            "DELETE FROM sqlite_stat1 WHERE tbl = 'cis'; \
              INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES \
                ('cis', 'sqlite_autoindex_cis_1', '1000000 1'), \
-               ('cis', 'cis_external_key_key', '1000000 1'), \
+               ('cis', 'sqlite_autoindex_cis_2', '1000000 1'), \
                ('cis', 'cis_type', '1000000 140000 1'), \
-               ('cis', 'cis_sourced', '1111 1'); \
-             ANALYZE sqlite_schema;",
+               ('cis', 'cis_sourced', '1111 1')",
+            &sql,
         )
-        .execute(store.pool())
-        .await
-        .expect("statistics");
-        let sql = crate::cmdb::cls_rows_sql(500, crate::cmdb::HAS_SOURCE, SqliteStore::SOURCED_CIS);
-        let plan: Vec<(i64, i64, i64, String)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
-                .fetch_all(store.pool())
-                .await
-                .expect("plan");
-        let steps: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
-        store.pool().close().await;
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
+        .await;
         assert!(
             steps.iter().any(|s| s.contains("USING INDEX cis_sourced")),
             "{steps:?}"
