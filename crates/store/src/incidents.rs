@@ -501,7 +501,10 @@ macro_rules! impl_incident_store {
                 }
                 let now = custos_core::Timestamp::now();
                 let mut batch = batch;
-                if self.create_incidents_script(&mut batch, now).await? {
+                // One call to the database when the batch fits one statement (the seed's
+                // large batches take the statement-by-statement way below).
+                if batch.len() <= crate::incidents::SCRIPT_MAX_INCIDENTS {
+                    self.create_incidents_script(&mut batch, now).await?;
                     return Ok(batch.into_iter().map(|w| w.incident).collect());
                 }
                 let map = crate::error::map("incident");

@@ -110,16 +110,13 @@ impl PgStore {
     /// audit entries. One statement is one transaction (its foreign keys are checked at
     /// its end, when the incidents exist), instead of `BEGIN`, a statement per table and
     /// `COMMIT`, each a round trip. A failed statement leaves the numbers it drew unused,
-    /// as on the other path (a sequence never hands a number out twice). Returns `false`,
-    /// having done nothing, for a batch too large for one statement.
+    /// as on the other path (a sequence never hands a number out twice). For batches of
+    /// up to `incidents::SCRIPT_MAX_INCIDENTS`.
     pub(crate) async fn create_incidents_script(
         &self,
         batch: &mut [custos_core::store::IncidentWrite],
         now: custos_core::Timestamp,
-    ) -> Result<bool, StoreError> {
-        if batch.is_empty() || batch.len() > crate::incidents::SCRIPT_MAX_INCIDENTS {
-            return Ok(false);
-        }
+    ) -> Result<(), StoreError> {
         let map = crate::error::map("incident");
         let mut conn = self.pool.acquire().await.map_err(&map)?;
         let numbers = self.next_incident_numbers(&mut conn, batch.len()).await?;
@@ -138,7 +135,7 @@ impl PgStore {
         q.execute(&mut *conn)
             .await
             .map_err(|e| crate::parties::missing_ref("service, CI, group, user or SLA")(map(e)))?;
-        Ok(true)
+        Ok(())
     }
 
     /// A sequence: instances sharing the database never hand out a number twice.

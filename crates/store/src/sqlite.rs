@@ -304,15 +304,12 @@ impl SqliteStore {
     /// Numbers come from a counter kept by the store. The unique number guards it: if
     /// another process numbered incidents meanwhile, the script fails at the first row,
     /// the transaction is rolled back and the batch is numbered again from the table.
-    /// Returns `false`, having done nothing, for a batch too large for one statement.
+    /// For batches of up to `incidents::SCRIPT_MAX_INCIDENTS`.
     pub(crate) async fn create_incidents_script(
         &self,
         batch: &mut [custos_core::store::IncidentWrite],
         now: custos_core::Timestamp,
-    ) -> Result<bool, StoreError> {
-        if batch.is_empty() || batch.len() > crate::incidents::SCRIPT_MAX_INCIDENTS {
-            return Ok(false);
-        }
+    ) -> Result<(), StoreError> {
         let map = crate::error::map("incident");
         let pristine: Vec<Vec<custos_core::notify::Event>> =
             batch.iter().map(|w| w.events.clone()).collect();
@@ -336,7 +333,7 @@ impl SqliteStore {
             let next = result.is_ok().then_some(first + batch.len() as i64);
             *self.next_incident.lock().unwrap_or_else(|e| e.into_inner()) = next;
             match result {
-                Ok(()) => return Ok(true),
+                Ok(()) => return Ok(()),
                 Err(e) => {
                     // A failed statement leaves the transaction open (or SQLite has
                     // already rolled it back, and this is refused): either way none of
