@@ -123,48 +123,123 @@ impl CiScan {
 /// level, instead of one row of the whole table per CI).
 pub(crate) fn cls_rows_sql(n: usize, filter: &str, from: &str) -> String {
     format!(
-        "SELECT id, cls_c, cls_i, cls_a, eff_c, eff_i, eff_a, eff_c_source, eff_c_via, eff_i_source, \
-         eff_i_via, eff_a_source, eff_a_via FROM {from} WHERE id IN ({}) AND {filter}",
+        "SELECT {CLS_COLS} FROM {from} WHERE id IN ({}) AND {filter}",
         crate::rows::placeholders(1, n)
     )
 }
 
-/// (parent, child, `cols` of the child `c`) for every inheritance edge out of `n` CIs
-/// given as `$1 … $n`, in both stored directions.
-pub(crate) fn flow_children_with(cols: &str, n: usize) -> String {
-    let ph = crate::rows::placeholders(1, n);
+/// The columns of `rows::ClsRow`.
+const CLS_COLS: &str = "id, cls_c, cls_i, cls_a, eff_c, eff_i, eff_a, eff_c_source, eff_c_via, \
+    eff_i_source, eff_i_via, eff_a_source, eff_a_via";
+
+/// The classification rows of the CIs whose level, in some dimension, came down through the
+/// inheritance edge `$1 → $2` (parent → child): the child where its `via` in that dimension
+/// is the parent, then every CI whose `via` in that dimension is a CI already found. One
+/// recursive query per dimension over the partial indexes `cis_{c,i,a}_via` (migration
+/// 0014), which hold only the CIs that inherit a level. A `via` is always a parent across
+/// an existing inheritance edge (every change to edges re-propagates the CIs whose `via`
+/// it touches), so this finds what a walk along the edges would.
+pub(crate) fn via_region_sql() -> String {
+    let walk = |d: char| {
+        format!(
+            "m{d}(id) AS (SELECT id FROM cis WHERE id = $2 AND eff_{d}_via = $1 \
+             UNION SELECT c.id FROM cis c JOIN m{d} ON c.eff_{d}_via = m{d}.id)"
+        )
+    };
     format!(
-        "SELECT r.source_id, r.target_id, {cols} FROM relationships r \
-         JOIN cis c ON c.id = r.target_id WHERE r.source_id IN ({ph}) AND r.rel_type IN {FLOW_FORWARD} \
-         UNION ALL SELECT r.target_id, r.source_id, {cols} FROM relationships r \
-         JOIN cis c ON c.id = r.source_id WHERE r.target_id IN ({ph}) AND r.rel_type IN {FLOW_BACKWARD}"
+        "WITH RECURSIVE {}, {}, {} SELECT {CLS_COLS} FROM cis \
+         WHERE id IN (SELECT id FROM mc UNION SELECT id FROM mi UNION SELECT id FROM ma)",
+        walk('c'),
+        walk('i'),
+        walk('a')
     )
+}
+
+/// Queries over inheritance edges come in two statements, one per stored direction, each
+/// naming its `n` ids once as `$1 … $n`: a single `UNION ALL` would name them twice, and on
+/// SQLite binding numbered parameters costs O(n²) (`rows::anonymous_params`).
+///
+/// (parent, child) for every inheritance edge into the `n` CIs; with `parents`
+/// (`SELECT … FROM cis WHERE …`), only the edges from a parent it selects, each checked
+/// with one probe (an `IN` list of them would let SQLite probe the relationships index once
+/// per listed parent and child).
+pub(crate) fn flow_parents_sql(n: usize, parents: Option<&str>) -> [String; 2] {
+    let ph = crate::rows::placeholders(1, n);
+    let only = |col: &str| {
+        parents
+            .map(|p| format!(" AND EXISTS ({p} AND id = relationships.{col})"))
+            .unwrap_or_default()
+    };
+    [
+        format!(
+            "SELECT source_id, target_id FROM relationships WHERE target_id IN ({ph}) AND rel_type IN {FLOW_FORWARD}{}",
+            only("source_id")
+        ),
+        format!(
+            "SELECT target_id, source_id FROM relationships WHERE source_id IN ({ph}) AND rel_type IN {FLOW_BACKWARD}{}",
+            only("target_id")
+        ),
+    ]
+}
+
+/// (parent, child, `cols` of the child `c`) for every inheritance edge out of the `n` CIs
+/// ([`flow_parents_sql`] on the two statements); with no `cols`, the CI table is not read.
+pub(crate) fn flow_children_with(cols: &str, n: usize) -> [String; 2] {
+    let ph = crate::rows::placeholders(1, n);
+    let child = |col: &str| {
+        if cols.is_empty() {
+            String::new()
+        } else {
+            format!(" JOIN cis c ON c.id = r.{col}")
+        }
+    };
+    [
+        format!(
+            "SELECT r.source_id, r.target_id{cols} FROM relationships r{} \
+             WHERE r.source_id IN ({ph}) AND r.rel_type IN {FLOW_FORWARD}",
+            child("target_id")
+        ),
+        format!(
+            "SELECT r.target_id, r.source_id{cols} FROM relationships r{} \
+             WHERE r.target_id IN ({ph}) AND r.rel_type IN {FLOW_BACKWARD}",
+            child("source_id")
+        ),
+    ]
 }
 
 macro_rules! impl_cmdb_store {
     ($store:ty) => {
         impl $store {
+            /// Runs each statement of `sql(n)` (`cmdb::flow_parents_sql`: `n` ids given once
+            /// each as `$1 … $n`) over `ids` in chunks and collects the rows.
+            async fn edge_rows<R>(
+                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                ids: &[uuid::Uuid],
+                sql: impl Fn(usize) -> [String; 2],
+            ) -> custos_core::error::StoreResult<Vec<R>>
+            where
+                R: for<'r> sqlx::FromRow<'r, <<$store as crate::Backend>::Db as sqlx::Database>::Row> + Send + Unpin,
+            {
+                let mut out = vec![];
+                for chunk in ids.chunks(crate::cmdb::CHUNK) {
+                    for sql in sql(chunk.len()) {
+                        let mut q = sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
+                        for id in chunk {
+                            q = q.bind(*id);
+                        }
+                        out.extend(q.fetch_all(&mut **tx).await.map_err(crate::error::map("relationship"))?);
+                    }
+                }
+                Ok(out)
+            }
+
             /// CIs that inherit directly from any of `ids`.
             async fn flow_children(
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 ids: &[uuid::Uuid],
             ) -> custos_core::error::StoreResult<Vec<uuid::Uuid>> {
-                let mut out = vec![];
-                for chunk in ids.chunks(crate::cmdb::CHUNK) {
-                    let ph = crate::rows::placeholders(1, chunk.len());
-                    let sql = format!(
-                        "SELECT target_id FROM relationships WHERE source_id IN ({ph}) AND rel_type IN {} \
-                         UNION ALL SELECT source_id FROM relationships WHERE target_id IN ({ph}) AND rel_type IN {}",
-                        crate::cmdb::FLOW_FORWARD,
-                        crate::cmdb::FLOW_BACKWARD
-                    );
-                    let mut q = sqlx::query_as::<_, (uuid::Uuid,)>(sqlx::AssertSqlSafe(sql));
-                    for id in chunk {
-                        q = q.bind(*id);
-                    }
-                    out.extend(q.fetch_all(&mut **tx).await.map_err(crate::error::map("relationship"))?.into_iter().map(|r| r.0));
-                }
-                Ok(out)
+                let rows: Vec<(uuid::Uuid, uuid::Uuid)> = Self::edge_rows(tx, ids, |n| crate::cmdb::flow_children_with("", n)).await?;
+                Ok(rows.into_iter().map(|r| r.1).collect())
             }
 
             /// (parent, child) inheritance pairs for children in `ids`.
@@ -172,22 +247,17 @@ macro_rules! impl_cmdb_store {
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 ids: &[uuid::Uuid],
             ) -> custos_core::error::StoreResult<Vec<(uuid::Uuid, uuid::Uuid)>> {
-                let mut out = vec![];
-                for chunk in ids.chunks(crate::cmdb::CHUNK) {
-                    let ph = crate::rows::placeholders(1, chunk.len());
-                    let sql = format!(
-                        "SELECT source_id, target_id FROM relationships WHERE target_id IN ({ph}) AND rel_type IN {} \
-                         UNION ALL SELECT target_id, source_id FROM relationships WHERE source_id IN ({ph}) AND rel_type IN {}",
-                        crate::cmdb::FLOW_FORWARD,
-                        crate::cmdb::FLOW_BACKWARD
-                    );
-                    let mut q = sqlx::query_as::<_, (uuid::Uuid, uuid::Uuid)>(sqlx::AssertSqlSafe(sql));
-                    for id in chunk {
-                        q = q.bind(*id);
-                    }
-                    out.extend(q.fetch_all(&mut **tx).await.map_err(crate::error::map("relationship"))?);
-                }
-                Ok(out)
+                Self::flow_parents_from(tx, ids, None).await
+            }
+
+            /// [`Self::flow_parents`], with `parents` (`SELECT … FROM cis WHERE …`) only the
+            /// pairs whose parent it selects.
+            async fn flow_parents_from(
+                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                ids: &[uuid::Uuid],
+                parents: Option<&str>,
+            ) -> custos_core::error::StoreResult<Vec<(uuid::Uuid, uuid::Uuid)>> {
+                Self::edge_rows(tx, ids, |n| crate::cmdb::flow_parents_sql(n, parents)).await
             }
 
             async fn cls_rows(
@@ -260,16 +330,7 @@ macro_rules! impl_cmdb_store {
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 ids: &[uuid::Uuid],
             ) -> custos_core::error::StoreResult<Vec<(uuid::Uuid, uuid::Uuid, i16, i16, i16)>> {
-                let mut out = vec![];
-                for chunk in ids.chunks(crate::cmdb::CHUNK) {
-                    let sql = crate::cmdb::flow_children_with("c.eff_c, c.eff_i, c.eff_a", chunk.len());
-                    let mut q = sqlx::query_as::<_, (uuid::Uuid, uuid::Uuid, i16, i16, i16)>(sqlx::AssertSqlSafe(sql));
-                    for id in chunk {
-                        q = q.bind(*id);
-                    }
-                    out.extend(q.fetch_all(&mut **tx).await.map_err(crate::error::map("relationship"))?);
-                }
-                Ok(out)
+                Self::edge_rows(tx, ids, |n| crate::cmdb::flow_children_with(", c.eff_c, c.eff_i, c.eff_a", n)).await
             }
 
             /// After a new inheritance edge `parent → child`: levels can only go up, and only
@@ -351,23 +412,35 @@ macro_rules! impl_cmdb_store {
                     let next = Self::flow_children(tx, &frontier).await?;
                     frontier = next.into_iter().filter(|c| seen.insert(*c)).collect();
                 }
-                Self::repropagate(tx, region, &seen).await
+                let inside = Self::cls_rows(tx, &region).await?;
+                Self::repropagate(tx, inside, false).await
             }
 
-            /// Re-propagates classification over `region` (`seen` holds the same CIs), taking
-            /// the levels of parents outside it as they are stored. Right whenever no CI
-            /// outside the region changes level. Returns how many CIs changed.
+            /// Re-propagates classification over the region of CIs whose rows are `inside`,
+            /// taking the levels of parents outside it as they are stored. Right whenever no
+            /// CI outside the region changes level. With `all_carry_levels`, every CI of the
+            /// region carries a level (`HAS_SOURCE`), so every parent that matters — inside
+            /// the region, or outside with a level to pass on — is in the small index
+            /// `cis_sourced`, and edges from other parents are not read at all. Returns how
+            /// many CIs changed.
             async fn repropagate(
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
-                mut region: Vec<uuid::Uuid>,
-                seen: &std::collections::HashSet<uuid::Uuid>,
+                mut inside: Vec<crate::rows::ClsRow>,
+                all_carry_levels: bool,
             ) -> custos_core::error::StoreResult<u64> {
-                use std::collections::HashMap;
-                if region.is_empty() {
+                use std::collections::{HashMap, HashSet};
+                if inside.is_empty() {
                     return Ok(0);
                 }
-                region.sort();
-                let pairs = Self::flow_parents(tx, &region).await?;
+                inside.sort_by_key(|r| r.id);
+                let region: Vec<uuid::Uuid> = inside.iter().map(|r| r.id).collect();
+                let seen: HashSet<uuid::Uuid> = region.iter().copied().collect();
+                let sourced = format!(
+                    "SELECT id FROM {} WHERE {}",
+                    <$store as crate::Backend>::SOURCED_CIS,
+                    crate::cmdb::HAS_SOURCE
+                );
+                let pairs = Self::flow_parents_from(tx, &region, all_carry_levels.then_some(sourced.as_str())).await?;
                 let mut parents: HashMap<custos_core::CiId, Vec<custos_core::CiId>> = HashMap::new();
                 let mut outside_ids: Vec<uuid::Uuid> = vec![];
                 for (p, c) in &pairs {
@@ -378,7 +451,6 @@ macro_rules! impl_cmdb_store {
                 }
                 outside_ids.sort();
                 outside_ids.dedup();
-                let inside = Self::cls_rows(tx, &region).await?;
                 let mut explicit = HashMap::new();
                 let mut current = HashMap::new();
                 for r in &inside {
@@ -409,69 +481,23 @@ macro_rules! impl_cmdb_store {
             }
 
             /// After removing the inheritance edge `parent → child`: only CIs whose level, in
-            /// some dimension, came down through that edge can change — the child where its
-            /// `via` is the parent, and below it every CI whose `via` in that dimension is a
-            /// CI already found. Every other CI's `via` chain still runs through existing edges
-            /// at its level to its source, so it keeps its level. Those CIs are re-propagated
-            /// (their outside parents as stored). Returns how many CIs changed.
+            /// some dimension, came down through that edge can change (`via_region_sql`).
+            /// Every other CI's `via` chain still runs through existing edges at its level to
+            /// its source, so it keeps its level. Those CIs are re-propagated (their outside
+            /// parents as stored). Returns how many CIs changed.
             async fn lower(
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 parent: uuid::Uuid,
                 child: uuid::Uuid,
             ) -> custos_core::error::StoreResult<u64> {
-                use std::collections::{HashMap, HashSet};
-                let rows = Self::cls_rows(tx, &[child]).await?;
-                let Some(row) = rows.first() else { return Ok(0) };
-                let eff = row.eff.effective()?;
-                let first: [bool; 3] = std::array::from_fn(|d| eff[d].via == Some(custos_core::CiId(parent)));
-                if !first.iter().any(|b| *b) {
-                    return Ok(0);
-                }
-                // Per CI, the dimensions in which its level came through the removed edge.
-                let mut member: HashMap<uuid::Uuid, [bool; 3]> = HashMap::from([(child, first)]);
-                let mut frontier = vec![child];
-                while !frontier.is_empty() {
-                    let mut next = vec![];
-                    for (from, to, via) in Self::flow_children_vias(tx, &frontier).await? {
-                        let m = member[&from];
-                        let add: [bool; 3] = std::array::from_fn(|d| m[d] && via[d] == Some(from));
-                        if !add.iter().any(|b| *b) {
-                            continue;
-                        }
-                        let entry = member.entry(to).or_insert([false; 3]);
-                        if (0..3).any(|d| add[d] && !entry[d]) {
-                            for d in [0, 1, 2] {
-                                entry[d] |= add[d];
-                            }
-                            next.push(to);
-                        }
-                    }
-                    next.sort();
-                    next.dedup();
-                    frontier = next;
-                }
-                let seen: HashSet<uuid::Uuid> = member.keys().copied().collect();
-                Self::repropagate(tx, seen.iter().copied().collect(), &seen).await
-            }
-
-            /// (parent, child, child's three `via` CIs) for every inheritance edge out of
-            /// `ids`, in one query per chunk.
-            async fn flow_children_vias(
-                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
-                ids: &[uuid::Uuid],
-            ) -> custos_core::error::StoreResult<Vec<(uuid::Uuid, uuid::Uuid, [Option<uuid::Uuid>; 3])>> {
-                let mut out = vec![];
-                for chunk in ids.chunks(crate::cmdb::CHUNK) {
-                    let sql = crate::cmdb::flow_children_with("c.eff_c_via, c.eff_i_via, c.eff_a_via", chunk.len());
-                    type Row = (uuid::Uuid, uuid::Uuid, Option<uuid::Uuid>, Option<uuid::Uuid>, Option<uuid::Uuid>);
-                    let mut q = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql));
-                    for id in chunk {
-                        q = q.bind(*id);
-                    }
-                    let rows = q.fetch_all(&mut **tx).await.map_err(crate::error::map("relationship"))?;
-                    out.extend(rows.into_iter().map(|(p, c, vc, vi, va)| (p, c, [vc, vi, va])));
-                }
-                Ok(out)
+                let inside = sqlx::query_as::<_, crate::rows::ClsRow>(sqlx::AssertSqlSafe(crate::cmdb::via_region_sql()))
+                    .bind(parent)
+                    .bind(child)
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(crate::error::map("configuration item"))?;
+                // Every CI found inherits a level in some dimension, so it carries one.
+                Self::repropagate(tx, inside, true).await
             }
 
             /// Reads a CI inside a write transaction, taking its row (PostgreSQL).

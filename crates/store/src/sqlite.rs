@@ -439,19 +439,63 @@ mod tests {
     #[tokio::test]
     async fn parents_with_a_level_are_found_in_the_small_index() {
         let sql = crate::cmdb::cls_rows_sql(500, crate::cmdb::HAS_SOURCE, SqliteStore::SOURCED_CIS);
-        let steps = plan_under(
-            "DELETE FROM sqlite_stat1 WHERE tbl = 'cis'; \
-             INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES \
-               ('cis', 'sqlite_autoindex_cis_1', '1000000 1'), \
-               ('cis', 'sqlite_autoindex_cis_2', '1000000 1'), \
-               ('cis', 'cis_type', '1000000 140000 1'), \
-               ('cis', 'cis_sourced', '1111 1')",
-            &sql,
-        )
-        .await;
+        let steps = plan_under(MILLION_CIS, &sql).await;
         assert!(
             steps.iter().any(|s| s.contains("USING INDEX cis_sourced")),
             "{steps:?}"
         );
+    }
+
+    /// Statistics of a million CIs, a thousand of which carry a level.
+    const MILLION_CIS: &str = "DELETE FROM sqlite_stat1 WHERE tbl = 'cis'; \
+        INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES \
+          ('cis', 'sqlite_autoindex_cis_1', '1000000 1'), \
+          ('cis', 'sqlite_autoindex_cis_2', '1000000 1'), \
+          ('cis', 'cis_type', '1000000 140000 1'), \
+          ('cis', 'cis_sourced', '1111 1'), \
+          ('cis', 'cis_c_via', '1110 2'), \
+          ('cis', 'cis_i_via', '1110 2'), \
+          ('cis', 'cis_a_via', '1110 2')";
+
+    /// The CIs below a removed edge are found through the three small `via` indexes,
+    /// never by a scan of the CI table.
+    #[tokio::test]
+    async fn the_via_walk_probes_the_via_indexes() {
+        let steps = plan_under(MILLION_CIS, &crate::cmdb::via_region_sql()).await;
+        for d in ["c", "i", "a"] {
+            assert!(
+                steps
+                    .iter()
+                    .any(|s| s.contains(&format!("INDEX cis_{d}_via"))),
+                "{steps:?}"
+            );
+        }
+        assert!(
+            !steps
+                .iter()
+                .any(|s| s.starts_with("SCAN c") || s == "SCAN cis"),
+            "{steps:?}"
+        );
+    }
+
+    /// When every CI of a region carries a level, its parents are read only from the
+    /// small index of CIs that carry one.
+    #[tokio::test]
+    async fn parents_that_carry_no_level_are_not_read() {
+        let sourced = format!(
+            "SELECT id FROM {} WHERE {}",
+            SqliteStore::SOURCED_CIS,
+            crate::cmdb::HAS_SOURCE
+        );
+        for sql in crate::cmdb::flow_parents_sql(500, Some(&sourced)) {
+            let steps = plan_under(MILLION_CIS, &SqliteStore::params(sql)).await;
+            assert!(
+                steps
+                    .iter()
+                    .any(|s| s.contains("EXISTS USING INDEX cis_sourced (id=?)")),
+                "{steps:?}"
+            );
+            assert!(!steps.iter().any(|s| s.starts_with("SCAN")), "{steps:?}");
+        }
     }
 }
