@@ -8,9 +8,12 @@ pub(crate) const CHUNK: usize = 500;
 /// along which it flows from target to source.
 pub(crate) const FLOW_FORWARD: &str = "('depends_on', 'runs_on', 'hosted_by')";
 pub(crate) const FLOW_BACKWARD: &str = "('stores_data_of')";
-/// CIs whose effective level comes from somewhere in at least one dimension.
-pub(crate) const HAS_SOURCE: &str =
-    "(eff_c_source IS NOT NULL OR eff_i_source IS NOT NULL OR eff_a_source IS NOT NULL)";
+/// The CIs that carry a level from somewhere (in `ci_levels`, migration 0014), as a
+/// `SELECT … WHERE …` to narrow with `AND`.
+pub(crate) const CARRY_LEVELS: &str = "SELECT id FROM ci_levels WHERE TRUE";
+/// A CI's three effective levels from its `ci_levels` row `l`, low where it has none.
+pub(crate) const LEVELS_OR_LOW: &str = ", coalesce(l.eff_c, CAST(1 AS SMALLINT)), \
+    coalesce(l.eff_i, CAST(1 AS SMALLINT)), coalesce(l.eff_a, CAST(1 AS SMALLINT))";
 
 /// CI id → dense index, for graphs of millions of CIs: ids are random (UUID v7 below the
 /// timestamp), so folding the two halves and one multiplication is hash enough, and far
@@ -49,8 +52,8 @@ impl std::hash::Hasher for Fold {
     }
 }
 
-/// Every CI's id and its levels packed two bits each (explicit C, I, A with 0 for unset,
-/// then effective C, I, A), in a dense order, read in chunks for a full re-classification.
+/// Every CI's id and its explicit levels packed two bits each (C, I, A with 0 for unset),
+/// in a dense order, read in chunks for a full re-classification.
 #[derive(Default)]
 pub(crate) struct CiScan {
     pub(crate) ids: Vec<uuid::Uuid>,
@@ -117,37 +120,48 @@ impl CiScan {
     }
 }
 
-/// The classification rows of `n` CIs given as `$1 … $n` that match `filter`, read from
-/// `from` (the `cis` table, or on SQLite with [`HAS_SOURCE`] as the filter
-/// `Backend::SOURCED_CIS`: the small partial index `cis_sourced` of the CIs that carry a
-/// level, instead of one row of the whole table per CI).
-pub(crate) fn cls_rows_sql(n: usize, filter: &str, from: &str) -> String {
+/// The classification rows of `n` CIs given as `$1 … $n` (`cis` joined with `ci_levels`,
+/// so every CI has one).
+pub(crate) fn cls_rows_sql(n: usize) -> String {
     format!(
-        "SELECT {CLS_COLS} FROM {from} WHERE id IN ({}) AND {filter}",
+        "SELECT c.id, c.cls_c, c.cls_i, c.cls_a, coalesce(l.eff_c, CAST(1 AS SMALLINT)) AS eff_c, \
+         coalesce(l.eff_i, CAST(1 AS SMALLINT)) AS eff_i, coalesce(l.eff_a, CAST(1 AS SMALLINT)) AS eff_a, \
+         l.eff_c_source, l.eff_c_via, l.eff_i_source, l.eff_i_via, l.eff_a_source, l.eff_a_via \
+         FROM cis c LEFT JOIN ci_levels l ON l.id = c.id WHERE c.id IN ({})",
         crate::rows::placeholders(1, n)
     )
 }
 
-/// The columns of `rows::ClsRow`.
-const CLS_COLS: &str = "id, cls_c, cls_i, cls_a, eff_c, eff_i, eff_a, eff_c_source, eff_c_via, \
+/// The classification rows of those of `n` CIs given as `$1 … $n` that carry a level, read
+/// from `ci_levels` alone (which copies the explicit values).
+pub(crate) fn level_rows_sql(n: usize) -> String {
+    format!(
+        "SELECT {LEVEL_COLS} FROM ci_levels WHERE id IN ({})",
+        crate::rows::placeholders(1, n)
+    )
+}
+
+/// The columns of `rows::ClsRow` in `ci_levels`.
+const LEVEL_COLS: &str = "id, cls_c, cls_i, cls_a, eff_c, eff_i, eff_a, eff_c_source, eff_c_via, \
     eff_i_source, eff_i_via, eff_a_source, eff_a_via";
 
 /// The classification rows of the CIs whose level, in some dimension, came down through the
 /// inheritance edge `$1 → $2` (parent → child): the child where its `via` in that dimension
 /// is the parent, then every CI whose `via` in that dimension is a CI already found. One
-/// recursive query per dimension over the partial indexes `cis_{c,i,a}_via` (migration
-/// 0014), which hold only the CIs that inherit a level. A `via` is always a parent across
-/// an existing inheritance edge (every change to edges re-propagates the CIs whose `via`
-/// it touches), so this finds what a walk along the edges would.
+/// recursive query per dimension over the partial indexes `ci_levels_{c,i,a}_via`, in the
+/// small table of CIs that carry a level (a CI that inherits one has a row there). A `via`
+/// is always a parent across an existing inheritance edge (every change to edges
+/// re-propagates the CIs whose `via` it touches), so this finds what a walk along the
+/// edges would.
 pub(crate) fn via_region_sql() -> String {
     let walk = |d: char| {
         format!(
-            "m{d}(id) AS (SELECT id FROM cis WHERE id = $2 AND eff_{d}_via = $1 \
-             UNION SELECT c.id FROM cis c JOIN m{d} ON c.eff_{d}_via = m{d}.id)"
+            "m{d}(id) AS (SELECT id FROM ci_levels WHERE id = $2 AND eff_{d}_via = $1 \
+             UNION SELECT l.id FROM ci_levels l JOIN m{d} ON l.eff_{d}_via = m{d}.id)"
         )
     };
     format!(
-        "WITH RECURSIVE {}, {}, {} SELECT {CLS_COLS} FROM cis \
+        "WITH RECURSIVE {}, {}, {} SELECT {LEVEL_COLS} FROM ci_levels \
          WHERE id IN (SELECT id FROM mc UNION SELECT id FROM mi UNION SELECT id FROM ma)",
         walk('c'),
         walk('i'),
@@ -160,9 +174,9 @@ pub(crate) fn via_region_sql() -> String {
 /// SQLite binding numbered parameters costs O(n²) (`rows::anonymous_params`).
 ///
 /// (parent, child) for every inheritance edge into the `n` CIs; with `parents`
-/// (`SELECT … FROM cis WHERE …`), only the edges from a parent it selects, each checked
-/// with one probe (an `IN` list of them would let SQLite probe the relationships index once
-/// per listed parent and child).
+/// (`SELECT id FROM … WHERE …`, e.g. [`CARRY_LEVELS`]), only the edges from a parent it
+/// selects, each checked with one probe (an `IN` list of them would let SQLite probe the
+/// relationships index once per listed parent and child).
 pub(crate) fn flow_parents_sql(n: usize, parents: Option<&str>) -> [String; 2] {
     let ph = crate::rows::placeholders(1, n);
     let only = |col: &str| {
@@ -182,15 +196,16 @@ pub(crate) fn flow_parents_sql(n: usize, parents: Option<&str>) -> [String; 2] {
     ]
 }
 
-/// (parent, child, `cols` of the child `c`) for every inheritance edge out of the `n` CIs
-/// ([`flow_parents_sql`] on the two statements); with no `cols`, the CI table is not read.
+/// (parent, child, `cols` of the child's levels `l`, from `ci_levels` and so NULL for a
+/// child without a level) for every inheritance edge out of the `n` CIs
+/// ([`flow_parents_sql`] on the two statements); with no `cols`, only the edges are read.
 pub(crate) fn flow_children_with(cols: &str, n: usize) -> [String; 2] {
     let ph = crate::rows::placeholders(1, n);
     let child = |col: &str| {
         if cols.is_empty() {
             String::new()
         } else {
-            format!(" JOIN cis c ON c.id = r.{col}")
+            format!(" LEFT JOIN ci_levels l ON l.id = r.{col}")
         }
     };
     [
@@ -250,7 +265,7 @@ macro_rules! impl_cmdb_store {
                 Self::flow_parents_from(tx, ids, None).await
             }
 
-            /// [`Self::flow_parents`], with `parents` (`SELECT … FROM cis WHERE …`) only the
+            /// [`Self::flow_parents`], with `parents` (`SELECT id FROM … WHERE …`) only the
             /// pairs whose parent it selects.
             async fn flow_parents_from(
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
@@ -260,24 +275,30 @@ macro_rules! impl_cmdb_store {
                 Self::edge_rows(tx, ids, |n| crate::cmdb::flow_parents_sql(n, parents)).await
             }
 
+            /// The classification rows of `ids` (every CI has one).
             async fn cls_rows(
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 ids: &[uuid::Uuid],
             ) -> custos_core::error::StoreResult<Vec<crate::rows::ClsRow>> {
-                Self::cls_rows_where(tx, ids, "TRUE").await
+                Self::id_rows(tx, ids, crate::cmdb::cls_rows_sql).await
             }
 
-            /// [`Self::cls_rows`] of the CIs among `ids` that match `filter` (SQL).
-            async fn cls_rows_where(
+            /// The classification rows of those of `ids` that carry a level.
+            async fn level_rows(
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 ids: &[uuid::Uuid],
-                filter: &str,
+            ) -> custos_core::error::StoreResult<Vec<crate::rows::ClsRow>> {
+                Self::id_rows(tx, ids, crate::cmdb::level_rows_sql).await
+            }
+
+            async fn id_rows(
+                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                ids: &[uuid::Uuid],
+                sql: fn(usize) -> String,
             ) -> custos_core::error::StoreResult<Vec<crate::rows::ClsRow>> {
                 let mut out = vec![];
                 for chunk in ids.chunks(crate::cmdb::CHUNK) {
-                    let from = if filter == crate::cmdb::HAS_SOURCE { <$store as crate::Backend>::SOURCED_CIS } else { "cis" };
-                    let sql = crate::cmdb::cls_rows_sql(chunk.len(), filter, from);
-                    let mut q = sqlx::query_as::<_, crate::rows::ClsRow>(sqlx::AssertSqlSafe(sql));
+                    let mut q = sqlx::query_as::<_, crate::rows::ClsRow>(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql(chunk.len()))));
                     for id in chunk {
                         q = q.bind(*id);
                     }
@@ -286,12 +307,33 @@ macro_rules! impl_cmdb_store {
                 Ok(out)
             }
 
-            /// Writes effective classifications, 100 CIs per statement; a `None` dimension
-            /// keeps its stored value.
+            /// Writes effective classifications to `ci_levels`, 100 CIs per statement; a
+            /// `None` dimension keeps its stored value. A CI that gains a source gets a row
+            /// first (low, from nowhere, until written); a CI left with no source in any
+            /// dimension loses its row, so the table keeps its invariant (migration 0014).
             async fn write_effective(
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 rows: &[(uuid::Uuid, [Option<custos_core::classification::Derived>; 3])],
             ) -> custos_core::error::StoreResult<()> {
+                let map = crate::error::map("configuration item");
+                let with = |source: bool| -> Vec<uuid::Uuid> {
+                    rows.iter()
+                        .filter(|(_, e)| e.iter().any(|d| d.is_some_and(|d| d.source.is_some() == source)))
+                        .map(|(id, _)| *id)
+                        .collect()
+                };
+                for chunk in with(true).chunks(crate::cmdb::CHUNK) {
+                    let values: Vec<String> = (1..=chunk.len()).map(|i| format!("(${i}, 1, 1, 1)")).collect();
+                    let sql = format!(
+                        "INSERT INTO ci_levels (id, eff_c, eff_i, eff_a) VALUES {} ON CONFLICT (id) DO NOTHING",
+                        values.join(", ")
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    q.execute(&mut **tx).await.map_err(&map)?;
+                }
                 for chunk in rows.chunks(100) {
                     let set = |d: &str, k: usize| {
                         format!(
@@ -304,7 +346,7 @@ macro_rules! impl_cmdb_store {
                         )
                     };
                     let sql = <$store as crate::Backend>::update_from_values(
-                        "cis",
+                        "ci_levels",
                         "c",
                         &format!("{}, {}, {}", set("c", 0), set("i", 1), set("a", 2)),
                         &crate::rows::value_lists(chunk.len(), 10),
@@ -319,7 +361,19 @@ macro_rules! impl_cmdb_store {
                                 .bind(d.and_then(|d| d.via.map(|c| c.0)));
                         }
                     }
-                    q.execute(&mut **tx).await.map_err(crate::error::map("configuration item"))?;
+                    q.execute(&mut **tx).await.map_err(&map)?;
+                }
+                for chunk in with(false).chunks(crate::cmdb::CHUNK) {
+                    let sql = format!(
+                        "DELETE FROM ci_levels WHERE id IN ({}) \
+                         AND eff_c_source IS NULL AND eff_i_source IS NULL AND eff_a_source IS NULL",
+                        crate::rows::placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    q.execute(&mut **tx).await.map_err(&map)?;
                 }
                 Ok(())
             }
@@ -330,7 +384,7 @@ macro_rules! impl_cmdb_store {
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 ids: &[uuid::Uuid],
             ) -> custos_core::error::StoreResult<Vec<(uuid::Uuid, uuid::Uuid, i16, i16, i16)>> {
-                Self::edge_rows(tx, ids, |n| crate::cmdb::flow_children_with(", c.eff_c, c.eff_i, c.eff_a", n)).await
+                Self::edge_rows(tx, ids, |n| crate::cmdb::flow_children_with(crate::cmdb::LEVELS_OR_LOW, n)).await
             }
 
             /// After a new inheritance edge `parent → child`: levels can only go up, and only
@@ -419,10 +473,9 @@ macro_rules! impl_cmdb_store {
             /// Re-propagates classification over the region of CIs whose rows are `inside`,
             /// taking the levels of parents outside it as they are stored. Right whenever no
             /// CI outside the region changes level. With `all_carry_levels`, every CI of the
-            /// region carries a level (`HAS_SOURCE`), so every parent that matters — inside
-            /// the region, or outside with a level to pass on — is in the small index
-            /// `cis_sourced`, and edges from other parents are not read at all. Returns how
-            /// many CIs changed.
+            /// region carries a level, so every parent that matters — inside the region, or
+            /// outside with a level to pass on — has a row in the small `ci_levels`, and
+            /// edges from other parents are not read at all. Returns how many CIs changed.
             async fn repropagate(
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 mut inside: Vec<crate::rows::ClsRow>,
@@ -435,12 +488,7 @@ macro_rules! impl_cmdb_store {
                 inside.sort_by_key(|r| r.id);
                 let region: Vec<uuid::Uuid> = inside.iter().map(|r| r.id).collect();
                 let seen: HashSet<uuid::Uuid> = region.iter().copied().collect();
-                let sourced = format!(
-                    "SELECT id FROM {} WHERE {}",
-                    <$store as crate::Backend>::SOURCED_CIS,
-                    crate::cmdb::HAS_SOURCE
-                );
-                let pairs = Self::flow_parents_from(tx, &region, all_carry_levels.then_some(sourced.as_str())).await?;
+                let pairs = Self::flow_parents_from(tx, &region, all_carry_levels.then_some(crate::cmdb::CARRY_LEVELS)).await?;
                 let mut parents: HashMap<custos_core::CiId, Vec<custos_core::CiId>> = HashMap::new();
                 let mut outside_ids: Vec<uuid::Uuid> = vec![];
                 for (p, c) in &pairs {
@@ -458,9 +506,9 @@ macro_rules! impl_cmdb_store {
                     current.insert(r.id, r.eff.effective()?);
                 }
                 // Only outside parents that carry a level from somewhere can pass one on;
-                // most carry the default, and skipping them in SQL saves reading their rows.
+                // most carry none, and only those that do have a row to read.
                 let mut outside = HashMap::new();
-                for r in Self::cls_rows_where(tx, &outside_ids, crate::cmdb::HAS_SOURCE).await? {
+                for r in Self::level_rows(tx, &outside_ids).await? {
                     outside.insert(custos_core::CiId(r.id), r.eff.effective()?);
                 }
                 let nodes: Vec<custos_core::CiId> = inside.iter().map(|r| custos_core::CiId(r.id)).collect();
@@ -500,12 +548,32 @@ macro_rules! impl_cmdb_store {
                 Self::repropagate(tx, inside, true).await
             }
 
+            /// Copies a CI's explicit values into its `ci_levels` row, if it has one; after
+            /// every change to them, once the change has been re-propagated.
+            async fn copy_explicit(
+                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                id: uuid::Uuid,
+                cls: &custos_core::classification::Classification,
+            ) -> custos_core::error::StoreResult<()> {
+                sqlx::query("UPDATE ci_levels SET cls_c = $2, cls_i = $3, cls_a = $4 WHERE id = $1")
+                    .bind(id)
+                    .bind(cls.confidentiality.map(|l| l.as_i16()))
+                    .bind(cls.integrity.map(|l| l.as_i16()))
+                    .bind(cls.availability.map(|l| l.as_i16()))
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(crate::error::map("configuration item"))?;
+                Ok(())
+            }
+
             /// Reads a CI inside a write transaction, taking its row (PostgreSQL).
             async fn ci_in(
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 id: uuid::Uuid,
             ) -> custos_core::error::StoreResult<custos_core::store::CiRecord> {
-                let sql = format!("SELECT {} FROM cis c WHERE c.id = $1{}", crate::rows::CI_COLS, Self::FOR_UPDATE);
+                // PostgreSQL locks only the CI's row (the outer join's other side may be missing).
+                let lock = if Self::FOR_UPDATE.is_empty() { "" } else { " FOR UPDATE OF c" };
+                let sql = format!("{} WHERE c.id = $1{lock}", crate::rows::CI_SELECT);
                 sqlx::query_as::<_, crate::rows::CiRow>(sqlx::AssertSqlSafe(sql))
                     .bind(id)
                     .fetch_one(&mut **tx)
@@ -651,7 +719,7 @@ macro_rules! impl_cmdb_store {
             }
 
             async fn ci(&self, id: custos_core::CiId) -> custos_core::error::StoreResult<custos_core::store::CiRecord> {
-                let sql = format!("SELECT {} FROM cis c WHERE c.id = $1", crate::rows::CI_COLS);
+                let sql = format!("{} WHERE c.id = $1", crate::rows::CI_SELECT);
                 sqlx::query_as::<_, crate::rows::CiRow>(sqlx::AssertSqlSafe(sql))
                     .bind(id.0)
                     .fetch_one(&self.pool)
@@ -661,7 +729,7 @@ macro_rules! impl_cmdb_store {
             }
 
             async fn ci_by_key(&self, key: &str) -> custos_core::error::StoreResult<custos_core::store::CiRecord> {
-                let sql = format!("SELECT {} FROM cis c WHERE c.external_key = $1", crate::rows::CI_COLS);
+                let sql = format!("{} WHERE c.external_key = $1", crate::rows::CI_SELECT);
                 sqlx::query_as::<_, crate::rows::CiRow>(sqlx::AssertSqlSafe(sql))
                     .bind(key)
                     .fetch_one(&self.pool)
@@ -673,7 +741,7 @@ macro_rules! impl_cmdb_store {
             async fn cis_by_ids(&self, ids: &[custos_core::CiId]) -> custos_core::error::StoreResult<Vec<custos_core::store::CiRecord>> {
                 let mut out = Vec::with_capacity(ids.len());
                 for chunk in ids.chunks(crate::cmdb::CHUNK) {
-                    let sql = format!("SELECT {} FROM cis c WHERE c.id IN ({})", crate::rows::CI_COLS, crate::rows::placeholders(1, chunk.len()));
+                    let sql = format!("{} WHERE c.id IN ({})", crate::rows::CI_SELECT, crate::rows::placeholders(1, chunk.len()));
                     let mut q = sqlx::query_as::<_, crate::rows::CiRow>(sqlx::AssertSqlSafe(sql));
                     for id in chunk {
                         q = q.bind(id.0);
@@ -693,9 +761,9 @@ macro_rules! impl_cmdb_store {
                 let terms = f.q.as_deref().map(custos_core::cmdb::search_terms).unwrap_or_default();
                 let search = if terms.is_empty() { "TRUE".to_string() } else { Self::CI_SEARCH.to_string() };
                 let sql = format!(
-                    "SELECT {} FROM cis c WHERE ($1 IS NULL OR c.ci_type = $1) AND ($2 IS NULL OR c.status = $2) \
+                    "{} WHERE ($1 IS NULL OR c.ci_type = $1) AND ($2 IS NULL OR c.status = $2) \
                      AND ($3 IS NULL OR c.id > $3) AND {search} ORDER BY c.id LIMIT $4",
-                    crate::rows::CI_COLS
+                    crate::rows::CI_SELECT
                 );
                 let mut q = sqlx::query_as::<_, crate::rows::CiRow>(sqlx::AssertSqlSafe(sql))
                     .bind(f.ci_type.as_deref())
@@ -750,6 +818,7 @@ macro_rules! impl_cmdb_store {
                     .await
                     .map_err(&map)?;
                 let reclassified = Self::reclassify(&mut tx, vec![id.0]).await?;
+                Self::copy_explicit(&mut tx, id.0, &c).await?;
                 let view = |x: &custos_core::classification::Classification, j: &str| {
                     serde_json::json!({
                         "confidentiality": x.confidentiality.map(|l| l.as_str()),
@@ -917,7 +986,7 @@ macro_rules! impl_cmdb_store {
                     if keys.is_empty() {
                         continue;
                     }
-                    let sql = format!("SELECT {} FROM cis c WHERE c.external_key IN ({})", crate::rows::CI_COLS, crate::rows::placeholders(1, keys.len()));
+                    let sql = format!("{} WHERE c.external_key IN ({})", crate::rows::CI_SELECT, crate::rows::placeholders(1, keys.len()));
                     let mut q = sqlx::query_as::<_, crate::rows::CiRow>(sqlx::AssertSqlSafe(sql));
                     for k in &keys {
                         q = q.bind(*k);
@@ -1052,8 +1121,8 @@ macro_rules! impl_cmdb_store {
             /// Recomputes every CI's effective classification from the whole graph.
             ///
             /// Built for a million CIs: rows are streamed rather than collected, each CI is
-            /// read as its id and one integer of packed levels (the source and via columns
-            /// only for CIs that have any), the graph is held in dense indices
+            /// read as its id and one integer of packed explicit levels (the stored effective
+            /// levels come from the small `ci_levels`), the graph is held in dense indices
             /// (`classification::Children`), and only the CIs whose value changed are
             /// written, many per statement.
             async fn recompute_classification(&self) -> custos_core::error::StoreResult<u64> {
@@ -1075,30 +1144,24 @@ macro_rules! impl_cmdb_store {
                         integrity: opt((bits >> 2) & 3)?,
                         availability: opt((bits >> 4) & 3)?,
                     });
-                    for d in 0..3 {
-                        level((bits >> (6 + 2 * d)) & 3)?;
-                    }
                 }
-                // Sources and vias of the CIs that inherit or set anything.
-                let mut refs: std::collections::HashMap<u32, [Option<uuid::Uuid>; 6]> = std::collections::HashMap::new();
+                // The stored levels, sources and vias of the CIs that carry a level; every
+                // other CI is stored as low from nowhere.
+                let mut stored: std::collections::HashMap<u32, ([i16; 3], [Option<uuid::Uuid>; 6])> = std::collections::HashMap::new();
                 {
-                    type Refs = (
-                        uuid::Uuid,
-                        Option<uuid::Uuid>,
-                        Option<uuid::Uuid>,
-                        Option<uuid::Uuid>,
-                        Option<uuid::Uuid>,
-                        Option<uuid::Uuid>,
-                        Option<uuid::Uuid>,
-                    );
-                    let sql = format!(
-                        "SELECT id, eff_c_source, eff_c_via, eff_i_source, eff_i_via, eff_a_source, eff_a_via FROM cis WHERE {}",
-                        crate::cmdb::HAS_SOURCE
-                    );
-                    let mut rows = sqlx::query_as::<_, Refs>(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx);
+                    let sql = crate::cmdb::level_rows_sql(0).replace(" WHERE id IN ()", "");
+                    let mut rows = sqlx::query_as::<_, crate::rows::ClsRow>(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx);
                     while let Some(r) = rows.try_next().await.map_err(&map)? {
-                        if let Some(i) = scan.index.get(&r.0) {
-                            refs.insert(i, [r.1, r.2, r.3, r.4, r.5, r.6]);
+                        if let Some(i) = scan.index.get(&r.id) {
+                            let e = r.eff.effective()?;
+                            let id = |c: Option<custos_core::CiId>| c.map(|c| c.0);
+                            stored.insert(
+                                i,
+                                (
+                                    std::array::from_fn(|d| e[d].level.as_i16()),
+                                    std::array::from_fn(|k| if k % 2 == 0 { id(e[k / 2].source) } else { id(e[k / 2].via) }),
+                                ),
+                            );
                         }
                     }
                 }
@@ -1111,9 +1174,9 @@ macro_rules! impl_cmdb_store {
                 let id = |x: u32| (x != NO_NODE).then(|| ids[x as usize]);
                 let mut changed: Vec<(uuid::Uuid, [Option<Derived>; 3])> = vec![];
                 for (i, new) in result.iter().enumerate() {
-                    let old_refs = refs.get(&(i as u32)).copied().unwrap_or([None; 6]);
+                    let (old_levels, old_refs) = stored.get(&(i as u32)).copied().unwrap_or(([1; 3], [None; 6]));
                     let same = (0..3).all(|d| {
-                        new[d].level.as_i16() as u16 == (scan.bits[i] >> (6 + 2 * d)) & 3
+                        new[d].level.as_i16() == old_levels[d]
                             && id(new[d].source) == old_refs[2 * d]
                             && id(new[d].via) == old_refs[2 * d + 1]
                     });
@@ -1129,6 +1192,15 @@ macro_rules! impl_cmdb_store {
                     }
                 }
                 Self::write_effective(&mut tx, &changed).await?;
+                // The copies of explicit values in `ci_levels` follow the CI table too.
+                sqlx::query(
+                    "UPDATE ci_levels SET cls_c = c.cls_c, cls_i = c.cls_i, cls_a = c.cls_a FROM cis c \
+                     WHERE c.id = ci_levels.id AND (ci_levels.cls_c IS DISTINCT FROM c.cls_c \
+                     OR ci_levels.cls_i IS DISTINCT FROM c.cls_i OR ci_levels.cls_a IS DISTINCT FROM c.cls_a)",
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(&map)?;
                 tx.commit().await.map_err(&map)?;
                 Ok(changed.len() as u64)
             }

@@ -113,10 +113,6 @@ pub(crate) use impl_store;
 pub(crate) trait Backend {
     type Db: sqlx::Database;
 
-    /// The CI table when looking up CIs that carry a level (`cmdb::HAS_SOURCE`), so that
-    /// the partial index `cis_sourced` answers.
-    const SOURCED_CIS: &'static str = "cis";
-
     /// A dynamically built statement as this backend runs it best; for SQLite, see
     /// [`rows::anonymous_params`]. The SQL means the same either way.
     fn params(sql: String) -> String {

@@ -209,7 +209,7 @@ impl PgStore {
     }
 
     /// Every CI for a full re-classification, one chunk of heap blocks at a time, each
-    /// chunk one bytea of records: the id's 16 bytes and the packed levels in two.
+    /// chunk one bytea of records: the id's 16 bytes and the packed explicit levels in two.
     async fn scan_cis(
         tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
     ) -> custos_core::error::StoreResult<crate::cmdb::CiScan> {
@@ -217,7 +217,7 @@ impl PgStore {
         for (from, to) in Self::block_ranges(tx, "cis").await? {
             let (n, blob): (i64, Option<Vec<u8>>) = sqlx::query_as(
                 "SELECT count(*), string_agg(uuid_send(id) || int2send((coalesce(cls_c, 0) + 4 * coalesce(cls_i, 0) \
-                 + 16 * coalesce(cls_a, 0) + 64 * eff_c + 256 * eff_i + 1024 * eff_a)::int2), ''::bytea) FROM cis \
+                 + 16 * coalesce(cls_a, 0))::int2), ''::bytea) FROM cis \
                  WHERE ctid >= format('(%s,0)', $1::bigint)::tid AND ctid < format('(%s,0)', $2::bigint)::tid",
             )
             .bind(from)

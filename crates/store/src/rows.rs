@@ -285,9 +285,14 @@ impl TryFrom<TokenOwnerRow> for custos_core::store::TokenOwner {
     }
 }
 
-pub(crate) const CI_COLS: &str = "c.id, c.ci_type, c.name, c.external_key, c.owner_id, c.department_id, c.status, \
-    c.attributes, c.cls_c, c.cls_i, c.cls_a, c.cls_justification, c.eff_c, c.eff_i, c.eff_a, c.eff_c_source, \
-    c.eff_c_via, c.eff_i_source, c.eff_i_via, c.eff_a_source, c.eff_a_via, c.created_at, c.updated_at";
+/// `SELECT` of a [`CiRow`] from `cis c` with its effective levels from `ci_levels l` (a CI
+/// without a row there is low in every dimension, from nowhere).
+pub(crate) const CI_SELECT: &str = "SELECT c.id, c.ci_type, c.name, c.external_key, c.owner_id, \
+    c.department_id, c.status, c.attributes, c.cls_c, c.cls_i, c.cls_a, c.cls_justification, \
+    coalesce(l.eff_c, CAST(1 AS SMALLINT)) AS eff_c, coalesce(l.eff_i, CAST(1 AS SMALLINT)) AS eff_i, \
+    coalesce(l.eff_a, CAST(1 AS SMALLINT)) AS eff_a, l.eff_c_source, l.eff_c_via, l.eff_i_source, \
+    l.eff_i_via, l.eff_a_source, l.eff_a_via, c.created_at, c.updated_at \
+    FROM cis c LEFT JOIN ci_levels l ON l.id = c.id";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct CiRow {

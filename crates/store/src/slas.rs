@@ -239,6 +239,7 @@ macro_rules! sla_methods {
                         .await
                         .map_err(&map)?;
                     let reclassified = Self::reclassify(&mut tx, vec![service.0]).await?;
+                    Self::copy_explicit(&mut tx, service.0, &raised).await?;
                     let view = |x: &custos_core::classification::Classification| serde_json::json!({
                         "confidentiality": x.confidentiality.map(|l| l.as_str()),
                         "integrity": x.integrity.map(|l| l.as_str()),

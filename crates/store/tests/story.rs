@@ -1389,20 +1389,67 @@ async fn incremental_classification_matches_a_full_recompute() {
         let pg = pg_in_schema(&url, &schema).await;
         let admin = sqlx::PgPool::connect(&url).await.unwrap();
         classification_stays_right(pg, |sql| {
-            let (admin, sql) = (
-                admin.clone(),
-                sql.replace("UPDATE cis", &format!("UPDATE {schema}.cis")),
-            );
+            let (admin, schema) = (admin.clone(), schema.clone());
             async move {
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .execute(&admin)
+                let mut tx = admin.begin().await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SET LOCAL search_path TO {schema}"
+                )))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+                let n = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut *tx)
                     .await
                     .unwrap()
-                    .rows_affected()
+                    .rows_affected();
+                tx.commit().await.unwrap();
+                n
             }
         })
         .await;
     }
+}
+
+/// A CI's own explicit level, set while it inherits a higher one, is what it falls back to
+/// when the inheritance goes.
+async fn explicit_level_outlives_inheritance(s: &Arc<dyn Store>) {
+    use custos_core::classification::{Classification, Level};
+    use custos_core::cmdb::{CiInput, Lifecycle, RelType};
+    let ci = |name: &str| {
+        CiInput::new(
+            "server",
+            name,
+            Some(name),
+            Lifecycle::Active,
+            serde_json::json!({}),
+        )
+        .unwrap()
+    };
+    let p = s.create_ci(&admin(), ci("fallback-p")).await.unwrap().ci.id;
+    let x = s.create_ci(&admin(), ci("fallback-x")).await.unwrap().ci.id;
+    let c = |l: Level| Classification {
+        confidentiality: Some(l),
+        integrity: None,
+        availability: None,
+    };
+    s.set_classification(&admin(), p, c(Level::High), "test")
+        .await
+        .unwrap();
+    let edge = s
+        .add_relationship(&admin(), p, x, RelType::DependsOn)
+        .await
+        .unwrap();
+    s.set_classification(&admin(), x, c(Level::Moderate), "test")
+        .await
+        .unwrap();
+    assert_eq!(s.ci(x).await.unwrap().effective[0].level, Level::High);
+    s.delete_relationship(&admin(), edge.id).await.unwrap();
+    let after = s.ci(x).await.unwrap().effective[0];
+    assert_eq!(
+        (after.level, after.source, after.via),
+        (Level::Moderate, Some(x), None)
+    );
 }
 
 /// The random steps and the repair check on one backend; `raw` runs SQL behind the
@@ -1414,6 +1461,7 @@ where
 {
     use custos_core::classification::{Classification, Level};
     use custos_core::cmdb::{CiInput, Lifecycle, RelType};
+    explicit_level_outlives_inheritance(&s).await;
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = |n: usize| {
         seed ^= seed << 13;
@@ -1475,7 +1523,17 @@ where
         v
     };
     for step in 0..150 {
-        if rels.is_empty() || next(3) > 0 {
+        if step % 10 == 9 {
+            // Explicit values change on the way too (their copies travel with the levels).
+            let c = Classification {
+                confidentiality: levels[next(4)],
+                integrity: levels[next(4)],
+                availability: levels[next(4)],
+            };
+            s.set_classification(&admin(), ids[next(ids.len())], c, "random")
+                .await
+                .unwrap();
+        } else if rels.is_empty() || next(3) > 0 {
             let (a, b) = (ids[next(ids.len())], ids[next(ids.len())]);
             if a != b
                 && let Ok(r) = s
@@ -1541,11 +1599,14 @@ where
         right.iter().any(|(_, e)| e.iter().any(|d| d.via.is_some())),
         "the random graph inherits something"
     );
-    // Every other CI gets C=high from itself and I=low from nowhere.
+    // Every other CI gets C=high from itself and I=low from nowhere, and a wrong copy of
+    // its explicit C.
     let victims: Vec<String> = (0..24).step_by(2).map(|i| format!("'n{i}'")).collect();
     let damaged = raw(format!(
-        "UPDATE cis SET eff_c = 3, eff_c_source = id, eff_c_via = NULL, eff_i = 1, eff_i_source = NULL, \
-         eff_i_via = NULL WHERE name IN ({})",
+        "INSERT INTO ci_levels (id, cls_c, eff_c, eff_i, eff_a, eff_c_source) \
+         SELECT id, 2, 3, 1, 1, id FROM cis WHERE name IN ({}) \
+         ON CONFLICT (id) DO UPDATE SET cls_c = 2, eff_c = 3, eff_c_source = excluded.id, eff_c_via = NULL, \
+         eff_i = 1, eff_i_source = NULL, eff_i_via = NULL",
         victims.join(", ")
     ))
     .await;
@@ -1554,4 +1615,21 @@ where
     assert!(repaired > 0 && repaired <= damaged, "{repaired}");
     assert_eq!(full(s.cis_by_ids(&ids).await.unwrap()), right);
     assert_eq!(s.recompute_classification().await.unwrap(), 0);
+    // The small table again holds exactly the CIs that carry a level, with their explicit
+    // values (an update that matches no row changes nothing).
+    let carry = right
+        .iter()
+        .filter(|(_, e)| e.iter().any(|d| d.source.is_some()))
+        .count() as u64;
+    let carrying =
+        "UPDATE ci_levels SET eff_c = eff_c WHERE id IN (SELECT id FROM cis WHERE name LIKE 'n%')";
+    assert_eq!(raw(carrying.to_string()).await, carry);
+    assert_eq!(
+        raw("UPDATE ci_levels SET eff_c = eff_c WHERE eff_c_source IS NULL AND eff_i_source IS NULL \
+             AND eff_a_source IS NULL OR cls_c IS DISTINCT FROM (SELECT cls_c FROM cis WHERE cis.id = ci_levels.id) \
+             OR cls_i IS DISTINCT FROM (SELECT cls_i FROM cis WHERE cis.id = ci_levels.id) \
+             OR cls_a IS DISTINCT FROM (SELECT cls_a FROM cis WHERE cis.id = ci_levels.id)".to_string())
+        .await,
+        0
+    );
 }
