@@ -291,6 +291,8 @@ macro_rules! impl_cmdb_store {
                 Self::id_rows(tx, ids, crate::cmdb::level_rows_sql).await
             }
 
+            /// Runs `sql(n)` (classification rows of `n` ids given once each as `$1 … $n`)
+            /// over `ids` in chunks.
             async fn id_rows(
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 ids: &[uuid::Uuid],
