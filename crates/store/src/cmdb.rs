@@ -11,9 +11,11 @@ pub(crate) const FLOW_BACKWARD: &str = "('stores_data_of')";
 /// The CIs that carry a level from somewhere (in `ci_levels`, migration 0014), as a
 /// `SELECT … WHERE …` to narrow with `AND`.
 pub(crate) const CARRY_LEVELS: &str = "SELECT id FROM ci_levels WHERE TRUE";
-/// A CI's three effective levels from its `ci_levels` row `l`, low where it has none.
-pub(crate) const LEVELS_OR_LOW: &str = ", coalesce(l.eff_c, CAST(1 AS SMALLINT)), \
-    coalesce(l.eff_i, CAST(1 AS SMALLINT)), coalesce(l.eff_a, CAST(1 AS SMALLINT))";
+/// A child's stored levels from its `ci_levels` row `l` (low from nowhere where it has
+/// none), as `rows::ChildLevels` reads them.
+pub(crate) const CHILD_LEVELS: &str = ", coalesce(l.eff_c, CAST(1 AS SMALLINT)) AS eff_c, \
+    coalesce(l.eff_i, CAST(1 AS SMALLINT)) AS eff_i, coalesce(l.eff_a, CAST(1 AS SMALLINT)) AS eff_a, \
+    l.eff_c_source, l.eff_c_via, l.eff_i_source, l.eff_i_via, l.eff_a_source, l.eff_a_via";
 
 /// CI id → dense index, for graphs of millions of CIs: ids are random (UUID v7 below the
 /// timestamp), so folding the two halves and one multiplication is hash enough, and far
@@ -210,12 +212,12 @@ pub(crate) fn flow_children_with(cols: &str, n: usize) -> [String; 2] {
     };
     [
         format!(
-            "SELECT r.source_id, r.target_id{cols} FROM relationships r{} \
+            "SELECT r.source_id AS parent, r.target_id AS child{cols} FROM relationships r{} \
              WHERE r.source_id IN ({ph}) AND r.rel_type IN {FLOW_FORWARD}",
             child("target_id")
         ),
         format!(
-            "SELECT r.target_id, r.source_id{cols} FROM relationships r{} \
+            "SELECT r.target_id AS parent, r.source_id AS child{cols} FROM relationships r{} \
              WHERE r.target_id IN ({ph}) AND r.rel_type IN {FLOW_BACKWARD}",
             child("source_id")
         ),
@@ -309,70 +311,38 @@ macro_rules! impl_cmdb_store {
                 Ok(out)
             }
 
-            /// Writes effective classifications to `ci_levels`, 100 CIs per statement; a
-            /// `None` dimension keeps its stored value. A CI that gains a source gets a row
-            /// first (low, from nowhere, until written); a CI left with no source in any
-            /// dimension loses its row, so the table keeps its invariant (migration 0014).
+            /// Writes effective classifications to `ci_levels`, 100 CIs per statement: a CI
+            /// with a source in some dimension gets its row inserted or replaced with these
+            /// values, any other CI loses its row (low from nowhere), so the table keeps its
+            /// invariant (migration 0014). The copies of explicit levels are left as they are.
             async fn write_effective(
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
-                rows: &[(uuid::Uuid, [Option<custos_core::classification::Derived>; 3])],
+                rows: &[(uuid::Uuid, custos_core::classification::Effective)],
             ) -> custos_core::error::StoreResult<()> {
                 let map = crate::error::map("configuration item");
-                let with = |source: bool| -> Vec<uuid::Uuid> {
-                    rows.iter()
-                        .filter(|(_, e)| e.iter().any(|d| d.is_some_and(|d| d.source.is_some() == source)))
-                        .map(|(id, _)| *id)
-                        .collect()
-                };
-                for chunk in with(true).chunks(crate::cmdb::CHUNK) {
-                    let values: Vec<String> = (1..=chunk.len()).map(|i| format!("(${i}, 1, 1, 1)")).collect();
+                let (carry, plain): (Vec<_>, Vec<_>) = rows.iter().partition(|(_, e)| e.iter().any(|d| d.source.is_some()));
+                for chunk in carry.chunks(100) {
                     let sql = format!(
-                        "INSERT INTO ci_levels (id, eff_c, eff_i, eff_a) VALUES {} ON CONFLICT (id) DO NOTHING",
-                        values.join(", ")
-                    );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
-                    for id in chunk {
-                        q = q.bind(*id);
-                    }
-                    q.execute(&mut **tx).await.map_err(&map)?;
-                }
-                for chunk in rows.chunks(100) {
-                    let set = |d: &str, k: usize| {
-                        format!(
-                            "eff_{d} = coalesce(v.column{l}, c.eff_{d}), \
-                             eff_{d}_source = CASE WHEN v.column{l} IS NULL THEN c.eff_{d}_source ELSE v.column{s} END, \
-                             eff_{d}_via = CASE WHEN v.column{l} IS NULL THEN c.eff_{d}_via ELSE v.column{v} END",
-                            l = 2 + 3 * k,
-                            s = 3 + 3 * k,
-                            v = 4 + 3 * k
-                        )
-                    };
-                    let sql = <$store as crate::Backend>::update_from_values(
-                        "ci_levels",
-                        "c",
-                        &format!("{}, {}, {}", set("c", 0), set("i", 1), set("a", 2)),
-                        &crate::rows::value_lists(chunk.len(), 10),
+                        "INSERT INTO ci_levels (id, eff_c, eff_c_source, eff_c_via, eff_i, eff_i_source, eff_i_via, \
+                         eff_a, eff_a_source, eff_a_via) VALUES {} ON CONFLICT (id) DO UPDATE SET \
+                         eff_c = excluded.eff_c, eff_c_source = excluded.eff_c_source, eff_c_via = excluded.eff_c_via, \
+                         eff_i = excluded.eff_i, eff_i_source = excluded.eff_i_source, eff_i_via = excluded.eff_i_via, \
+                         eff_a = excluded.eff_a, eff_a_source = excluded.eff_a_source, eff_a_via = excluded.eff_a_via",
+                        crate::rows::value_lists(chunk.len(), 10)
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
                     for (id, e) in chunk {
                         q = q.bind(*id);
                         for d in e {
-                            q = q
-                                .bind(d.map(|d| d.level.as_i16()))
-                                .bind(d.and_then(|d| d.source.map(|c| c.0)))
-                                .bind(d.and_then(|d| d.via.map(|c| c.0)));
+                            q = q.bind(d.level.as_i16()).bind(d.source.map(|c| c.0)).bind(d.via.map(|c| c.0));
                         }
                     }
                     q.execute(&mut **tx).await.map_err(&map)?;
                 }
-                for chunk in with(false).chunks(crate::cmdb::CHUNK) {
-                    let sql = format!(
-                        "DELETE FROM ci_levels WHERE id IN ({}) \
-                         AND eff_c_source IS NULL AND eff_i_source IS NULL AND eff_a_source IS NULL",
-                        crate::rows::placeholders(1, chunk.len())
-                    );
+                for chunk in plain.chunks(crate::cmdb::CHUNK) {
+                    let sql = format!("DELETE FROM ci_levels WHERE id IN ({})", crate::rows::placeholders(1, chunk.len()));
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
-                    for id in chunk {
+                    for (id, _) in chunk {
                         q = q.bind(*id);
                     }
                     q.execute(&mut **tx).await.map_err(&map)?;
@@ -385,8 +355,8 @@ macro_rules! impl_cmdb_store {
             async fn flow_children_levels(
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 ids: &[uuid::Uuid],
-            ) -> custos_core::error::StoreResult<Vec<(uuid::Uuid, uuid::Uuid, i16, i16, i16)>> {
-                Self::edge_rows(tx, ids, |n| crate::cmdb::flow_children_with(crate::cmdb::LEVELS_OR_LOW, n)).await
+            ) -> custos_core::error::StoreResult<Vec<crate::rows::ChildLevels>> {
+                Self::edge_rows(tx, ids, |n| crate::cmdb::flow_children_with(crate::cmdb::CHILD_LEVELS, n)).await
             }
 
             /// After a new inheritance edge `parent → child`: levels can only go up, and only
@@ -425,15 +395,19 @@ macro_rules! impl_cmdb_store {
                     return Ok(0);
                 }
                 raised.insert(child, first);
+                // What each lifted CI has now, for the dimensions it keeps.
+                let mut stored: HashMap<uuid::Uuid, custos_core::classification::Effective> = HashMap::from([(child, c)]);
                 let mut frontier = vec![child];
                 while !frontier.is_empty() {
                     let mut next = vec![];
-                    for (from, to, lc, li, la) in Self::flow_children_levels(tx, &frontier).await? {
+                    for row in Self::flow_children_levels(tx, &frontier).await? {
+                        let (from, to, now) = (row.parent, row.child, row.eff.effective()?);
                         let mask: [bool; 3] = std::array::from_fn(|d| raised[&from][d].is_some());
-                        let up = lift([lc, li, la], from, mask, raised.get(&to));
+                        let up = lift(std::array::from_fn(|d| now[d].level.as_i16()), from, mask, raised.get(&to));
                         if up.iter().all(Option::is_none) {
                             continue;
                         }
+                        stored.entry(to).or_insert(now);
                         // A CI lifted in another dimension already goes round again, so its
                         // children get the new dimension too.
                         let entry = raised.entry(to).or_insert([None; 3]);
@@ -448,7 +422,10 @@ macro_rules! impl_cmdb_store {
                     next.dedup();
                     frontier = next;
                 }
-                let rows: Vec<_> = raised.into_iter().collect();
+                let rows: Vec<(uuid::Uuid, custos_core::classification::Effective)> = raised
+                    .into_iter()
+                    .map(|(id, up)| (id, std::array::from_fn(|d| up[d].unwrap_or(stored[&id][d]))))
+                    .collect();
                 Self::write_effective(tx, &rows).await?;
                 Ok(rows.len() as u64)
             }
@@ -520,12 +497,8 @@ macro_rules! impl_cmdb_store {
                     parents: &parents,
                     outside: &outside,
                 });
-                let changed: Vec<(uuid::Uuid, [Option<custos_core::classification::Derived>; 3])> = nodes
-                    .iter()
-                    .map(|n| (n.0, result[n]))
-                    .filter(|(id, e)| current.get(id) != Some(e))
-                    .map(|(id, e)| (id, e.map(Some)))
-                    .collect();
+                let changed: Vec<(uuid::Uuid, custos_core::classification::Effective)> =
+                    nodes.iter().map(|n| (n.0, result[n])).filter(|(id, e)| current.get(id) != Some(e)).collect();
                 Self::write_effective(tx, &changed).await?;
                 Ok(changed.len() as u64)
             }
@@ -711,6 +684,7 @@ macro_rules! impl_cmdb_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(&map)?;
+                sqlx::query("DELETE FROM ci_levels WHERE id = $1").bind(id.0).execute(&mut *tx).await.map_err(&map)?;
                 sqlx::query("DELETE FROM cis WHERE id = $1").bind(id.0).execute(&mut *tx).await.map_err(&map)?;
                 let reclassified = Self::reclassify(&mut tx, children).await?;
                 let mut changes = custos_core::audit::diff(Some(&crate::rows::ci_view(&before.ci)), None);
@@ -1174,7 +1148,7 @@ macro_rules! impl_cmdb_store {
                 let result = custos_core::classification::propagate_dense(&explicit, &children);
                 drop(children);
                 let id = |x: u32| (x != NO_NODE).then(|| ids[x as usize]);
-                let mut changed: Vec<(uuid::Uuid, [Option<Derived>; 3])> = vec![];
+                let mut changed: Vec<(uuid::Uuid, custos_core::classification::Effective)> = vec![];
                 for (i, new) in result.iter().enumerate() {
                     let (old_levels, old_refs) = stored.get(&(i as u32)).copied().unwrap_or(([1; 3], [None; 6]));
                     let same = (0..3).all(|d| {
@@ -1183,12 +1157,10 @@ macro_rules! impl_cmdb_store {
                             && id(new[d].via) == old_refs[2 * d + 1]
                     });
                     if !same {
-                        let e: [Option<Derived>; 3] = std::array::from_fn(|d| {
-                            Some(Derived {
-                                level: new[d].level,
-                                source: id(new[d].source).map(custos_core::CiId),
-                                via: id(new[d].via).map(custos_core::CiId),
-                            })
+                        let e: custos_core::classification::Effective = std::array::from_fn(|d| Derived {
+                            level: new[d].level,
+                            source: id(new[d].source).map(custos_core::CiId),
+                            via: id(new[d].via).map(custos_core::CiId),
                         });
                         changed.push((ids[i], e));
                     }

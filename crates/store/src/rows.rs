@@ -384,6 +384,15 @@ impl TryFrom<CiRow> for custos_core::store::CiRecord {
 }
 
 /// What re-propagation needs of a CI: explicit and current effective levels.
+/// An inheritance edge with the child's stored levels (`cmdb::CHILD_LEVELS`).
+#[derive(sqlx::FromRow)]
+pub(crate) struct ChildLevels {
+    pub(crate) parent: Uuid,
+    pub(crate) child: Uuid,
+    #[sqlx(flatten)]
+    pub(crate) eff: EffRow,
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct ClsRow {
     pub(crate) id: Uuid,

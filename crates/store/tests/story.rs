@@ -1623,4 +1623,12 @@ where
         .await,
         0
     );
+    // A deleted CI takes its row with it.
+    let (gone, _) = right
+        .iter()
+        .find(|(_, e)| e.iter().any(|d| d.source.is_some()))
+        .expect("a CI that carries a level");
+    s.delete_ci(&admin(), *gone).await.unwrap();
+    let orphans = "UPDATE ci_levels SET eff_c = eff_c WHERE id NOT IN (SELECT id FROM cis)";
+    assert_eq!(raw(orphans.to_string()).await, 0);
 }
