@@ -144,7 +144,7 @@ pub(crate) fn level_rows_sql(n: usize) -> String {
 }
 
 /// The columns of `rows::ClsRow` in `ci_levels`.
-const LEVEL_COLS: &str = "id, cls_c, cls_i, cls_a, eff_c, eff_i, eff_a, eff_c_source, eff_c_via, \
+pub(crate) const LEVEL_COLS: &str = "id, cls_c, cls_i, cls_a, eff_c, eff_i, eff_a, eff_c_source, eff_c_via, \
     eff_i_source, eff_i_via, eff_a_source, eff_a_via";
 
 /// The classification rows of the CIs whose level, in some dimension, came down through the
@@ -1125,7 +1125,7 @@ macro_rules! impl_cmdb_store {
                 // other CI is stored as low from nowhere.
                 let mut stored: std::collections::HashMap<u32, ([i16; 3], [Option<uuid::Uuid>; 6])> = std::collections::HashMap::new();
                 {
-                    let sql = crate::cmdb::level_rows_sql(0).replace(" WHERE id IN ()", "");
+                    let sql = format!("SELECT {} FROM ci_levels", crate::cmdb::LEVEL_COLS);
                     let mut rows = sqlx::query_as::<_, crate::rows::ClsRow>(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx);
                     while let Some(r) = rows.try_next().await.map_err(&map)? {
                         if let Some(i) = scan.index.get(&r.id) {
