@@ -4,6 +4,36 @@
 /// Ids per IN list.
 pub(crate) const CHUNK: usize = 500;
 
+/// How a statement names a list of ids: one parameter each, `$1 … $n` (SQLite), or one
+/// array parameter `$1` (PostgreSQL, `crate::Backend::ID_ARRAY`), which binds any number
+/// of ids at once and may be named more than once.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum IdList {
+    Each(usize),
+    Array,
+}
+
+impl IdList {
+    /// `col` is one of the listed ids.
+    pub(crate) fn has(self, col: &str) -> String {
+        match self {
+            Self::Each(n) => format!("{col} IN ({})", crate::rows::placeholders(1, n)),
+            Self::Array => format!("{col} = ANY($1)"),
+        }
+    }
+
+    /// The two per-direction statements of an edge query as this list runs them: apart
+    /// when each id has its own parameter (a `UNION ALL` would name them twice, and on
+    /// SQLite binding numbered parameters costs O(n²), `rows::anonymous_params`), as one
+    /// statement, one round trip, over an array.
+    fn statements(self, [forward, backward]: [String; 2]) -> Vec<String> {
+        match self {
+            Self::Each(_) => vec![forward, backward],
+            Self::Array => vec![format!("{forward} UNION ALL {backward}")],
+        }
+    }
+}
+
 /// Relationship types along which classification flows from source to target, and the one
 /// along which it flows from target to source.
 pub(crate) const FLOW_FORWARD: &str = "('depends_on', 'runs_on', 'hosted_by')";
@@ -122,25 +152,22 @@ impl CiScan {
     }
 }
 
-/// The classification rows of `n` CIs given as `$1 … $n` (`cis` joined with `ci_levels`,
-/// so every CI has one).
-pub(crate) fn cls_rows_sql(n: usize) -> String {
+/// The classification rows of the listed CIs (`cis` joined with `ci_levels`, so every CI
+/// has one).
+pub(crate) fn cls_rows_sql(ids: IdList) -> String {
     format!(
         "SELECT c.id, c.cls_c, c.cls_i, c.cls_a, coalesce(l.eff_c, CAST(1 AS SMALLINT)) AS eff_c, \
          coalesce(l.eff_i, CAST(1 AS SMALLINT)) AS eff_i, coalesce(l.eff_a, CAST(1 AS SMALLINT)) AS eff_a, \
          l.eff_c_source, l.eff_c_via, l.eff_i_source, l.eff_i_via, l.eff_a_source, l.eff_a_via \
-         FROM cis c LEFT JOIN ci_levels l ON l.id = c.id WHERE c.id IN ({})",
-        crate::rows::placeholders(1, n)
+         FROM cis c LEFT JOIN ci_levels l ON l.id = c.id WHERE {}",
+        ids.has("c.id")
     )
 }
 
-/// The classification rows of those of `n` CIs given as `$1 … $n` that carry a level, read
-/// from `ci_levels` alone (which copies the explicit values).
-pub(crate) fn level_rows_sql(n: usize) -> String {
-    format!(
-        "SELECT {LEVEL_COLS} FROM ci_levels WHERE id IN ({})",
-        crate::rows::placeholders(1, n)
-    )
+/// The classification rows of those of the listed CIs that carry a level, read from
+/// `ci_levels` alone (which copies the explicit values).
+pub(crate) fn level_rows_sql(ids: IdList) -> String {
+    format!("SELECT {LEVEL_COLS} FROM ci_levels WHERE {}", ids.has("id"))
 }
 
 /// The columns of `rows::ClsRow` in `ci_levels`.
@@ -171,38 +198,37 @@ pub(crate) fn via_region_sql() -> String {
     )
 }
 
-/// Queries over inheritance edges come in two statements, one per stored direction, each
-/// naming its `n` ids once as `$1 … $n`: a single `UNION ALL` would name them twice, and on
-/// SQLite binding numbered parameters costs O(n²) (`rows::anonymous_params`).
+/// Queries over inheritance edges read each stored direction in its own part, run as
+/// [`IdList::statements`].
 ///
-/// (parent, child) for every inheritance edge into the `n` CIs; with `parents`
+/// (parent, child) for every inheritance edge into the listed CIs; with `parents`
 /// (`SELECT id FROM … WHERE …`, e.g. [`CARRY_LEVELS`]), only the edges from a parent it
 /// selects, each checked with one probe (an `IN` list of them would let SQLite probe the
 /// relationships index once per listed parent and child).
-pub(crate) fn flow_parents_sql(n: usize, parents: Option<&str>) -> [String; 2] {
-    let ph = crate::rows::placeholders(1, n);
+pub(crate) fn flow_parents_sql(ids: IdList, parents: Option<&str>) -> Vec<String> {
     let only = |col: &str| {
         parents
             .map(|p| format!(" AND EXISTS ({p} AND id = relationships.{col})"))
             .unwrap_or_default()
     };
-    [
+    ids.statements([
         format!(
-            "SELECT source_id, target_id FROM relationships WHERE target_id IN ({ph}) AND rel_type IN {FLOW_FORWARD}{}",
+            "SELECT source_id, target_id FROM relationships WHERE {} AND rel_type IN {FLOW_FORWARD}{}",
+            ids.has("target_id"),
             only("source_id")
         ),
         format!(
-            "SELECT target_id, source_id FROM relationships WHERE source_id IN ({ph}) AND rel_type IN {FLOW_BACKWARD}{}",
+            "SELECT target_id, source_id FROM relationships WHERE {} AND rel_type IN {FLOW_BACKWARD}{}",
+            ids.has("source_id"),
             only("target_id")
         ),
-    ]
+    ])
 }
 
 /// (parent, child, `cols` of the child's levels `l`, from `ci_levels` and so NULL for a
-/// child without a level) for every inheritance edge out of the `n` CIs
-/// ([`flow_parents_sql`] on the two statements); with no `cols`, only the edges are read.
-pub(crate) fn flow_children_with(cols: &str, n: usize) -> [String; 2] {
-    let ph = crate::rows::placeholders(1, n);
+/// child without a level) for every inheritance edge out of the listed CIs; with no
+/// `cols`, only the edges are read.
+pub(crate) fn flow_children_with(cols: &str, ids: IdList) -> Vec<String> {
     let child = |col: &str| {
         if cols.is_empty() {
             String::new()
@@ -210,44 +236,58 @@ pub(crate) fn flow_children_with(cols: &str, n: usize) -> [String; 2] {
             format!(" LEFT JOIN ci_levels l ON l.id = r.{col}")
         }
     };
-    [
+    ids.statements([
         format!(
             "SELECT r.source_id AS parent, r.target_id AS child{cols} FROM relationships r{} \
-             WHERE r.source_id IN ({ph}) AND r.rel_type IN {FLOW_FORWARD}",
-            child("target_id")
+             WHERE {} AND r.rel_type IN {FLOW_FORWARD}",
+            child("target_id"),
+            ids.has("r.source_id")
         ),
         format!(
             "SELECT r.target_id AS parent, r.source_id AS child{cols} FROM relationships r{} \
-             WHERE r.target_id IN ({ph}) AND r.rel_type IN {FLOW_BACKWARD}",
-            child("source_id")
+             WHERE {} AND r.rel_type IN {FLOW_BACKWARD}",
+            child("source_id"),
+            ids.has("r.target_id")
         ),
-    ]
+    ])
 }
 
 macro_rules! impl_cmdb_store {
     ($store:ty) => {
         impl $store {
-            /// Runs each statement of `sql(n)` (`cmdb::flow_parents_sql`: `n` ids given once
-            /// each as `$1 … $n`) over `ids` in chunks and collects the rows.
-            async fn edge_rows<R>(
+            /// Runs each statement of `sql(list)` (e.g. `cmdb::flow_parents_sql`) over `ids`,
+            /// in chunks as this backend binds them ([`crate::Backend::id_chunks`]), and collects
+            /// the rows; `what` names the rows in errors.
+            async fn id_query<R>(
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 ids: &[uuid::Uuid],
-                sql: impl Fn(usize) -> [String; 2],
+                what: &'static str,
+                sql: impl Fn(crate::cmdb::IdList) -> Vec<String>,
             ) -> custos_core::error::StoreResult<Vec<R>>
             where
                 R: for<'r> sqlx::FromRow<'r, <<$store as crate::Backend>::Db as sqlx::Database>::Row> + Send + Unpin,
             {
                 let mut out = vec![];
-                for chunk in ids.chunks(crate::cmdb::CHUNK) {
-                    for sql in sql(chunk.len()) {
-                        let mut q = sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
-                        for id in chunk {
-                            q = q.bind(*id);
-                        }
-                        out.extend(q.fetch_all(&mut **tx).await.map_err(crate::error::map("relationship"))?);
+                for (list, chunk) in <$store as crate::Backend>::id_chunks(ids) {
+                    for sql in sql(list) {
+                        let q = sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
+                        let q = <$store as crate::Backend>::bind_ids(q, chunk);
+                        out.extend(q.fetch_all(&mut **tx).await.map_err(crate::error::map(what))?);
                     }
                 }
                 Ok(out)
+            }
+
+            /// [`Self::id_query`] over inheritance edges.
+            async fn edge_rows<R>(
+                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                ids: &[uuid::Uuid],
+                sql: impl Fn(crate::cmdb::IdList) -> Vec<String>,
+            ) -> custos_core::error::StoreResult<Vec<R>>
+            where
+                R: for<'r> sqlx::FromRow<'r, <<$store as crate::Backend>::Db as sqlx::Database>::Row> + Send + Unpin,
+            {
+                Self::id_query(tx, ids, "relationship", sql).await
             }
 
             /// CIs that inherit directly from any of `ids`.
@@ -255,7 +295,7 @@ macro_rules! impl_cmdb_store {
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 ids: &[uuid::Uuid],
             ) -> custos_core::error::StoreResult<Vec<uuid::Uuid>> {
-                let rows: Vec<(uuid::Uuid, uuid::Uuid)> = Self::edge_rows(tx, ids, |n| crate::cmdb::flow_children_with("", n)).await?;
+                let rows: Vec<(uuid::Uuid, uuid::Uuid)> = Self::edge_rows(tx, ids, |l| crate::cmdb::flow_children_with("", l)).await?;
                 Ok(rows.into_iter().map(|r| r.1).collect())
             }
 
@@ -274,7 +314,7 @@ macro_rules! impl_cmdb_store {
                 ids: &[uuid::Uuid],
                 parents: Option<&str>,
             ) -> custos_core::error::StoreResult<Vec<(uuid::Uuid, uuid::Uuid)>> {
-                Self::edge_rows(tx, ids, |n| crate::cmdb::flow_parents_sql(n, parents)).await
+                Self::edge_rows(tx, ids, |l| crate::cmdb::flow_parents_sql(l, parents)).await
             }
 
             /// The classification rows of `ids` (every CI has one).
@@ -293,22 +333,13 @@ macro_rules! impl_cmdb_store {
                 Self::id_rows(tx, ids, crate::cmdb::level_rows_sql).await
             }
 
-            /// Runs `sql(n)` (classification rows of `n` ids given once each as `$1 … $n`)
-            /// over `ids` in chunks.
+            /// Runs `sql` (classification rows of the listed ids) over `ids`.
             async fn id_rows(
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 ids: &[uuid::Uuid],
-                sql: fn(usize) -> String,
+                sql: fn(crate::cmdb::IdList) -> String,
             ) -> custos_core::error::StoreResult<Vec<crate::rows::ClsRow>> {
-                let mut out = vec![];
-                for chunk in ids.chunks(crate::cmdb::CHUNK) {
-                    let mut q = sqlx::query_as::<_, crate::rows::ClsRow>(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql(chunk.len()))));
-                    for id in chunk {
-                        q = q.bind(*id);
-                    }
-                    out.extend(q.fetch_all(&mut **tx).await.map_err(crate::error::map("configuration item"))?);
-                }
-                Ok(out)
+                Self::id_query(tx, ids, "configuration item", |l| vec![sql(l)]).await
             }
 
             /// Writes effective classifications to `ci_levels`, 100 CIs per statement: a CI
@@ -339,13 +370,12 @@ macro_rules! impl_cmdb_store {
                     }
                     q.execute(&mut **tx).await.map_err(&map)?;
                 }
-                for chunk in plain.chunks(crate::cmdb::CHUNK) {
-                    let sql = format!("DELETE FROM ci_levels WHERE id IN ({})", crate::rows::placeholders(1, chunk.len()));
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
-                    for (id, _) in chunk {
-                        q = q.bind(*id);
-                    }
-                    q.execute(&mut **tx).await.map_err(&map)?;
+                let plain: Vec<uuid::Uuid> = plain.iter().map(|(id, _)| *id).collect();
+                for (list, chunk) in <$store as crate::Backend>::id_chunks(&plain) {
+                    // `query_as` because the ids bind to it; the deleted ids are not used.
+                    let sql = format!("DELETE FROM ci_levels WHERE {} RETURNING id", list.has("id"));
+                    let q = sqlx::query_as::<_, (uuid::Uuid,)>(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
+                    <$store as crate::Backend>::bind_ids(q, chunk).fetch_all(&mut **tx).await.map_err(&map)?;
                 }
                 Ok(())
             }
@@ -356,7 +386,7 @@ macro_rules! impl_cmdb_store {
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 ids: &[uuid::Uuid],
             ) -> custos_core::error::StoreResult<Vec<crate::rows::ChildLevels>> {
-                Self::edge_rows(tx, ids, |n| crate::cmdb::flow_children_with(crate::cmdb::CHILD_LEVELS, n)).await
+                Self::edge_rows(tx, ids, |l| crate::cmdb::flow_children_with(crate::cmdb::CHILD_LEVELS, l)).await
             }
 
             /// After a new inheritance edge `parent → child`: levels can only go up, and only

@@ -69,7 +69,7 @@ pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Arc<dyn Store>,
 
 /// The `Store` trait itself for a backend: its name, liveness, planner statistics, pool.
 macro_rules! impl_store {
-    ($store:ty, $name:literal, $analyze:literal) => {
+    ($store:ty, $name:literal) => {
         #[async_trait::async_trait]
         impl custos_core::store::Store for $store {
             fn backend(&self) -> &'static str {
@@ -85,10 +85,8 @@ macro_rules! impl_store {
             }
 
             async fn analyze(&self) -> Result<(), custos_core::StoreError> {
-                sqlx::query($analyze)
-                    .execute(&self.pool)
+                self.refresh_planner()
                     .await
-                    .map(|_| ())
                     .map_err(crate::error::map("database"))
             }
 
@@ -127,4 +125,30 @@ pub(crate) trait Backend {
             "UPDATE {target} AS {alias} SET {set} FROM (VALUES {values}) AS v WHERE {alias}.id = v.column1"
         )
     }
+
+    /// Whether a list of ids is bound as one array parameter ([`cmdb::IdList::Array`]):
+    /// one statement and one round trip for any number of ids.
+    const ID_ARRAY: bool = false;
+
+    /// `ids` in the chunks this backend binds in one statement, each with how the
+    /// statement names it.
+    fn id_chunks(ids: &[uuid::Uuid]) -> Vec<(cmdb::IdList, &[uuid::Uuid])> {
+        if Self::ID_ARRAY {
+            if ids.is_empty() {
+                vec![]
+            } else {
+                vec![(cmdb::IdList::Array, ids)]
+            }
+        } else {
+            ids.chunks(cmdb::CHUNK)
+                .map(|c| (cmdb::IdList::Each(c.len()), c))
+                .collect()
+        }
+    }
+
+    /// Binds `ids` as [`Self::id_chunks`] named them.
+    fn bind_ids<'q, O>(
+        q: sqlx::query::QueryAs<'q, Self::Db, O, <Self::Db as sqlx::Database>::Arguments>,
+        ids: &[uuid::Uuid],
+    ) -> sqlx::query::QueryAs<'q, Self::Db, O, <Self::Db as sqlx::Database>::Arguments>;
 }

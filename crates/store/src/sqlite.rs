@@ -29,6 +29,16 @@ impl crate::Backend for SqliteStore {
         crate::rows::anonymous_params(sql)
     }
 
+    fn bind_ids<'q, O>(
+        mut q: sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments>,
+        ids: &[uuid::Uuid],
+    ) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments> {
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q
+    }
+
     /// SQLite (3.51) plans the plain join as a scan of the whole target table, probing the
     /// VALUES through a Bloom filter: 40–150 ms per 250 audit entries sealed at 100,000
     /// entries, growing with the table. The `IN` list makes it look up each listed row.
@@ -41,6 +51,14 @@ impl crate::Backend for SqliteStore {
 }
 
 impl SqliteStore {
+    /// Planner statistics of the tables that changed enough (`Store::analyze`).
+    async fn refresh_planner(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("PRAGMA optimize")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
     /// SQLite has no row locks; the `IMMEDIATE` write transaction already excludes other
     /// sealers.
     const LOCK_AUDIT_HEAD: &'static str = "SELECT seq, hash FROM audit_head WHERE singleton = 1";
@@ -288,7 +306,7 @@ crate::incidents::impl_incident_store!(SqliteStore);
 crate::notifications::impl_notification_store!(SqliteStore);
 crate::problems::impl_problem_store!(SqliteStore);
 
-crate::impl_store!(SqliteStore, "sqlite", "PRAGMA optimize");
+crate::impl_store!(SqliteStore, "sqlite");
 
 impl SqliteStore {
     /// Creates a batch of new incidents in one call to SQLite: `BEGIN IMMEDIATE`, the
@@ -464,7 +482,10 @@ mod tests {
     /// probe of the small table of CIs that carry one.
     #[tokio::test]
     async fn parents_that_carry_no_level_are_not_read() {
-        for sql in crate::cmdb::flow_parents_sql(500, Some(crate::cmdb::CARRY_LEVELS)) {
+        for sql in crate::cmdb::flow_parents_sql(
+            crate::cmdb::IdList::Each(500),
+            Some(crate::cmdb::CARRY_LEVELS),
+        ) {
             let steps = plan_under(MILLION_CIS, &SqliteStore::params(sql)).await;
             assert!(
                 steps

@@ -1632,3 +1632,62 @@ where
     let orphans = "UPDATE ci_levels SET eff_c = eff_c WHERE id NOT IN (SELECT id FROM cis)";
     assert_eq!(raw(orphans.to_string()).await, 0);
 }
+
+/// On PostgreSQL, `analyze` (run after bulk imports) also vacuums the store's tables, so
+/// their visibility map lets covering indexes answer without reading the rows (edge queries
+/// through `relationships_target`); autovacuum lags a large import and may be off. It
+/// leaves the tables of other schemas alone.
+#[tokio::test]
+async fn analyze_sets_the_visibility_map_on_postgres() {
+    use custos_core::cmdb::{CiInput, Lifecycle, RelType};
+    let Ok(url) = std::env::var("CUSTOS_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let schema = format!("story_{}", uuid::Uuid::now_v7().simple());
+    let other = format!("story_{}", uuid::Uuid::now_v7().simple());
+    let (s, o) = (
+        pg_in_schema(&url, &schema).await,
+        pg_in_schema(&url, &other).await,
+    );
+    for store in [&s, &o] {
+        let ci = |n: &str| {
+            CiInput::new("server", n, None, Lifecycle::Active, serde_json::json!({})).unwrap()
+        };
+        let a = store.create_ci(&admin(), ci("a")).await.unwrap();
+        let b = store.create_ci(&admin(), ci("b")).await.unwrap();
+        store
+            .add_relationship(&admin(), a.ci.id, b.ci.id, RelType::DependsOn)
+            .await
+            .unwrap();
+    }
+    s.analyze().await.unwrap();
+    let raw = sqlx::PgPool::connect(&url).await.unwrap();
+    let visible = |schema: String| {
+        let raw = raw.clone();
+        async move {
+            let pages: i32 = sqlx::query_scalar(
+                "SELECT c.relallvisible FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = $1 AND c.relname = 'relationships'",
+            )
+            .bind(schema)
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+            pages
+        }
+    };
+    assert_eq!(
+        visible(schema.clone()).await,
+        1,
+        "the store's own table is vacuumed"
+    );
+    assert_eq!(
+        visible(other.clone()).await,
+        0,
+        "another schema's table is not"
+    );
+    for store in [s, o] {
+        store.close().await;
+    }
+    raw.close().await;
+}
