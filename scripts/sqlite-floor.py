@@ -10,6 +10,10 @@ the time per batch, incidents per second, the share of commits, and bytes writte
 storage per incident (/proc/self/io). Asserts nothing.
 
     scripts/sqlite-floor.py SEEDED_DIR [batch] [batches]      (default 8 and 800)
+
+FLOOR_DROP=name,name,… drops those indexes or triggers in the copy first, to price each
+part of the write (e.g. FLOOR_DROP=incidents_fts_ai for the search index trigger); the
+names are in `sqlite_schema`.
 """
 import os
 import shutil
@@ -28,6 +32,11 @@ c = sqlite3.connect(os.path.join(dst, "custos.db"), isolation_level=None)
 c.execute("PRAGMA journal_mode=wal")
 c.execute("PRAGMA synchronous=FULL")
 c.execute("PRAGMA cache_size=-16384")
+kinds = dict(c.execute("SELECT name, type FROM sqlite_schema WHERE type IN ('index', 'trigger')"))
+for name in filter(None, os.environ.get("FLOOR_DROP", "").split(",")):
+    if name not in kinds:
+        sys.exit(f"FLOOR_DROP: no index or trigger named {name}")
+    c.execute(f'DROP {kinds[name].upper()} "{name}"')
 inc = list(c.execute("SELECT * FROM incidents ORDER BY rowid DESC LIMIT 1").fetchone())
 aud = list(c.execute("SELECT * FROM audit_log ORDER BY rowid DESC LIMIT 1").fetchone())
 ci = c.execute("SELECT ci_id FROM incident_cis LIMIT 1").fetchone()[0]
@@ -80,7 +89,7 @@ for b in range(N):
         last_seal = time.perf_counter()
 total = time.perf_counter() - t0
 print(
-    f"SQLite {sqlite3.sqlite_version}, batches of {B}: {total / N * 1000:.3f} ms per batch, "
+    f"SQLite {sqlite3.sqlite_version}, batches of {B}, dropped [{os.environ.get('FLOOR_DROP', '')}]: {total / N * 1000:.3f} ms per batch, "
     f"{N * B / total:,.0f} incidents/s; commits {commit_s / total:.0%} and sealing {seal_s / total:.0%} "
     f"of the time; {(written() - w0) / (N * B) / 1024:.1f} KiB written per incident"
 )
