@@ -5,7 +5,7 @@
 pub(crate) const CHUNK: usize = 500;
 
 /// How a statement names a list of ids: one parameter each, `$1 … $n` (SQLite), or one
-/// array parameter `$1` (PostgreSQL, `crate::Backend::ID_ARRAY`), which binds any number
+/// array parameter `$1` (PostgreSQL, `crate::Backend::id_chunks`), which binds any number
 /// of ids at once and may be named more than once.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum IdList {

@@ -126,24 +126,12 @@ pub(crate) trait Backend {
         )
     }
 
-    /// Whether a list of ids is bound as one array parameter ([`cmdb::IdList::Array`]):
-    /// one statement and one round trip for any number of ids.
-    const ID_ARRAY: bool = false;
-
     /// `ids` in the chunks this backend binds in one statement, each with how the
-    /// statement names it.
+    /// statement names it: by default one parameter per id, [`cmdb::CHUNK`] at a time.
     fn id_chunks(ids: &[uuid::Uuid]) -> Vec<(cmdb::IdList, &[uuid::Uuid])> {
-        if Self::ID_ARRAY {
-            if ids.is_empty() {
-                vec![]
-            } else {
-                vec![(cmdb::IdList::Array, ids)]
-            }
-        } else {
-            ids.chunks(cmdb::CHUNK)
-                .map(|c| (cmdb::IdList::Each(c.len()), c))
-                .collect()
-        }
+        ids.chunks(cmdb::CHUNK)
+            .map(|c| (cmdb::IdList::Each(c.len()), c))
+            .collect()
     }
 
     /// Binds `ids` as [`Self::id_chunks`] named them.

@@ -15,7 +15,15 @@ pub struct PgStore {
 impl crate::Backend for PgStore {
     type Db = sqlx::Postgres;
 
-    const ID_ARRAY: bool = true;
+    /// All of them as one `uuid[]` ([`crate::cmdb::IdList::Array`]): one statement and one
+    /// round trip for any number of ids.
+    fn id_chunks(ids: &[uuid::Uuid]) -> Vec<(crate::cmdb::IdList, &[uuid::Uuid])> {
+        if ids.is_empty() {
+            vec![]
+        } else {
+            vec![(crate::cmdb::IdList::Array, ids)]
+        }
+    }
 
     fn bind_ids<'q, O>(
         q: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
