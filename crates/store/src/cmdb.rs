@@ -41,11 +41,6 @@ pub(crate) const FLOW_BACKWARD: &str = "('stores_data_of')";
 /// The CIs that carry a level from somewhere (in `ci_levels`, migration 0014), as a
 /// `SELECT … WHERE …` to narrow with `AND`.
 pub(crate) const CARRY_LEVELS: &str = "SELECT id FROM ci_levels WHERE TRUE";
-/// A child's stored levels from its `ci_levels` row `l` (low from nowhere where it has
-/// none), as `rows::ChildLevels` reads them.
-pub(crate) const CHILD_LEVELS: &str = ", coalesce(l.eff_c, CAST(1 AS SMALLINT)) AS eff_c, \
-    coalesce(l.eff_i, CAST(1 AS SMALLINT)) AS eff_i, coalesce(l.eff_a, CAST(1 AS SMALLINT)) AS eff_a, \
-    l.eff_c_source, l.eff_c_via, l.eff_i_source, l.eff_i_via, l.eff_a_source, l.eff_a_via";
 
 /// CI id → dense index, for graphs of millions of CIs: ids are random (UUID v7 below the
 /// timestamp), so folding the two halves and one multiplication is hash enough, and far
@@ -156,10 +151,8 @@ impl CiScan {
 /// has one).
 pub(crate) fn cls_rows_sql(ids: IdList) -> String {
     format!(
-        "SELECT c.id, c.cls_c, c.cls_i, c.cls_a, coalesce(l.eff_c, CAST(1 AS SMALLINT)) AS eff_c, \
-         coalesce(l.eff_i, CAST(1 AS SMALLINT)) AS eff_i, coalesce(l.eff_a, CAST(1 AS SMALLINT)) AS eff_a, \
-         l.eff_c_source, l.eff_c_via, l.eff_i_source, l.eff_i_via, l.eff_a_source, l.eff_a_via \
-         FROM cis c LEFT JOIN ci_levels l ON l.id = c.id WHERE {}",
+        "SELECT c.id, c.cls_c, c.cls_i, c.cls_a{} FROM cis c LEFT JOIN ci_levels l ON l.id = c.id WHERE {}",
+        crate::rows::STORED_LEVELS,
         ids.has("c.id")
     )
 }
@@ -386,7 +379,7 @@ macro_rules! impl_cmdb_store {
                 tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
                 ids: &[uuid::Uuid],
             ) -> custos_core::error::StoreResult<Vec<crate::rows::ChildLevels>> {
-                Self::edge_rows(tx, ids, |l| crate::cmdb::flow_children_with(crate::cmdb::CHILD_LEVELS, l)).await
+                Self::edge_rows(tx, ids, |l| crate::cmdb::flow_children_with(crate::rows::STORED_LEVELS, l)).await
             }
 
             /// After a new inheritance edge `parent → child`: levels can only go up, and only

@@ -285,14 +285,26 @@ impl TryFrom<TokenOwnerRow> for custos_core::store::TokenOwner {
     }
 }
 
-/// `SELECT` of a [`CiRow`] from `cis c` with its effective levels from `ci_levels l` (a CI
-/// without a row there is low in every dimension, from nowhere).
-pub(crate) const CI_SELECT: &str = "SELECT c.id, c.ci_type, c.name, c.external_key, c.owner_id, \
-    c.department_id, c.status, c.attributes, c.cls_c, c.cls_i, c.cls_a, c.cls_justification, \
-    coalesce(l.eff_c, CAST(1 AS SMALLINT)) AS eff_c, coalesce(l.eff_i, CAST(1 AS SMALLINT)) AS eff_i, \
-    coalesce(l.eff_a, CAST(1 AS SMALLINT)) AS eff_a, l.eff_c_source, l.eff_c_via, l.eff_i_source, \
-    l.eff_i_via, l.eff_a_source, l.eff_a_via, c.created_at, c.updated_at \
-    FROM cis c LEFT JOIN ci_levels l ON l.id = c.id";
+/// A CI's stored effective levels from its `ci_levels` row `l`, as columns after others
+/// (a CI without a row there is low in every dimension, from nowhere).
+macro_rules! stored_levels {
+    () => {
+        ", coalesce(l.eff_c, CAST(1 AS SMALLINT)) AS eff_c, coalesce(l.eff_i, CAST(1 AS SMALLINT)) AS eff_i, \
+         coalesce(l.eff_a, CAST(1 AS SMALLINT)) AS eff_a, l.eff_c_source, l.eff_c_via, l.eff_i_source, \
+         l.eff_i_via, l.eff_a_source, l.eff_a_via"
+    };
+}
+
+/// [`stored_levels`] for queries built at run time.
+pub(crate) const STORED_LEVELS: &str = stored_levels!();
+
+/// `SELECT` of a [`CiRow`] from `cis c` with its effective levels from `ci_levels l`.
+pub(crate) const CI_SELECT: &str = concat!(
+    "SELECT c.id, c.ci_type, c.name, c.external_key, c.owner_id, c.department_id, c.status, \
+     c.attributes, c.cls_c, c.cls_i, c.cls_a, c.cls_justification",
+    stored_levels!(),
+    ", c.created_at, c.updated_at FROM cis c LEFT JOIN ci_levels l ON l.id = c.id"
+);
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct CiRow {
@@ -384,7 +396,7 @@ impl TryFrom<CiRow> for custos_core::store::CiRecord {
 }
 
 /// What re-propagation needs of a CI: explicit and current effective levels.
-/// An inheritance edge with the child's stored levels (`cmdb::CHILD_LEVELS`).
+/// An inheritance edge with the child's stored levels (`rows::STORED_LEVELS`).
 #[derive(sqlx::FromRow)]
 pub(crate) struct ChildLevels {
     pub(crate) parent: Uuid,
