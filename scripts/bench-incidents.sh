@@ -28,6 +28,9 @@ if [ -z "${PG_URL:-}" ]; then
 fi
 
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+# CPU seconds (user + system) the processes have used so far.
+cpu() { local t=0 p; for p in "$@"; do [ -r /proc/$p/stat ] && t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat))); done
+  echo "$t $(getconf CLK_TCK)" | awk '{printf "%.2f", $1 / $2}'; }
 rss() { echo "RSS $(grep VmRSS /proc/$1/status | awk '{printf "%.1f MiB", $2/1024}'), peak $(grep VmHWM /proc/$1/status | awk '{printf "%.1f MiB", $2/1024}')"; }
 
 run() {
@@ -60,8 +63,17 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"title":"VPN drops every few minutes","description":"Since this morning the VPN client disconnects every 3 to 5 minutes.","category":"network","impact":"medium","urgency":"high","service":"$service"}'
 LUA
   echo "-- create incidents"
-  wrk -t2 -c16 -d"${DURATION}s" --latency -s "$WORK/create.lua" -H "$auth" "$base/incidents" \
-    | grep -E "Requests/sec|50%|90%|99%|Non-2xx|requests in"
+  local pg0 srv0; pg0=$(cpu $(pgrep -x postgres)); srv0=$(cpu $pid)
+  local TIMEFORMAT="wrk itself: %U s user, %S s system"
+  time (wrk -t2 -c16 -d"${DURATION}s" --latency -s "$WORK/create.lua" -H "$auth" "$base/incidents" \
+    | tee "$WORK/create.out" | grep -E "Requests/sec|50%|90%|99%|Non-2xx|requests in")
+  local n; n=$(awk '/requests in/ {print $1}' "$WORK/create.out")
+  python3 - "$n" "$(cpu $pid)" "$srv0" "$(cpu $(pgrep -x postgres))" "$pg0" "$name" <<'PY'
+import sys
+n, srv1, srv0, pg1, pg0, name = int(sys.argv[1]), *map(float, sys.argv[2:6]), sys.argv[6]
+print(f"-- CPU per create: server {1e6 * (srv1 - srv0) / n:.0f} µs"
+      + (f", PostgreSQL processes {1e6 * (pg1 - pg0) / n:.0f} µs" if name == "postgres" else " (SQLite included)"))
+PY
   echo "-- $(rss $pid) after the creates"
   kill -TERM $pid; wait $pid || true
 }

@@ -240,10 +240,24 @@ pub async fn seed(store: &dyn Store, n: usize) -> anyhow::Result<()> {
             break;
         }
     }
-    store.analyze().await.map_err(e)?;
     eprintln!(
         "sealed {sealed} audit entries in {:.1} s",
         t1.elapsed().as_secs_f64()
+    );
+    // Likewise the search index, where it is written behind the commit (SQLite).
+    let t2 = Instant::now();
+    let mut indexed = 0;
+    loop {
+        let k = store.index_search(10_000).await.map_err(e)?;
+        indexed += k;
+        if k < 10_000 {
+            break;
+        }
+    }
+    store.analyze().await.map_err(e)?;
+    eprintln!(
+        "indexed {indexed} incidents for search in {:.1} s",
+        t2.elapsed().as_secs_f64()
     );
     println!(
         "{}",

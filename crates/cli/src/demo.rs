@@ -199,6 +199,7 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
         );
         crate::demo_problems::seed(store, &agent, &sm).await?;
         while store.seal_audit(1000).await.map_err(err)? == 1000 {}
+        while store.index_search(1000).await.map_err(err)? == 1000 {}
     }
     Ok(())
 }

@@ -844,6 +844,11 @@ pub trait IncidentStore {
         viewer: &crate::ticket::Viewer,
         f: &crate::ticket::IncidentFilter,
     ) -> StoreResult<i64>;
+    /// Writes up to `max` incidents stored since the last call into the full-text index,
+    /// on a backend that indexes behind the commit (SQLite; PostgreSQL indexes in the
+    /// create's own transaction and returns 0); returns how many. A search indexes what is
+    /// left first, so it finds every incident committed before it; this keeps that short.
+    async fn index_search(&self, max: u32) -> StoreResult<u64>;
     /// Which of these incidents `viewer` may see (to hide the audit entries of the others).
     async fn visible_incidents(
         &self,

@@ -10,7 +10,7 @@ use custos_core::Timestamp;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Seals the audit chain every `seal_interval_ms`, purges dead sessions hourly and runs the
+/// Seals the audit chain and indexes new incidents for search every `seal_interval_ms`, purges dead sessions hourly and runs the
 /// notification dispatcher, until `shutdown` turns true; then seals one last time.
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let mut seal = tokio::time::interval(Duration::from_millis(
@@ -34,7 +34,10 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             _ = reports.tick(), if state.settings.report_interval_ms > 0 => {
                 scheduled_reports(&state, &holder, report_every).await;
             }
-            _ = seal.tick() => seal_all(&state).await,
+            _ = seal.tick() => {
+                seal_all(&state).await;
+                index_search(&state).await;
+            }
             _ = purge.tick() => {
                 if let Err(e) = state.store.purge_expired_sessions(Timestamp::now()).await {
                     tracing::warn!(error = %e, "session purge failed");
@@ -45,6 +48,7 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     }
     let _ = notify.await;
     seal_all(&state).await;
+    index_search(&state).await;
 }
 
 /// Entries sealed per transaction. The sealer shares the one SQLite writer connection
@@ -60,6 +64,24 @@ pub async fn seal_all(state: &AppState) {
             Ok(_) => break,
             Err(e) => {
                 tracing::warn!(error = %e, "audit sealing failed; will retry");
+                break;
+            }
+        }
+    }
+}
+
+/// Incidents indexed for search per transaction behind the commit (SQLite): like a seal
+/// transaction, one of 500 holds the writer connection for a few milliseconds.
+const INDEX_BATCH: u32 = 500;
+
+/// Indexes for search the incidents created since the last pass, until none is left.
+pub async fn index_search(state: &AppState) {
+    loop {
+        match state.store.index_search(INDEX_BATCH).await {
+            Ok(n) if n == u64::from(INDEX_BATCH) => continue,
+            Ok(_) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "search indexing failed; will retry");
                 break;
             }
         }

@@ -592,6 +592,9 @@ macro_rules! impl_incident_store {
                 page: custos_core::page::PageRequest,
             ) -> custos_core::error::StoreResult<custos_core::page::Page<custos_core::ticket::Incident>> {
                 let map = crate::error::map("incident");
+                if !f.text.is_empty() {
+                    self.search_caught_up().await?;
+                }
                 let (mut clause, mut args) = crate::incident_rows::filter_clause(f, |n| Self::incident_search(n), |t| Self::fts_query(t));
                 let listing = Self::incident_listing(!f.text.is_empty());
                 let mut after_cond = String::new();
@@ -631,6 +634,9 @@ macro_rules! impl_incident_store {
             }
 
             async fn count_incidents(&self, viewer: &custos_core::ticket::Viewer, f: &custos_core::ticket::IncidentFilter) -> custos_core::error::StoreResult<i64> {
+                if !f.text.is_empty() {
+                    self.search_caught_up().await?;
+                }
                 let (clause, args) = crate::incident_rows::filter_clause(f, |n| Self::incident_search(n), |t| Self::fts_query(t));
                 let sql = format!("SELECT COUNT(*) FROM {} WHERE {clause}", Self::incident_listing(!f.text.is_empty()).from);
                 let mut q = crate::incidents::bind_viewer!(sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)), viewer);
@@ -638,6 +644,10 @@ macro_rules! impl_incident_store {
                     q = crate::incidents::bind_arg!(q, a);
                 }
                 Ok(q.fetch_one(&self.pool).await.map_err(crate::error::map("incident"))?.0)
+            }
+
+            async fn index_search(&self, max: u32) -> custos_core::error::StoreResult<u64> {
+                self.index_search_behind(max).await
             }
 
             async fn visible_incidents(&self, viewer: &custos_core::ticket::Viewer, ids: &[custos_core::IncidentId]) -> custos_core::error::StoreResult<Vec<custos_core::IncidentId>> {

@@ -10,6 +10,9 @@ use sqlx::sqlite::{
 use std::path::Path;
 use std::time::Duration;
 
+/// Incidents a search indexes per transaction while it catches up.
+const SEARCH_CATCH_UP: u32 = 2000;
+
 pub struct SqliteStore {
     /// Readers (and the few single-statement writes).
     pool: SqlitePool,
@@ -178,6 +181,61 @@ impl SqliteStore {
         } else {
             crate::incident_rows::Listing::BY_ID
         }
+    }
+
+    /// Indexes up to `max` of the incidents above the search mark (migration 0015) in one
+    /// write transaction and moves the mark past them; returns how many. Run behind the
+    /// commit (the jobs, every `seal_interval_ms`) and before a search: FTS5 writes a
+    /// segment per transaction, so hundreds at once cost a fraction per incident of what
+    /// each create's own transaction paid.
+    async fn index_search_behind(&self, max: u32) -> Result<u64, StoreError> {
+        let map = crate::error::map("search index");
+        let mut tx = self.begin_write().await?;
+        let sql = format!(
+            "SELECT s.upto, (SELECT MAX(rowid) FROM (SELECT rowid FROM incidents WHERE rowid > s.upto ORDER BY rowid {})) \
+             FROM search_indexed s WHERE s.name = 'incidents'",
+            crate::rows::limit(i64::from(max.max(1)))
+        );
+        let (from, to): (i64, Option<i64>) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(&map)?;
+        let Some(to) = to else {
+            return Ok(0);
+        };
+        let n = sqlx::query(
+            "INSERT INTO incidents_fts (rowid, title, description) \
+             SELECT rowid, title, description FROM incidents WHERE rowid > $1 AND rowid <= $2",
+        )
+        .bind(from)
+        .bind(to)
+        .execute(&mut *tx)
+        .await
+        .map_err(&map)?
+        .rows_affected();
+        sqlx::query("UPDATE search_indexed SET upto = $1 WHERE name = 'incidents'")
+            .bind(to)
+            .execute(&mut *tx)
+            .await
+            .map_err(&map)?;
+        tx.commit().await.map_err(&map)?;
+        Ok(n)
+    }
+
+    /// Indexes whatever is above the search mark, so that a search that follows finds every
+    /// incident committed before it. Nothing to do (one look at the mark) unless incidents
+    /// were created since the last indexing, at most `seal_interval_ms` ago under load.
+    async fn search_caught_up(&self) -> Result<(), StoreError> {
+        let (behind,): (bool,) = sqlx::query_as(
+            "SELECT COALESCE((SELECT MAX(rowid) FROM incidents), 0) > upto FROM search_indexed WHERE name = 'incidents'",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(crate::error::map("search index"))?;
+        if behind {
+            while self.index_search_behind(SEARCH_CATCH_UP).await? == u64::from(SEARCH_CATCH_UP) {}
+        }
+        Ok(())
     }
 
     /// The write transaction is `IMMEDIATE`, so nobody else numbers incidents meanwhile.

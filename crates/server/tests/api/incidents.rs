@@ -926,6 +926,147 @@ async fn a_search_finds_old_matches_behind_thousands_of_newer_incidents() {
     }
 }
 
+/// The search index is written behind the commit on SQLite (PostgreSQL in the create's
+/// transaction): a search still finds an incident the moment it is created, finds a changed
+/// title whether or not the incident was indexed yet, and indexing takes each incident once.
+#[tokio::test]
+async fn a_search_finds_new_and_changed_incidents_while_indexing_runs_behind() {
+    // The jobs' indexing pass runs once at the start, then not within the test.
+    for app in spawn_apps_with(|s| s.seal_interval_ms = 3_600_000).await {
+        let backend = app.backend;
+        while app.store.index_search(1000).await.unwrap() == 1000 {}
+        let (me, token) = app.user_with_token(&[Role::Agent]).await;
+        let body = |t: &str| json!({"title": t, "category": "software", "impact": "low", "urgency": "low"});
+        let search = |q: &'static str| {
+            let (app, token) = (&app, &token);
+            async move { all_pages(app, token, &format!("/api/v1/incidents?q={q}&limit=50")).await }
+        };
+        let count = |q: &'static str| {
+            let (app, token) = (&app, &token);
+            async move {
+                ok(
+                    app.get(&format!("/api/v1/incidents/count?q={q}"), token)
+                        .await,
+                    StatusCode::OK,
+                )
+                .await["count"]
+                    .clone()
+            }
+        };
+
+        // Found at once, before any indexing pass; counted too.
+        report(&app, &token, body("Wombat printer jams")).await;
+        assert_eq!(search("wombat").await, ["Wombat printer jams"], "{backend}");
+        assert_eq!(count("wombat").await, json!(1), "{backend}");
+
+        // An indexed incident renamed: the index follows at once.
+        let renamed = report(&app, &token, body("Quokka disk full")).await;
+        assert_eq!(search("quokka").await.len(), 1, "{backend}");
+        let patch = |id: &Value, title: &str| {
+            let (app, token) = (&app, &token);
+            let (path, body) = (
+                format!("/api/v1/incidents/{}", id.as_str().unwrap()),
+                json!({"title": title}),
+            );
+            async move {
+                ok(
+                    app.send_json(Method::PATCH, &path, token, &body).await,
+                    StatusCode::OK,
+                )
+                .await
+            }
+        };
+        patch(&renamed["id"], "Bilby disk full").await;
+        assert!(
+            search("quokka").await.is_empty(),
+            "{backend}: the old title is gone"
+        );
+        assert_eq!(search("bilby").await, ["Bilby disk full"], "{backend}");
+
+        // Renamed before it was indexed: indexed later with the title it has then.
+        let now = custos_core::Timestamp::now();
+        let inc = plain_incident("Dingo badge reader", "other", me.id, None, now);
+        let stored = app
+            .store
+            .create_incidents(vec![create_write(inc, &Default::default(), now)])
+            .await
+            .unwrap();
+        patch(&json!(stored[0].id.to_string()), "Echidna badge reader").await;
+        let indexed = app.store.index_search(1000).await.unwrap();
+        assert_eq!(
+            indexed,
+            if backend == "sqlite" { 1 } else { 0 },
+            "{backend}: only the unindexed one"
+        );
+        assert_eq!(
+            app.store.index_search(1000).await.unwrap(),
+            0,
+            "{backend}: nothing twice"
+        );
+        assert!(search("dingo").await.is_empty(), "{backend}");
+        assert_eq!(
+            search("echidna").await,
+            ["Echidna badge reader"],
+            "{backend}"
+        );
+        assert_eq!(search("badge").await, ["Echidna badge reader"], "{backend}");
+
+        if let Some(path) = app.sqlite_path() {
+            // The index holds exactly what the incidents say (FTS5 checks it against them).
+            let db = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display()))
+                .await
+                .unwrap();
+            sqlx::query(
+                "INSERT INTO incidents_fts (incidents_fts, rank) VALUES ('integrity-check', 1)",
+            )
+            .execute(&db)
+            .await
+            .expect("the search index matches the incidents");
+            db.close().await;
+        }
+    }
+}
+
+/// The server's jobs index new incidents behind the commit, every `seal_interval_ms`.
+#[tokio::test]
+async fn the_jobs_index_new_incidents_for_search() {
+    let app = spawn_apps().await.into_iter().next().unwrap();
+    let path = app.sqlite_path().expect("the first app is on SQLite");
+    let (me, _) = app.user_with_token(&[Role::Agent]).await;
+    let now = custos_core::Timestamp::now();
+    let inc = plain_incident("Platypus VPN", "other", me.id, None, now);
+    app.store
+        .create_incidents(vec![create_write(inc, &Default::default(), now)])
+        .await
+        .unwrap();
+    let db = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    let behind = || async {
+        sqlx::query_as::<_, (i64,)>(
+            "SELECT (SELECT MAX(rowid) FROM incidents) - upto FROM search_indexed WHERE name = 'incidents'",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap()
+        .0
+    };
+    let start = std::time::Instant::now();
+    while behind().await > 0 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "not indexed by the jobs"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        app.store.index_search(1000).await.unwrap(),
+        0,
+        "already indexed"
+    );
+    db.close().await;
+}
+
 /// On SQLite a server numbers new incidents from a counter it keeps. Another process
 /// writing to the same file (the CLI, say) makes that counter stale; the unique number
 /// catches it, the batch is numbered again, and nothing is lost or numbered twice — the
