@@ -10,8 +10,9 @@ use custos_core::Timestamp;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Seals the audit chain and indexes new incidents for search every `seal_interval_ms`, purges dead sessions hourly and runs the
-/// notification dispatcher, until `shutdown` turns true; then seals one last time.
+/// Seals the audit chain and indexes new incidents for search every `seal_interval_ms`,
+/// purges dead sessions hourly and runs the notification dispatcher, until `shutdown`
+/// turns true; then seals and indexes one last time.
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let mut seal = tokio::time::interval(Duration::from_millis(
         state.settings.seal_interval_ms.max(50),

@@ -189,6 +189,10 @@ impl SqliteStore {
     /// segment per transaction, so hundreds at once cost a fraction per incident of what
     /// each create's own transaction paid.
     async fn index_search_behind(&self, max: u32) -> Result<u64, StoreError> {
+        // A look from a reader first: an idle server's pass takes no write transaction.
+        if !self.search_behind().await? {
+            return Ok(0);
+        }
         let map = crate::error::map("search index");
         let mut tx = self.begin_write().await?;
         let sql = format!(
@@ -226,16 +230,19 @@ impl SqliteStore {
     /// incident committed before it. Nothing to do (one look at the mark) unless incidents
     /// were created since the last indexing, at most `seal_interval_ms` ago under load.
     async fn search_caught_up(&self) -> Result<(), StoreError> {
+        while self.index_search_behind(SEARCH_CATCH_UP).await? == u64::from(SEARCH_CATCH_UP) {}
+        Ok(())
+    }
+
+    /// Whether incidents above the search mark wait to be indexed (read from a reader).
+    async fn search_behind(&self) -> Result<bool, StoreError> {
         let (behind,): (bool,) = sqlx::query_as(
             "SELECT COALESCE((SELECT MAX(rowid) FROM incidents), 0) > upto FROM search_indexed WHERE name = 'incidents'",
         )
         .fetch_one(&self.pool)
         .await
         .map_err(crate::error::map("search index"))?;
-        if behind {
-            while self.index_search_behind(SEARCH_CATCH_UP).await? == u64::from(SEARCH_CATCH_UP) {}
-        }
-        Ok(())
+        Ok(behind)
     }
 
     /// The write transaction is `IMMEDIATE`, so nobody else numbers incidents meanwhile.
