@@ -20,7 +20,7 @@ use std::time::Instant;
 pub async fn seed(store: &dyn Store, n: usize) -> anyhow::Result<()> {
     let actor = Actor::System("bench");
     let e = |e: custos_core::StoreError| anyhow!("{e}");
-    let api = |e: custos_server::error::ApiError| anyhow!("{}", e.problem().detail);
+    let api = |e: custos_server::http::error::ApiError| anyhow!("{}", e.problem().detail);
     let mk =
         |t: &str, k: &str| CiInput::new(t, k, Some(k), Lifecycle::Active, serde_json::json!({}));
     let svc = store
@@ -127,9 +127,10 @@ pub async fn seed(store: &dyn Store, n: usize) -> anyhow::Result<()> {
             .map_err(e)?;
         groups.push(grp.id);
     }
-    let (token, _) = custos_server::api::tokens::issue(store, &actor, agent.id, "bench", None)
-        .await
-        .map_err(api)?;
+    let (token, _) =
+        custos_server::accounts::api::tokens::issue(store, &actor, agent.id, "bench", None)
+            .await
+            .map_err(api)?;
 
     let t0 = Instant::now();
     let now = Timestamp::now();
@@ -178,7 +179,7 @@ pub async fn seed(store: &dyn Store, n: usize) -> anyhow::Result<()> {
         )?;
         // Spread over the last 90 days; older ones are mostly closed.
         let opened = Timestamp(now.0 - ((n - i) as i64 * 90 * 86_400_000 / n as i64));
-        let mut inc = custos_server::api::incidents::new_incident(
+        let mut inc = custos_server::incidents::api::records::new_incident(
             input,
             Channel::Api,
             Some(groups[i % groups.len()]),

@@ -300,7 +300,7 @@ pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<(Confi
         .priority_matrix
         .validate()
         .map_err(|e| anyhow::anyhow!("invalid configuration: {}: {}", e.field, e.message))?;
-    if custos_server::state::SmtpTls::parse(&config.smtp_tls).is_none() {
+    if custos_server::http::state::SmtpTls::parse(&config.smtp_tls).is_none() {
         anyhow::bail!("invalid configuration: smtp_tls must be none, starttls or tls");
     }
     Ok((config, warnings))

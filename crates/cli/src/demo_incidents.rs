@@ -49,13 +49,14 @@ async fn open(
     assignee: Option<UserId>,
     hours_ago: i64,
 ) -> anyhow::Result<Incident> {
-    let api = |e: custos_server::error::ApiError| anyhow!("{}", e.problem().detail);
+    let api = |e: custos_server::http::error::ApiError| anyhow!("{}", e.problem().detail);
     let at = Timestamp(Timestamp::now().0 - hours_ago * 3_600_000);
     let input = IncidentInput::new(fields, id(by))?;
     let ctx = custos_server::incidents::context(store, input.service, &input.cis, &Date::of(at))
         .await
         .map_err(api)?;
-    let mut inc = custos_server::api::incidents::new_incident(input, channel, group, assignee, at);
+    let mut inc =
+        custos_server::incidents::api::records::new_incident(input, channel, group, assignee, at);
     let ev = custos_server::incidents::evaluate(&mut inc, &ctx, &[], &Default::default(), at);
     let w =
         custos_server::incidents::write(inc, None, vec![], &ctx, ev, by.clone(), "incident.create");
@@ -73,7 +74,7 @@ async fn change(
     before: Incident,
     f: impl FnOnce(&mut Incident, &mut Holds, Timestamp) -> anyhow::Result<()>,
 ) -> anyhow::Result<Incident> {
-    let api = |e: custos_server::error::ApiError| anyhow!("{}", e.problem().detail);
+    let api = |e: custos_server::http::error::ApiError| anyhow!("{}", e.problem().detail);
     let now = Timestamp::now();
     let mut holds = store
         .incident_holds(before.id)

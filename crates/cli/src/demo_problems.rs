@@ -11,7 +11,7 @@ use custos_core::problem::{
 };
 use custos_core::store::Store;
 use custos_core::ticket::Viewer;
-use custos_server::error::ApiError;
+use custos_server::http::error::ApiError;
 use custos_server::problems as uc;
 
 fn failed(e: ApiError) -> anyhow::Error {

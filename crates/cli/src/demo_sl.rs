@@ -294,7 +294,7 @@ pub async fn seed(
 
     // Roll the HIGH baseline out on the payroll service as common controls, month by
     // month, keeping each month's report, so coverage rises in the report's chart.
-    let high = custos_server::api::measures::level_baselines(store)
+    let high = custos_server::measures::api::measures::level_baselines(store)
         .await
         .map_err(|e| anyhow!("{}", e.problem().detail))?[2]
         .0;

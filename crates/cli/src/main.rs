@@ -16,8 +16,9 @@ use config::{Config, Overrides};
 use custos_core::account::Roles;
 use custos_core::authz::Actor;
 use custos_core::store::Store;
-use custos_server::api::audit::verify_chain;
-use custos_server::{AppState, ServerSettings};
+use custos_server::AppState;
+use custos_server::ServerSettings;
+use custos_server::audit::api::verify_chain;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -289,10 +290,10 @@ fn settings(config: &Config) -> anyhow::Result<ServerSettings> {
             config.level_labels[2].clone(),
         ],
         notify_interval_ms: config.notify_interval_ms,
-        smtp: custos_server::state::SmtpSettings {
+        smtp: custos_server::http::state::SmtpSettings {
             host: config.smtp_host.trim().to_string(),
             port: config.smtp_port,
-            tls: custos_server::state::SmtpTls::parse(&config.smtp_tls).unwrap_or_default(),
+            tls: custos_server::http::state::SmtpTls::parse(&config.smtp_tls).unwrap_or_default(),
             username: config.smtp_username.clone(),
             password: custos_core::secret::Secret::new(config.smtp_password.clone()),
             from: config.smtp_from.clone(),
@@ -301,7 +302,7 @@ fn settings(config: &Config) -> anyhow::Result<ServerSettings> {
         webhooks: config
             .webhooks
             .iter()
-            .map(|w| custos_server::state::WebhookSettings {
+            .map(|w| custos_server::http::state::WebhookSettings {
                 name: w.name.clone(),
                 url: w.url.clone(),
                 secret: custos_core::secret::Secret::new(w.secret.clone()),
@@ -311,7 +312,7 @@ fn settings(config: &Config) -> anyhow::Result<ServerSettings> {
             .collect(),
         ..ServerSettings::default()
     };
-    custos_server::notify::validate(&settings)
+    custos_server::notifications::validate(&settings)
         .map_err(|e| anyhow!("invalid configuration: {e}"))?;
     Ok(settings)
 }
@@ -355,7 +356,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 Some(d) => Some(find_department(store.as_ref(), &d).await?),
                 None => None,
             };
-            let new = custos_server::api::users::new_user(
+            let new = custos_server::accounts::api::users::new_user(
                 &email,
                 name.as_deref(),
                 roles,
@@ -369,7 +370,9 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 .map_err(|e| {
                     anyhow!(
                         "{}",
-                        custos_server::error::ApiError::from(e).problem().detail
+                        custos_server::http::error::ApiError::from(e)
+                            .problem()
+                            .detail
                     )
                 })?;
             seal(store.as_ref()).await;
@@ -390,7 +393,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 .credentials_by_email(&email)
                 .await
                 .map_err(|_| anyhow!("no user with e-mail {email}"))?;
-            let (secret, token) = custos_server::api::tokens::issue(
+            let (secret, token) = custos_server::accounts::api::tokens::issue(
                 store.as_ref(),
                 &Actor::System("cli"),
                 creds.user.id,
@@ -440,7 +443,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 })
                 .transpose()?;
             let store = open_store(&config).await?;
-            let r = custos_server::api::controls::import(
+            let r = custos_server::measures::api::controls::import(
                 store.as_ref(),
                 &Actor::System("cli"),
                 &doc,
@@ -478,7 +481,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("json"));
             let store = open_store(&config).await?;
-            let r = custos_server::api::cmdb_io::import_bytes(
+            let r = custos_server::cmdb::api::io::import_bytes(
                 store.as_ref(),
                 &Actor::System("cli"),
                 &bytes,
@@ -511,7 +514,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 _ => anyhow::bail!("--format must be csv or json"),
             };
             let store = open_store(&config).await?;
-            let out = custos_server::api::cmdb_io::export_data(store.as_ref(), &kind, json)
+            let out = custos_server::cmdb::api::io::export_data(store.as_ref(), &kind, json)
                 .await
                 .map_err(|e| anyhow!("{}", e.problem().detail))?;
             print!("{out}");
@@ -541,7 +544,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             bench::run(store.as_ref(), cis, rels, reuse).await?;
         }
         Command::Openapi => {
-            println!("{}", custos_server::api::openapi_json());
+            println!("{}", custos_server::http::api::openapi_json());
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -656,11 +659,12 @@ async fn report_sla(
         ));
     }
     let store = open_store(config).await?;
-    let fail = |e: custos_server::error::ApiError| anyhow!("{}", e.problem().detail);
+    let fail = |e: custos_server::http::error::ApiError| anyhow!("{}", e.problem().detail);
     let sla = store.sla(id).await.map_err(|e| fail(e.into()))?;
-    let mut found = custos_server::api::slas::report_for(store.as_ref(), &sla, &period)
-        .await
-        .map_err(fail)?;
+    let mut found =
+        custos_server::service_levels::api::slas::report_for(store.as_ref(), &sla, &period)
+            .await
+            .map_err(fail)?;
     if keep && found.0.is_none() {
         let (kept, report) = custos_server::service_levels::keep_report(
             store.as_ref(),

@@ -1,21 +1,18 @@
-//! Custos over HTTP: the REST API (`api/`), the server-rendered web UI (`web/`), metrics,
-//! health and background jobs. One `AppState` for all handlers.
+//! Custos over HTTP. One folder per domain — `accounts`, `audit`, `cmdb`, `measures`,
+//! `service_levels`, `incidents`, `problems`, `notifications` — each with its use cases
+//! (`mod.rs`), its REST handlers (`api`) and its pages (`pages`); `http` holds what the
+//! edges share: state, error mapping, extractors, authentication, the page layout, the
+//! OpenAPI document, metrics and the background jobs.
 
-pub mod api;
-pub mod auth;
-pub mod auth_cache;
-pub mod error;
-pub mod extract;
+pub mod accounts;
+pub mod audit;
+pub mod cmdb;
+pub mod http;
 pub mod incidents;
-pub mod jobs;
-pub mod metrics;
-pub mod notify;
-pub mod problem_check;
+pub mod measures;
+pub mod notifications;
 pub mod problems;
 pub mod service_levels;
-pub mod state;
-pub mod util;
-pub mod web;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -23,7 +20,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-pub use state::{AppState, ServerSettings};
+pub use http::state::{AppState, ServerSettings};
+use http::{api, error, jobs, metrics, page};
 use std::future::Future;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -49,7 +47,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
-        .merge(web::router())
+        .merge(page::router())
         .fallback(fallback)
         .layer(middleware::from_fn(metrics::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -84,7 +82,7 @@ async fn fallback(req: Request) -> Response {
     if req.uri().path().starts_with("/api/") {
         error::ApiError::NotFound("route".into()).into_response()
     } else {
-        web::not_found().into_response()
+        page::not_found().into_response()
     }
 }
 

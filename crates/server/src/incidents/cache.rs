@@ -4,7 +4,7 @@
 //! lives `ttl`; a change to an SLA, a classification or an implementation reaches
 //! recognition on this instance within that time (`context_cache_ttl_ms`, 0 = off).
 
-use super::Context;
+use crate::incidents::Context;
 use custos_core::CiId;
 use custos_core::time::Date;
 use std::collections::HashMap;

@@ -242,7 +242,8 @@ const ROUTES: &[(&str, &str)] = &[
 /// The fuzzer's route list is the OpenAPI document's, so a new route cannot be forgotten.
 #[test]
 fn the_fuzzer_covers_every_documented_operation() {
-    let doc: serde_json::Value = serde_json::from_str(&custos_server::api::openapi_json()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&custos_server::http::api::openapi_json()).unwrap();
     let mut documented = vec![];
     for (path, ops) in doc["paths"].as_object().unwrap() {
         let mut generic = String::new();

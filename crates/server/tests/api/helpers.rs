@@ -5,7 +5,8 @@ use custos_core::account::{Email, NewDepartment, NewUser, Role, Roles, SecurityP
 use custos_core::authz::Actor;
 use custos_core::secret::PasswordHash;
 use custos_core::store::Store;
-use custos_server::{AppState, ServerSettings};
+use custos_server::AppState;
+use custos_server::ServerSettings;
 use reqwest::header::{COOKIE, HeaderMap, LOCATION, SET_COOKIE};
 use reqwest::{Client, Response, StatusCode};
 use std::collections::BTreeMap;
@@ -205,7 +206,7 @@ impl TestApp {
 
     /// An API token for an existing user.
     pub async fn token_of(&self, user: custos_core::UserId) -> String {
-        let (secret, _) = custos_server::api::tokens::issue(
+        let (secret, _) = custos_server::accounts::api::tokens::issue(
             self.store.as_ref(),
             &Actor::System("test"),
             user,
@@ -262,7 +263,7 @@ impl TestApp {
 
     /// A hand-written control in the organisation catalog.
     pub async fn control(&self, key: &str) -> custos_core::ControlId {
-        let spec = custos_server::api::controls::control_spec(
+        let spec = custos_server::measures::api::controls::control_spec(
             &format!("t-{key}"),
             "Test control",
             "Do it.",
@@ -513,7 +514,7 @@ pub fn plain_incident(
         reporter,
     )
     .unwrap();
-    custos_server::api::incidents::new_incident(
+    custos_server::incidents::api::records::new_incident(
         input,
         custos_core::ticket::Channel::Api,
         None,

@@ -4,7 +4,9 @@
 //! incidents with their review.
 
 use crate::helpers::*;
-use crate::incidents::{World, report, world};
+use crate::incidents::World;
+use crate::incidents::report;
+use crate::incidents::world;
 use custos_core::account::Role;
 use custos_core::authz::Actor;
 use custos_core::incident::{Impact, IncidentFields, IncidentInput, Urgency};
@@ -15,7 +17,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 fn utc(s: &str) -> Timestamp {
-    custos_server::util::parse_rfc3339(s).unwrap()
+    custos_server::http::util::parse_rfc3339(s).unwrap()
 }
 
 /// Creates an incident opened at `at` through the same evaluation as the API.
@@ -45,7 +47,8 @@ async fn opened(
         reporter,
     )
     .unwrap();
-    let inc = custos_server::api::incidents::new_incident(input, Channel::Api, None, None, at);
+    let inc =
+        custos_server::incidents::api::records::new_incident(input, Channel::Api, None, None, at);
     let ctx =
         custos_server::incidents::context(app.store.as_ref(), Some(w.svc), &[], &Date::of(at))
             .await

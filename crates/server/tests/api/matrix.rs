@@ -483,7 +483,8 @@ fn contract_body(supplier: &str, service: &str) -> serde_json::Value {
 
 #[tokio::test]
 async fn the_matrix_covers_every_documented_operation() {
-    let doc: serde_json::Value = serde_json::from_str(&custos_server::api::openapi_json()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&custos_server::http::api::openapi_json()).unwrap();
     let mut documented = vec![];
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for method in ops.as_object().unwrap().keys() {

@@ -4,13 +4,16 @@
 //! it, the audit log, notification deliveries, the web pages, and the e-mails people get.
 
 use crate::helpers::*;
-use crate::incidents::{report, world};
+use crate::incidents::report;
+use crate::incidents::world;
 use crate::notify_sinks::{SECRET, receiver, smtp_sink};
 use custos_core::Timestamp;
 use custos_core::account::Role;
 use custos_core::secret::Secret;
-use custos_server::notify::Dispatcher;
-use custos_server::state::{SmtpSettings, SmtpTls, WebhookSettings};
+use custos_server::http::state::SmtpSettings;
+use custos_server::http::state::SmtpTls;
+use custos_server::http::state::WebhookSettings;
+use custos_server::notifications::Dispatcher;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -36,7 +39,8 @@ async fn a_security_incident_leaves_no_trace_for_people_without_need_to_know() {
         }];
     })
     .await;
-    let doc: serde_json::Value = serde_json::from_str(&custos_server::api::openapi_json()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&custos_server::http::api::openapi_json()).unwrap();
     let lists: Vec<String> = doc["paths"]
         .as_object()
         .unwrap()

@@ -10,8 +10,10 @@ use custos_core::authz::Actor;
 use custos_core::notify::{BACKOFF_SECS, Event, EventKind, MAX_ATTEMPTS};
 use custos_core::secret::Secret;
 use custos_server::ServerSettings;
-use custos_server::notify::Dispatcher;
-use custos_server::state::{SmtpSettings, SmtpTls, WebhookSettings};
+use custos_server::http::state::SmtpSettings;
+use custos_server::http::state::SmtpTls;
+use custos_server::http::state::WebhookSettings;
+use custos_server::notifications::Dispatcher;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::sync::atomic::Ordering;
@@ -306,7 +308,8 @@ async fn failures_back_off_die_and_come_back_on_retry() {
         for i in items {
             assert_eq!(i["attempts"], 1);
             assert!(i["last_error"].as_str().unwrap().contains("500"), "{i}");
-            let next = custos_server::util::parse_rfc3339(i["next_attempt_at"].as_str().unwrap());
+            let next =
+                custos_server::http::util::parse_rfc3339(i["next_attempt_at"].as_str().unwrap());
             assert_eq!(next.map(|n| n.secs()), Some(t0.plus_secs(30).secs()));
         }
         // Not due before its time.

@@ -6,7 +6,7 @@ const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi
 
 #[tokio::test]
 async fn committed_openapi_matches_the_code() {
-    let generated = custos_server::api::openapi_json();
+    let generated = custos_server::http::api::openapi_json();
     if std::env::var("UPDATE_OPENAPI").is_ok() {
         std::fs::write(COMMITTED, format!("{generated}\n")).unwrap();
     }
@@ -42,7 +42,8 @@ async fn committed_openapi_matches_the_code() {
 /// does this).
 #[test]
 fn no_closed_schema_is_combined_with_others() {
-    let doc: serde_json::Value = serde_json::from_str(&custos_server::api::openapi_json()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&custos_server::http::api::openapi_json()).unwrap();
     let schemas = doc["components"]["schemas"].as_object().unwrap();
     let closed = |s: &serde_json::Value| {
         let s = match s["$ref"].as_str() {
@@ -67,7 +68,8 @@ fn no_closed_schema_is_combined_with_others() {
 /// that no operation body uses is not collected by utoipa on its own).
 #[test]
 fn every_reference_resolves() {
-    let doc: serde_json::Value = serde_json::from_str(&custos_server::api::openapi_json()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&custos_server::http::api::openapi_json()).unwrap();
     let schemas = doc["components"]["schemas"].as_object().unwrap();
     fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
         match v {
@@ -97,7 +99,8 @@ fn every_reference_resolves() {
 /// Parameters that handlers parse by hand still say what they accept.
 #[test]
 fn hand_parsed_parameters_are_described() {
-    let doc: serde_json::Value = serde_json::from_str(&custos_server::api::openapi_json()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&custos_server::http::api::openapi_json()).unwrap();
     let s = &doc["components"]["schemas"];
     let matcher = |v: &serde_json::Value| {
         let re = regex::Regex::new(v.as_str().expect("a pattern")).unwrap();
@@ -146,7 +149,8 @@ fn hand_parsed_parameters_are_described() {
 #[test]
 fn incident_text_patterns_match_the_checks() {
     use custos_core::incident::{Impact, IncidentFields, IncidentInput, Urgency};
-    let doc: serde_json::Value = serde_json::from_str(&custos_server::api::openapi_json()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&custos_server::http::api::openapi_json()).unwrap();
     let props = &doc["components"]["schemas"]["IncidentFields"]["properties"];
     let re = |field: &str| regex::Regex::new(props[field]["pattern"].as_str().unwrap()).unwrap();
     let (title, category) = (re("title"), re("category"));

@@ -6,7 +6,8 @@
 //! (a hidden security incident cannot be found) and applied as a work note.
 
 use crate::helpers::*;
-use crate::problems::{incident, payroll};
+use crate::problems::incident;
+use crate::problems::payroll;
 use custos_core::account::Role;
 use reqwest::StatusCode;
 

@@ -1,0 +1,4 @@
+//! Security measures: the control catalogue, what each CI must implement, and the gaps.
+
+pub mod api;
+pub mod pages;
