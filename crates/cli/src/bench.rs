@@ -388,9 +388,9 @@ async fn measure(store: &dyn Store, cis: usize) -> anyhow::Result<()> {
     let mut required = 0;
     for _ in 0..5 {
         let t = Instant::now();
-        let r = custos_server::measures::api::measures::gap_report(store, "service", Some(svc))
+        let r = custos_server::measures::gap_report(store, "service", Some(svc))
             .await
-            .map_err(|e| anyhow!("{}", e.problem().detail))?;
+            .map_err(|e| anyhow!("{e}"))?;
         gap.push(t.elapsed());
         required = r.total.required;
     }
@@ -439,7 +439,7 @@ pub async fn report(store: &dyn Store, cis: usize) -> anyhow::Result<()> {
     use custos_core::time::Date;
     let actor = Actor::System("bench");
     let e = |e: custos_core::StoreError| anyhow!("{e}");
-    let api = |e: custos_server::http::error::ApiError| anyhow!("{}", e.problem().detail);
+    let api = |e: custos_core::Error| anyhow!("{e}");
     println!("backend: {}; service scope: {cis} CIs", store.backend());
     crate::demo::load_nist(store, &actor).await?;
     let mk = |t: &str, k: String| {
@@ -557,7 +557,7 @@ pub async fn report(store: &dyn Store, cis: usize) -> anyhow::Result<()> {
         .await
         .map_err(e)?;
     // The MODERATE baseline as common controls of the service.
-    let moderate = custos_server::measures::api::measures::level_baselines(store)
+    let moderate = custos_server::measures::level_baselines(store)
         .await
         .map_err(api)?[1]
         .0;

@@ -20,7 +20,8 @@ use std::time::Instant;
 pub async fn seed(store: &dyn Store, n: usize) -> anyhow::Result<()> {
     let actor = Actor::System("bench");
     let e = |e: custos_core::StoreError| anyhow!("{e}");
-    let api = |e: custos_server::http::error::ApiError| anyhow!("{}", e.problem().detail);
+    let api = |e: custos_core::Error| anyhow!("{e}");
+    let edge = |e: custos_core::Error| anyhow!("{e}");
     let mk =
         |t: &str, k: &str| CiInput::new(t, k, Some(k), Lifecycle::Active, serde_json::json!({}));
     let svc = store
@@ -127,16 +128,15 @@ pub async fn seed(store: &dyn Store, n: usize) -> anyhow::Result<()> {
             .map_err(e)?;
         groups.push(grp.id);
     }
-    let (token, _) =
-        custos_server::accounts::api::tokens::issue(store, &actor, agent.id, "bench", None)
-            .await
-            .map_err(api)?;
+    let (token, _) = custos_server::accounts::issue(store, &actor, agent.id, "bench", None)
+        .await
+        .map_err(api)?;
 
     let t0 = Instant::now();
     let now = Timestamp::now();
     let ctx = custos_server::incidents::context(store, Some(svc), &[], &today)
         .await
-        .map_err(api)?;
+        .map_err(edge)?;
     let words = [
         "payroll",
         "batch",

@@ -128,14 +128,14 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
         }
         for u in &USERS {
             let dept = store.department_by_name(u.department).await.map_err(err)?;
-            let new = custos_server::accounts::api::users::new_user(
+            let new = custos_core::account::new_user(
                 u.email,
                 Some(u.name),
                 Roles::new(vec![u.role])?,
                 Some(dept.id),
                 DEMO_PASSWORD,
             )
-            .map_err(|e| anyhow!("{}", e.problem().detail))?;
+            .map_err(|e| anyhow!("{e}"))?;
             let user = store.create_user(&actor, new).await.map_err(err)?;
             if u.totp {
                 store
@@ -156,15 +156,9 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
             .credentials_by_email(USERS[0].email)
             .await
             .map_err(err)?;
-        custos_server::accounts::api::tokens::issue(
-            store,
-            &actor,
-            admin.user.id,
-            "monitoring",
-            Some(90),
-        )
-        .await
-        .map_err(|e| anyhow!("{}", e.problem().detail))?;
+        custos_server::accounts::issue(store, &actor, admin.user.id, "monitoring", Some(90))
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
         let as_user =
             |c: custos_core::account::Credentials| Actor::authenticating(c.user.id, c.user.email);
         let customer = as_user(
@@ -234,9 +228,9 @@ pub async fn load_nist(store: &dyn Store, actor: &Actor) -> anyhow::Result<()> {
     let mut catalog = None;
     for text in docs {
         let doc: serde_json::Value = serde_json::from_str(text)?;
-        let r = custos_server::measures::api::controls::import(store, actor, &doc, catalog)
+        let r = custos_server::measures::controls::import(store, actor, &doc, catalog)
             .await
-            .map_err(|e| anyhow!("loading the NIST baselines failed: {}", e.problem().detail))?;
+            .map_err(|e| anyhow!("loading the NIST baselines failed: {e}"))?;
         catalog.get_or_insert(custos_core::CatalogId(r.catalog_id));
     }
     for (id, title, statement, function) in [
@@ -253,15 +247,9 @@ pub async fn load_nist(store: &dyn Store, actor: &Actor) -> anyhow::Result<()> {
             "corrective",
         ),
     ] {
-        let spec = custos_server::measures::api::controls::control_spec(
-            id,
-            title,
-            statement,
-            "",
-            function,
-            Some("org"),
-        )
-        .map_err(|e| anyhow!("{}", e.problem().detail))?;
+        let spec =
+            custos_core::controls::control_spec(id, title, statement, "", function, Some("org"))
+                .map_err(|e| anyhow!("{e}"))?;
         store
             .create_control(actor, spec)
             .await

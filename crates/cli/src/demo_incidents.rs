@@ -49,7 +49,7 @@ async fn open(
     assignee: Option<UserId>,
     hours_ago: i64,
 ) -> anyhow::Result<Incident> {
-    let api = |e: custos_server::http::error::ApiError| anyhow!("{}", e.problem().detail);
+    let api = |e: custos_core::Error| anyhow!("{e}");
     let at = Timestamp(Timestamp::now().0 - hours_ago * 3_600_000);
     let input = IncidentInput::new(fields, id(by))?;
     let ctx = custos_server::incidents::context(store, input.service, &input.cis, &Date::of(at))
@@ -74,7 +74,7 @@ async fn change(
     before: Incident,
     f: impl FnOnce(&mut Incident, &mut Holds, Timestamp) -> anyhow::Result<()>,
 ) -> anyhow::Result<Incident> {
-    let api = |e: custos_server::http::error::ApiError| anyhow!("{}", e.problem().detail);
+    let api = |e: custos_core::Error| anyhow!("{e}");
     let now = Timestamp::now();
     let mut holds = store
         .incident_holds(before.id)
@@ -104,8 +104,7 @@ async fn change(
 
 fn status(to: Status) -> impl FnOnce(&mut Incident, &mut Holds, Timestamp) -> anyhow::Result<()> {
     move |inc, holds, now| {
-        custos_server::incidents::change_status(inc, holds, to, now)
-            .map_err(|e| anyhow!("{}", e.problem().detail))
+        custos_server::incidents::change_status(inc, holds, to, now).map_err(|e| anyhow!("{e}"))
     }
 }
 
@@ -378,7 +377,7 @@ pub async fn seed(store: &dyn Store, actor: &Actor) -> anyhow::Result<()> {
         inc.resolution =
             "Expired load balancer certificate renewed; monitoring of expiry dates added.".into();
         custos_server::incidents::change_status(inc, holds, Status::Resolved, now)
-            .map_err(|e| anyhow!("{}", e.problem().detail))
+            .map_err(|e| anyhow!("{e}"))
     })
     .await?;
 
@@ -405,7 +404,7 @@ pub async fn seed(store: &dyn Store, actor: &Actor) -> anyhow::Result<()> {
     let _ = change(store, &p.agent, jam, |inc, holds, now| {
         inc.resolution = "Worn pickup roller replaced.".into();
         custos_server::incidents::change_status(inc, holds, Status::Resolved, now)
-            .map_err(|e| anyhow!("{}", e.problem().detail))
+            .map_err(|e| anyhow!("{e}"))
     })
     .await?;
 

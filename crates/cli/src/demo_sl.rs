@@ -294,9 +294,9 @@ pub async fn seed(
 
     // Roll the HIGH baseline out on the payroll service as common controls, month by
     // month, keeping each month's report, so coverage rises in the report's chart.
-    let high = custos_server::measures::api::measures::level_baselines(store)
+    let high = custos_server::measures::level_baselines(store)
         .await
-        .map_err(|e| anyhow!("{}", e.problem().detail))?[2]
+        .map_err(|e| anyhow!("{e}"))?[2]
         .0;
     let mut baseline = store
         .gap_data_many(&[(payroll, high)])
@@ -338,7 +338,7 @@ pub async fn seed(
             now,
         )
         .await
-        .map_err(|e| anyhow!("{}", e.problem().detail))?;
+        .map_err(|e| anyhow!("{e}"))?;
     }
     Ok(())
 }

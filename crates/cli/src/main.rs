@@ -18,7 +18,7 @@ use custos_core::authz::Actor;
 use custos_core::store::Store;
 use custos_server::AppState;
 use custos_server::ServerSettings;
-use custos_server::audit::api::verify_chain;
+use custos_server::audit::verify_chain;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -356,14 +356,9 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 Some(d) => Some(find_department(store.as_ref(), &d).await?),
                 None => None,
             };
-            let new = custos_server::accounts::api::users::new_user(
-                &email,
-                name.as_deref(),
-                roles,
-                dept,
-                &password,
-            )
-            .map_err(|e| anyhow!("{}", e.problem().detail))?;
+            let new =
+                custos_core::account::new_user(&email, name.as_deref(), roles, dept, &password)
+                    .map_err(|e| anyhow!("{e}"))?;
             let user = store
                 .create_user(&Actor::System("cli"), new)
                 .await
@@ -393,7 +388,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 .credentials_by_email(&email)
                 .await
                 .map_err(|_| anyhow!("no user with e-mail {email}"))?;
-            let (secret, token) = custos_server::accounts::api::tokens::issue(
+            let (secret, token) = custos_server::accounts::issue(
                 store.as_ref(),
                 &Actor::System("cli"),
                 creds.user.id,
@@ -401,7 +396,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 expires_in_days,
             )
             .await
-            .map_err(|e| anyhow!("{}", e.problem().detail))?;
+            .map_err(|e| anyhow!("{e}"))?;
             seal(store.as_ref()).await;
             eprintln!(
                 "token {} for {} (shown once; only its hash is stored):",
@@ -413,7 +408,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             let store = open_store(&config).await?;
             let (checked, result) = verify_chain(store.as_ref())
                 .await
-                .map_err(|e| anyhow!("{}", e.problem().detail))?;
+                .map_err(|e| anyhow!("{e}"))?;
             let unsealed = store
                 .unsealed_audit_count()
                 .await
@@ -443,14 +438,14 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 })
                 .transpose()?;
             let store = open_store(&config).await?;
-            let r = custos_server::measures::api::controls::import(
+            let r = custos_server::measures::controls::import(
                 store.as_ref(),
                 &Actor::System("cli"),
                 &doc,
                 catalog,
             )
             .await
-            .map_err(|e| anyhow!("{}", e.problem().detail))?;
+            .map_err(|e| anyhow!("{e}"))?;
             seal(store.as_ref()).await;
             match r.baseline_controls {
                 None => println!(
@@ -481,14 +476,14 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("json"));
             let store = open_store(&config).await?;
-            let r = custos_server::cmdb::api::io::import_bytes(
+            let r = custos_server::cmdb::io::import_bytes(
                 store.as_ref(),
                 &Actor::System("cli"),
                 &bytes,
                 is_json,
             )
             .await
-            .map_err(|e| anyhow!("{}", e.problem().detail))?;
+            .map_err(|e| anyhow!("{e}"))?;
             seal(store.as_ref()).await;
             println!(
                 "CIs: {} created, {} updated, {} unchanged; relationships: {} created, {} already there; {} CIs re-classified",
@@ -514,9 +509,9 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 _ => anyhow::bail!("--format must be csv or json"),
             };
             let store = open_store(&config).await?;
-            let out = custos_server::cmdb::api::io::export_data(store.as_ref(), &kind, json)
+            let out = custos_server::cmdb::io::export_data(store.as_ref(), &kind, json)
                 .await
-                .map_err(|e| anyhow!("{}", e.problem().detail))?;
+                .map_err(|e| anyhow!("{e}"))?;
             print!("{out}");
         }
         Command::Report(ReportCommand::Sla {
@@ -659,12 +654,11 @@ async fn report_sla(
         ));
     }
     let store = open_store(config).await?;
-    let fail = |e: custos_server::http::error::ApiError| anyhow!("{}", e.problem().detail);
+    let fail = |e: custos_core::Error| anyhow!("{e}");
     let sla = store.sla(id).await.map_err(|e| fail(e.into()))?;
-    let mut found =
-        custos_server::service_levels::api::slas::report_for(store.as_ref(), &sla, &period)
-            .await
-            .map_err(fail)?;
+    let mut found = custos_server::service_levels::report_for(store.as_ref(), &sla, &period)
+        .await
+        .map_err(fail)?;
     if keep && found.0.is_none() {
         let (kept, report) = custos_server::service_levels::keep_report(
             store.as_ref(),

@@ -378,6 +378,71 @@ pub struct Credentials {
     pub profile: SecurityProfile,
 }
 
+/// Role names as given (API, form, CLI) → a validated role set.
+pub fn parse_roles(names: &[String]) -> Result<Roles, DomainError> {
+    let roles = names
+        .iter()
+        .map(|n| n.parse::<Role>())
+        .collect::<Result<Vec<_>, _>>()?;
+    Roles::new(roles)
+}
+
+/// Builds a validated new account (shared by the API, the admin pages and the CLI).
+pub fn new_user(
+    email: &str,
+    display_name: Option<&str>,
+    roles: Roles,
+    department_id: Option<DepartmentId>,
+    password: &str,
+) -> Result<NewUser, DomainError> {
+    let email = Email::parse(email)?;
+    check_password_policy(password, &email)?;
+    let display = match display_name.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(d) => check_name("display_name", d, 100)?,
+        None => email
+            .as_str()
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    Ok(NewUser {
+        email,
+        display_name: display,
+        roles,
+        department_id,
+        password_hash: crate::secret::PasswordHash::create(password),
+    })
+}
+
+/// An administrator may not lock themselves out.
+pub fn guard_self_lockout(
+    p: &crate::authz::Principal,
+    id: UserId,
+    patch: &UserPatch,
+) -> Result<(), DomainError> {
+    if p.user_id != id {
+        return Ok(());
+    }
+    if patch.disabled == Some(true) {
+        return Err(DomainError::new(
+            "disabled",
+            "you cannot disable your own account",
+        ));
+    }
+    if patch
+        .roles
+        .as_ref()
+        .is_some_and(|r| !r.contains(Role::Admin))
+    {
+        return Err(DomainError::new(
+            "roles",
+            "you cannot remove your own admin role",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,5 +497,54 @@ mod tests {
         assert_eq!(p.validate().unwrap_err().field, "idle_timeout_minutes");
         p.session_lifetime_minutes = 1;
         assert_eq!(p.validate().unwrap_err().field, "session_lifetime_minutes");
+    }
+
+    #[test]
+    fn an_administrator_cannot_lock_themselves_out() {
+        let me = UserId::new();
+        let admin = crate::authz::Principal {
+            user_id: me,
+            email: Email::parse("admin@example.org").unwrap(),
+            display_name: "Admin".into(),
+            roles: Roles::new(vec![Role::Admin]).unwrap(),
+            department_id: None,
+            method: crate::authz::AuthMethod::Session,
+        };
+        let disable = UserPatch {
+            disabled: Some(true),
+            ..UserPatch::default()
+        };
+        assert_eq!(
+            guard_self_lockout(&admin, me, &disable).unwrap_err().field,
+            "disabled"
+        );
+        assert!(guard_self_lockout(&admin, UserId::new(), &disable).is_ok());
+        let demote = UserPatch {
+            roles: Some(Roles::new(vec![Role::Agent]).unwrap()),
+            ..UserPatch::default()
+        };
+        assert_eq!(
+            guard_self_lockout(&admin, me, &demote).unwrap_err().field,
+            "roles"
+        );
+    }
+
+    #[test]
+    fn a_new_user_is_checked_and_named() {
+        let roles = parse_roles(&["agent".into()]).unwrap();
+        let u = new_user(
+            "ada@example.org",
+            None,
+            roles.clone(),
+            None,
+            "correct horse battery staple",
+        )
+        .unwrap();
+        assert_eq!(u.display_name, "ada");
+        let Err(e) = new_user("nope", None, roles, None, "correct horse battery staple") else {
+            panic!("an address without @ was accepted")
+        };
+        assert_eq!(e.field, "email");
+        assert_eq!(parse_roles(&["wizard".into()]).unwrap_err().field, "roles");
     }
 }

@@ -125,6 +125,44 @@ pub struct ControlFilter {
     pub q: Option<String>,
 }
 
+/// Validates a hand-written control (API, page).
+pub fn control_spec(
+    id: &str,
+    title: &str,
+    statement: &str,
+    guidance: &str,
+    function: &str,
+    family: Option<&str>,
+) -> Result<ControlSpec, DomainError> {
+    let id = crate::cmdb::check_type_name(&id.trim().to_lowercase().replace('-', "_"))
+        .map(|_| id.trim().to_lowercase())
+        .map_err(|_| {
+            DomainError::new(
+                "control_id",
+                "must be 2–50 letters, digits, - or _, starting with a letter",
+            )
+        })?;
+    let statement = crate::account::clean_text(statement, 10_000);
+    if statement.is_empty() {
+        return Err(DomainError::new("statement", "must not be empty"));
+    }
+    Ok(ControlSpec {
+        label: id.to_uppercase(),
+        control_id: id,
+        title: crate::account::check_name("title", title, 300)?,
+        family: family
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(str::to_lowercase)
+            .unwrap_or_else(|| "org".into()),
+        parent: None,
+        statement,
+        guidance: crate::account::clean_text(guidance, 10_000),
+        function: Function::parse(function)?,
+        function_from_catalog: false,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,6 +31,6 @@ pub mod ticket;
 pub mod ticket_stats;
 pub mod time;
 
-pub use error::{DomainError, StoreError};
+pub use error::{DomainError, Error, Outcome, StoreError};
 pub use ids::*;
 pub use time::Timestamp;

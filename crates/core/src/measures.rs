@@ -383,6 +383,36 @@ fn rank(s: ImplStatus) -> u8 {
     }
 }
 
+/// The baseline in effect per level (low, moderate, high), and whether it was set
+/// explicitly: the explicit mapping, else (FIPS 199 style) the baseline whose name contains
+/// the level's word (LOW, MODERATE, HIGH) as a whole word.
+pub fn level_baseline_map(
+    explicit: [Option<crate::ids::BaselineId>; 3],
+    all: &[crate::controls::BaselineInfo],
+) -> [(Option<crate::ids::BaselineId>, bool); 3] {
+    let mut out = [(None, false); 3];
+    use crate::classification::Level;
+    for (i, level) in [Level::Low, Level::Moderate, Level::High]
+        .into_iter()
+        .enumerate()
+    {
+        out[i] = match explicit[i] {
+            Some(b) => (Some(b), true),
+            None => {
+                let word = level.as_str().to_uppercase();
+                let by_name = all.iter().find(|b| {
+                    b.name
+                        .to_uppercase()
+                        .split(|c: char| !c.is_alphanumeric())
+                        .any(|w| w == word)
+                });
+                (by_name.map(|b| b.id), false)
+            }
+        };
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -501,5 +531,29 @@ mod tests {
                 .is_err()
         );
         assert!(check_implementation(ImplStatus::Verified, "", &["https://wiki/x".into()]).is_ok());
+    }
+
+    #[test]
+    fn a_level_without_a_mapping_takes_the_baseline_named_after_it() {
+        use crate::controls::BaselineInfo;
+        use crate::ids::{BaselineId, CatalogId};
+        let b = |name: &str| BaselineInfo {
+            id: BaselineId::new(),
+            name: name.into(),
+            catalog_id: CatalogId::new(),
+            controls: 0,
+        };
+        let all = [
+            b("NIST SP 800-53 Rev 5 LOW Baseline"),
+            b("NIST SP 800-53 Rev 5 MODERATE Baseline"),
+            b("HIGHLY custom"),
+        ];
+        let chosen = BaselineId::new();
+        let map = level_baseline_map([None, None, Some(chosen)], &all);
+        assert_eq!(map[0], (Some(all[0].id), false));
+        assert_eq!(map[1], (Some(all[1].id), false));
+        assert_eq!(map[2], (Some(chosen), true));
+        // "HIGHLY" is not the word HIGH: no baseline for high without a mapping.
+        assert_eq!(level_baseline_map([None; 3], &all)[2], (None, false));
     }
 }

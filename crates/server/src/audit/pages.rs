@@ -4,8 +4,8 @@ use crate::http::page::Nav;
 
 use crate::http::page::WebError;
 
-use crate::audit::api::AuditParams;
-use crate::audit::api::verify_chain;
+use crate::audit::AuditParams;
+use crate::audit::verify_chain;
 use crate::http::page::WebUser;
 use crate::http::state::AppState;
 use crate::http::util::human;
@@ -114,7 +114,7 @@ async fn audit(
     let filter = match q.filter() {
         Ok(f) => f,
         Err(e) => {
-            error = Some(e.problem().detail);
+            error = Some(crate::http::page::Refusal::detail(&e));
             Default::default()
         }
     };

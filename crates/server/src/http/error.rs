@@ -5,12 +5,12 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use custos_core::authz::Forbidden;
-use custos_core::{DomainError, StoreError};
+use custos_core::{DomainError, Error, StoreError};
 use serde::Serialize;
 
 pub const PROBLEM_BASE: &str = "https://custos.dev/problems/";
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     #[error("authentication required")]
     Unauthorized,
@@ -155,6 +155,21 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Forbidden(f) => ApiError::Forbidden(f),
+            Error::NotFound(what) => ApiError::NotFound(what),
+            Error::Validation { field, message } => ApiError::Validation { field, message },
+            Error::BadRequest(m) => ApiError::BadRequest(m),
+            Error::Conflict(m) => ApiError::Conflict(m),
+            Error::ReviewRequired(m) => ApiError::ReviewRequired(m),
+            Error::TooLarge => ApiError::PayloadTooLarge,
+            Error::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         ApiError::Validation {
@@ -166,36 +181,7 @@ impl From<DomainError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound { entity } => ApiError::NotFound(entity.to_string()),
-            StoreError::Conflict { constraint } => {
-                ApiError::Conflict(conflict_message(&constraint))
-            }
-            StoreError::Invalid(d) => d.into(),
-            StoreError::Internal(m) => ApiError::Internal(m),
-        }
-    }
-}
-
-/// Human text for each named constraint.
-pub fn conflict_message(constraint: &str) -> String {
-    match constraint {
-        "users_email_key" => "a user with this e-mail address already exists".into(),
-        "departments_name_key" => "a department with this name already exists".into(),
-        "users_department_id_fkey" => "the department does not exist or still has users".into(),
-        "customers_name_key" => "a customer with this name already exists".into(),
-        "suppliers_name_key" => "a supplier with this name already exists".into(),
-        "sla_not_draft" | "sla_status" => {
-            "only a draft SLA can be changed or agreed; create a new version instead".into()
-        }
-        "sla_side" => "this side has already agreed to the SLA".into(),
-        "slas_one_draft" => "this SLA already has a draft version; change that one".into(),
-        "sla_reports_period_key" | "sla_reports_sla_id_key" => {
-            "a report for this SLA and period is already kept".into()
-        }
-        "delivery_not_retryable" => "only a failed or dead delivery can be retried".into(),
-        "foreign_key" => "other records still refer to this one".into(),
-        other => format!("conflicts with existing data ({other})"),
+        Error::from(e).into()
     }
 }
 

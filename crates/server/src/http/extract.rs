@@ -35,7 +35,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
             return Err(ApiError::UnsupportedMediaType);
         }
         let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
-        parse_json(&bytes).map(Json)
+        Ok(Json(parse_json(&bytes)?))
     }
 }
 
@@ -48,7 +48,7 @@ pub(crate) fn body_error(e: BytesRejection) -> ApiError {
 }
 
 /// Deserialises JSON, reporting the path of the first bad field.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> custos_core::Outcome<T> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -58,9 +58,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let field =
             field_from_message(&msg).unwrap_or(if path == "." { "body".into() } else { path });
         if inner.is_syntax() || inner.is_eof() {
-            ApiError::validation("body", format!("malformed JSON: {msg}"))
+            custos_core::Error::validation("body", format!("malformed JSON: {msg}"))
         } else {
-            ApiError::validation(field, msg)
+            custos_core::Error::validation(field, msg)
         }
     })
 }
@@ -164,7 +164,7 @@ mod tests {
 
     fn field(body: &str) -> String {
         match parse_json::<T>(body.as_bytes()).unwrap_err() {
-            ApiError::Validation { field, .. } => field,
+            custos_core::Error::Validation { field, .. } => field,
             other => panic!("{other:?}"),
         }
     }

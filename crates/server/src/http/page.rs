@@ -247,8 +247,44 @@ pub fn query_map(raw: Option<String>) -> std::collections::HashMap<String, Strin
 
 /// Whether a failed form submission goes back to the user on the re-rendered form: input
 /// they can correct (a 4xx other than "not found"). Anything else fails the request.
-pub fn correctable(e: &ApiError) -> bool {
-    e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND
+pub fn correctable(e: &impl Refusal) -> bool {
+    e.correctable()
+}
+
+/// A failure a page may show on its form: the API's error or a use case's.
+pub trait Refusal {
+    fn correctable(&self) -> bool;
+    /// The status the page answers with when it shows the form again.
+    fn status(&self) -> StatusCode;
+    /// The text a user is shown (never the cause of an internal error).
+    fn detail(&self) -> String;
+}
+
+impl Refusal for ApiError {
+    fn correctable(&self) -> bool {
+        self.status().is_client_error() && self.status() != StatusCode::NOT_FOUND
+    }
+    fn status(&self) -> StatusCode {
+        ApiError::status(self)
+    }
+    fn detail(&self) -> String {
+        self.problem().detail
+    }
+}
+
+impl Refusal for custos_core::Error {
+    fn correctable(&self) -> bool {
+        !matches!(
+            self,
+            custos_core::Error::NotFound(_) | custos_core::Error::Internal(_)
+        )
+    }
+    fn status(&self) -> StatusCode {
+        ApiError::from(self.clone()).status()
+    }
+    fn detail(&self) -> String {
+        ApiError::from(self.clone()).problem().detail
+    }
 }
 
 /// Checks a form's CSRF token against the session's.
@@ -277,6 +313,12 @@ pub enum WebError {
 impl From<ApiError> for WebError {
     fn from(e: ApiError) -> Self {
         WebError::Api(e)
+    }
+}
+
+impl From<custos_core::Error> for WebError {
+    fn from(e: custos_core::Error) -> Self {
+        WebError::Api(e.into())
     }
 }
 

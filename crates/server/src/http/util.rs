@@ -26,6 +26,49 @@ pub fn human(ts: Timestamp) -> String {
         .unwrap_or_default()
 }
 
+/// A path id that must be a UUID (a 400 naming `id` otherwise).
+pub fn parse_id(s: &str) -> Result<uuid::Uuid, crate::http::error::ApiError> {
+    uuid::Uuid::parse_str(s)
+        .map_err(|_| crate::http::error::ApiError::validation("id", "must be a UUID"))
+}
+
+/// A stored file as a download (never rendered inline), with its recorded hash.
+pub fn file_response(file_name: &str, sha256: &str, content: Vec<u8>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        file_name.replace(
+            |c: char| !c.is_ascii() || c == '"' || c.is_ascii_control(),
+            "_"
+        )
+    );
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/octet-stream".to_string(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+            (
+                axum::http::HeaderName::from_static("x-content-sha256"),
+                sha256.to_string(),
+            ),
+        ],
+        content,
+    )
+        .into_response()
+}
+
+/// A quoted CSV field; a value a spreadsheet would read as a formula gets a leading quote.
+pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,6 @@
 pub mod api;
 pub mod pages;
 
-use crate::http::error::ApiError;
 use crate::service_levels::all_slas;
 use custos_core::account::Role;
 use custos_core::authz::{Actor, Permission, Principal};
@@ -69,7 +68,7 @@ pub async fn slas_in_force(
     store: &dyn Store,
     service: CiId,
     today: &Date,
-) -> Result<Vec<Sla>, ApiError> {
+) -> custos_core::Outcome<Vec<Sla>> {
     Ok(all_slas(
         store,
         &SlaFilter {
@@ -108,7 +107,7 @@ pub async fn refresh_sla_access(
     actor: &Actor,
     service: CiId,
     today: &Date,
-) -> Result<u64, ApiError> {
+) -> custos_core::Outcome<u64> {
     let (users, roles) = sla_access(&slas_in_force(store, service, today).await?);
     Ok(store
         .refresh_sla_access(actor, service, &users, roles)
@@ -121,7 +120,7 @@ pub async fn context(
     service: Option<CiId>,
     cis: &[CiId],
     today: &Date,
-) -> Result<Context, ApiError> {
+) -> custos_core::Outcome<Context> {
     let mut ids: Vec<CiId> = cis.to_vec();
     if let Some(s) = service {
         ids.push(s);
@@ -199,13 +198,13 @@ pub async fn context(
 async fn failed_required(
     store: &dyn Store,
     records: &[custos_core::store::CiRecord],
-) -> Result<Vec<(CiId, custos_core::ControlId, String)>, ApiError> {
+) -> custos_core::Outcome<Vec<(CiId, custos_core::ControlId, String)>> {
     let ids: Vec<CiId> = records.iter().map(|r| r.ci.id).collect();
     let failed = store.failed_implementations(&ids).await?;
     if failed.is_empty() {
         return Ok(failed);
     }
-    let map = crate::measures::api::measures::level_baselines(store).await?;
+    let map = crate::measures::level_baselines(store).await?;
     let mut out = Vec::new();
     for r in records {
         let mine: Vec<_> = failed.iter().filter(|f| f.0 == r.ci.id).collect();
@@ -356,7 +355,7 @@ pub fn change_status(
     holds: &mut Vec<(Timestamp, Option<Timestamp>)>,
     to: Status,
     now: Timestamp,
-) -> Result<(), ApiError> {
+) -> custos_core::Outcome<()> {
     if inc.status == to {
         return Ok(());
     }
@@ -467,7 +466,7 @@ pub async fn hide_unseen(
     store: &dyn Store,
     principal: &Principal,
     entries: Vec<custos_core::audit::AuditEntry>,
-) -> Result<Vec<custos_core::audit::AuditEntry>, ApiError> {
+) -> custos_core::Outcome<Vec<custos_core::audit::AuditEntry>> {
     let mut ids: Vec<custos_core::IncidentId> = entries.iter().flat_map(incidents_in).collect();
     if ids.is_empty() {
         return Ok(entries);
@@ -539,7 +538,7 @@ pub fn major_event(inc: &Incident, lead: UserId, subject: String, body: String) 
     }
 }
 
-pub async fn tick_clocks(store: &dyn Store, now: Timestamp) -> Result<u64, ApiError> {
+pub async fn tick_clocks(store: &dyn Store, now: Timestamp) -> custos_core::Outcome<u64> {
     use custos_core::sla_clock::TargetState;
     let due = store.incidents_due_for_clock(now, 500).await?;
     let n = due.len() as u64;

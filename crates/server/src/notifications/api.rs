@@ -2,7 +2,6 @@
 //! for a failed or dead delivery. Administrators only (`manage_notifications`). A delivery
 //! shows its event's kind and reference, never its content.
 
-use crate::accounts::api::users::parse_id;
 use crate::http::auth::Need;
 use crate::http::auth::perm;
 use crate::http::error::ApiError;
@@ -10,6 +9,7 @@ use crate::http::error::ApiResult;
 use crate::http::error::Problem;
 use crate::http::extract::Query;
 use crate::http::state::AppState;
+use crate::http::util::parse_id;
 use crate::http::util::rfc3339;
 use axum::extract::{Path, State};
 use custos_core::authz::Permission;

@@ -2,10 +2,10 @@
 //! manager's approval (effective classification of the affected CIs, the risk flag), and
 //! the check a reviewer is shown and that the review records.
 
-use crate::measures::api::measures::ci_gap;
+use crate::measures::ci_gap;
 
 use crate::http::error::ApiError;
-use crate::measures::api::measures::level_baselines;
+use crate::measures::level_baselines;
 use crate::service_levels::all_slas;
 use custos_core::cmdb::Direction;
 use custos_core::measures::GapSummary;

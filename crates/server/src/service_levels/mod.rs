@@ -3,10 +3,10 @@
 //! underpinning of a service's SLA requirements, and building and keeping SLA reports.
 
 pub mod api;
+pub mod download;
 pub mod pages;
 
-use crate::http::error::ApiError;
-use crate::measures::api::measures::level_baselines;
+use crate::measures::level_baselines;
 use custos_core::authz::{Actor, Permission, Principal};
 use custos_core::classification::high_water_mark;
 use custos_core::cmdb::Direction;
@@ -14,18 +14,19 @@ use custos_core::measures::{
     CommonIndex, GapLine, GapSummary, ImplStatus, Implementation, gap_scan,
 };
 use custos_core::page::PageRequest;
+use custos_core::sla::Side;
 use custos_core::sla::{RequirementCheck, RequirementUnderpinning, Sla, SlaStatus, SlaTerms};
 use custos_core::sla_report::{CiFindings, KpiValues, Period, ReportInput, SlaReport};
 use custos_core::store::{KeptReport, SlaFilter, Store};
 use custos_core::time::Date;
-use custos_core::{BaselineId, CiId, ControlId, CustomerId, Timestamp, UserId};
+use custos_core::{BaselineId, CiId, ControlId, CustomerId, Error, Outcome, Timestamp, UserId};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// The customers whose SLAs and reports `p` may see: `None` = all of them.
 pub async fn visible_customers(
     store: &dyn Store,
     p: &Principal,
-) -> Result<Option<Vec<CustomerId>>, ApiError> {
+) -> Outcome<Option<Vec<CustomerId>>> {
     if p.has(Permission::ReadAllServiceLevels) {
         Ok(None)
     } else {
@@ -35,16 +36,12 @@ pub async fn visible_customers(
 
 /// An SLA `p` may see. One that belongs to another customer is reported as forbidden (the
 /// issue's contract: 403 on another customer's SLA), not as missing.
-pub async fn visible_sla(
-    store: &dyn Store,
-    p: &Principal,
-    id: custos_core::SlaId,
-) -> Result<Sla, ApiError> {
+pub async fn visible_sla(store: &dyn Store, p: &Principal, id: custos_core::SlaId) -> Outcome<Sla> {
     let sla = store.sla(id).await?;
     if let Some(mine) = visible_customers(store, p).await?
         && !mine.contains(&sla.terms.customer_id)
     {
-        return Err(ApiError::Forbidden(custos_core::authz::Forbidden(
+        return Err(Error::Forbidden(custos_core::authz::Forbidden(
             Permission::ReadAllServiceLevels,
         )));
     }
@@ -52,7 +49,7 @@ pub async fn visible_sla(
 }
 
 /// Every item of a paged list, fetched 500 at a time.
-pub async fn every<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, ApiError>
+pub async fn every<T, F, Fut>(mut fetch: F) -> Outcome<Vec<T>>
 where
     F: FnMut(PageRequest) -> Fut,
     Fut: std::future::Future<Output = custos_core::error::StoreResult<custos_core::page::Page<T>>>,
@@ -70,7 +67,7 @@ where
 }
 
 /// Every SLA matching `f`.
-pub async fn all_slas(store: &dyn Store, f: &SlaFilter) -> Result<Vec<Sla>, ApiError> {
+pub async fn all_slas(store: &dyn Store, f: &SlaFilter) -> Outcome<Vec<Sla>> {
     every(|page| store.list_slas(f, page)).await
 }
 
@@ -80,7 +77,7 @@ pub async fn baseline_controls(
     store: &dyn Store,
     service: CiId,
     terms: &SlaTerms,
-) -> Result<BTreeSet<ControlId>, ApiError> {
+) -> Outcome<BTreeSet<ControlId>> {
     let mut set: BTreeSet<ControlId> = match store.service(service).await {
         Ok(s) => s.baseline.into_iter().collect(),
         Err(custos_core::StoreError::NotFound { .. }) => BTreeSet::new(),
@@ -105,7 +102,7 @@ pub async fn baseline_controls(
 pub async fn requirements_check(
     store: &dyn Store,
     terms: &SlaTerms,
-) -> Result<Vec<RequirementCheck>, ApiError> {
+) -> Outcome<Vec<RequirementCheck>> {
     let baseline = baseline_controls(store, terms.service_id, terms).await?;
     let wanted: Vec<ControlId> = terms.requirement_controls().into_iter().collect();
     let implemented: BTreeSet<ControlId> = store
@@ -126,7 +123,7 @@ pub async fn service_underpinning(
     store: &dyn Store,
     service: CiId,
     today: &Date,
-) -> Result<Vec<RequirementUnderpinning>, ApiError> {
+) -> Outcome<Vec<RequirementUnderpinning>> {
     let slas: Vec<Sla> = all_slas(
         store,
         &SlaFilter {
@@ -146,7 +143,7 @@ async fn underpinning_of(
     slas: &[&Sla],
     service: CiId,
     today: &Date,
-) -> Result<Vec<RequirementUnderpinning>, ApiError> {
+) -> Outcome<Vec<RequirementUnderpinning>> {
     let olas = every(|page| store.list_olas(Some(service), page)).await?;
     let contracts = every(|page| store.list_contracts(Some(service), page)).await?;
     Ok(custos_core::sla::underpinning(
@@ -161,7 +158,7 @@ pub async fn scope_gaps(
     store: &dyn Store,
     service: CiId,
     now: Timestamp,
-) -> Result<Vec<CiFindings>, ApiError> {
+) -> Outcome<Vec<CiFindings>> {
     let map = level_baselines(store).await?;
     let deps = custos_core::cmdb::impact(
         service,
@@ -239,7 +236,7 @@ pub async fn build_report(
     sla: &Sla,
     period: &Period,
     now: Timestamp,
-) -> Result<SlaReport, ApiError> {
+) -> Outcome<SlaReport> {
     let customer = store.customer(sla.terms.customer_id).await?;
     let service = store.service(sla.terms.service_id).await?;
     let (from, to) = service.hours.period_bounds(period.as_str())?;
@@ -330,23 +327,23 @@ pub async fn keep_report(
     sla: &Sla,
     period: &Period,
     now: Timestamp,
-) -> Result<(KeptReport, SlaReport), ApiError> {
+) -> Outcome<(KeptReport, SlaReport)> {
     let (_, last) = period.dates();
     if last >= Date::of(now) {
-        return Err(ApiError::validation(
+        return Err(Error::validation(
             "period",
             "has not ended yet; a report is kept once its period is over",
         ));
     }
     let report = build_report(store, sla, period, now).await?;
-    let content = serde_json::to_string(&report).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let content = serde_json::to_string(&report).map_err(|e| Error::Internal(e.to_string()))?;
     let kept = store.keep_report(actor, sla.id, period, &content).await?;
     Ok((kept, report))
 }
 
 /// The scheduler's pass: expire SLAs past their end, then keep the last complete period's
 /// report of every agreed SLA that has none yet. Returns how many reports it kept.
-pub async fn scheduled_reports(store: &dyn Store, now: Timestamp) -> Result<u64, ApiError> {
+pub async fn scheduled_reports(store: &dyn Store, now: Timestamp) -> Outcome<u64> {
     let today = Date::of(now);
     // An expired SLA no longer grants need-to-know on its service's incidents.
     let expired = store.expire_slas(&today).await?;
@@ -397,9 +394,49 @@ pub async fn scheduled_reports(store: &dyn Store, now: Timestamp) -> Result<u64,
         match keep_report(store, &actor, &sla, &period, now).await {
             Ok(_) => kept += 1,
             // Another instance kept it in the meantime.
-            Err(ApiError::Conflict(_)) => {}
+            Err(Error::Conflict(_)) => {}
             Err(e) => tracing::warn!(sla = %sla.id, error = %e, "scheduled SLA report failed"),
         }
     }
     Ok(kept)
+}
+
+/// Whether `p` may agree for `side` of `sla`: a representative of its customer, or the
+/// service's owner (any service owner when the service names none).
+pub async fn may_agree(store: &dyn Store, p: &Principal, sla: &Sla, side: Side) -> Outcome<bool> {
+    use custos_core::account::Role;
+    Ok(match side {
+        Side::Customer => {
+            p.roles.iter().any(|r| r == Role::CustomerRepresentative)
+                && store
+                    .customers_of(p.user_id)
+                    .await?
+                    .contains(&sla.terms.customer_id)
+        }
+        Side::Owner => {
+            let owner = store.service(sla.terms.service_id).await?.owner_id;
+            p.roles.iter().any(|r| r == Role::ServiceOwner) && owner.is_none_or(|o| o == p.user_id)
+        }
+    })
+}
+
+/// The report as kept for that period, or else generated now from the current state
+/// (a preview, not kept).
+pub async fn report_for(
+    store: &dyn Store,
+    sla: &Sla,
+    period: &Period,
+) -> Outcome<(Option<KeptReport>, SlaReport)> {
+    match store.kept_report(sla.id, period).await {
+        Ok((meta, content)) => {
+            let r = serde_json::from_str(&content)
+                .map_err(|e| Error::Internal(format!("kept report unreadable: {e}")))?;
+            Ok((Some(meta), r))
+        }
+        Err(custos_core::StoreError::NotFound { .. }) => Ok((
+            None,
+            crate::service_levels::build_report(store, sla, period, Timestamp::now()).await?,
+        )),
+        Err(e) => Err(e.into()),
+    }
 }

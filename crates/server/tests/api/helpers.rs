@@ -206,7 +206,7 @@ impl TestApp {
 
     /// An API token for an existing user.
     pub async fn token_of(&self, user: custos_core::UserId) -> String {
-        let (secret, _) = custos_server::accounts::api::tokens::issue(
+        let (secret, _) = custos_server::accounts::issue(
             self.store.as_ref(),
             &Actor::System("test"),
             user,
@@ -263,7 +263,7 @@ impl TestApp {
 
     /// A hand-written control in the organisation catalog.
     pub async fn control(&self, key: &str) -> custos_core::ControlId {
-        let spec = custos_server::measures::api::controls::control_spec(
+        let spec = custos_core::controls::control_spec(
             &format!("t-{key}"),
             "Test control",
             "Do it.",

@@ -1,6 +1,5 @@
 //! `/departments`: organisational units and their security profiles.
 
-use crate::accounts::api::users::parse_id;
 use crate::http::api::PageParams;
 use crate::http::auth::Need;
 use crate::http::auth::perm;
@@ -9,6 +8,7 @@ use crate::http::error::Problem;
 use crate::http::extract::Json;
 use crate::http::extract::Query;
 use crate::http::state::AppState;
+use crate::http::util::parse_id;
 use crate::http::util::rfc3339;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

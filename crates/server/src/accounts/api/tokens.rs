@@ -1,7 +1,6 @@
 //! `/tokens`: the caller's own API tokens; `/users/{id}/tokens`: an administrator's view of
 //! anyone's tokens. A token is shown once, stored as its SHA-256, carries its user's roles.
 
-use crate::accounts::api::users::parse_id;
 use crate::http::api::PageParams;
 use crate::http::auth::Need;
 use crate::http::auth::perm;
@@ -11,13 +10,12 @@ use crate::http::error::Problem;
 use crate::http::extract::Json;
 use crate::http::extract::Query;
 use crate::http::state::AppState;
+use crate::http::util::parse_id;
 use crate::http::util::rfc3339;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use custos_core::account::check_name;
 use custos_core::authz::Actor;
-use custos_core::secret::{Secret, new_api_token, token_hash};
-use custos_core::store::{ApiToken, NewToken, Store};
+use custos_core::store::ApiToken;
 use custos_core::{StoreError, Timestamp, TokenId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -80,57 +78,6 @@ pub struct TokenCreated {
     pub meta: TokenOut,
 }
 
-/// Issues a token for `user` (shared by the API, the account page and the CLI).
-pub async fn issue(
-    store: &dyn Store,
-    actor: &Actor,
-    user: UserId,
-    name: &str,
-    expires_in_days: Option<u32>,
-) -> Result<(Secret, ApiToken), ApiError> {
-    issue_until(store, actor, user, name, expires_in_days, None).await
-}
-
-/// Like [`issue`], but the new token expires no later than `not_after` (a token minted with
-/// another token cannot outlive it; without a requested expiry it inherits the limit).
-pub async fn issue_until(
-    store: &dyn Store,
-    actor: &Actor,
-    user: UserId,
-    name: &str,
-    expires_in_days: Option<u32>,
-    not_after: Option<Timestamp>,
-) -> Result<(Secret, ApiToken), ApiError> {
-    let name = check_name("name", name, 100)?;
-    if expires_in_days.is_some_and(|d| !(1..=3650).contains(&d)) {
-        return Err(ApiError::validation(
-            "expires_in_days",
-            "must be between 1 and 3650",
-        ));
-    }
-    let now = Timestamp::now();
-    let requested = expires_in_days.map(|d| now.plus_secs(i64::from(d) * 86_400));
-    let expires_at = match (requested, not_after) {
-        (Some(r), Some(limit)) if r > limit => {
-            return Err(ApiError::validation(
-                "expires_in_days",
-                "a token created with an API token cannot outlive that token",
-            ));
-        }
-        (Some(r), _) => Some(r),
-        (None, limit) => limit,
-    };
-    let secret = new_api_token();
-    let t = NewToken {
-        user_id: user,
-        name,
-        token_hash: token_hash(secret.expose()),
-        expires_at,
-    };
-    let token = store.create_token(actor, t, now).await?;
-    Ok((secret, token))
-}
-
 /// The caller's tokens (revoked ones included, marked).
 #[utoipa::path(get, path = "/tokens", tag = "account", params(PageParams),
     responses((status = 200, description = "OK", body = TokenList), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json")))]
@@ -160,7 +107,7 @@ async fn create_token(
     }: Need<perm::SelfService>,
     Json(body): Json<CreateToken>,
 ) -> ApiResult<(StatusCode, axum::Json<TokenCreated>)> {
-    let (secret, token) = issue_until(
+    let (secret, token) = crate::accounts::issue_until(
         state.store.as_ref(),
         &actor,
         p.user_id,

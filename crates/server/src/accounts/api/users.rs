@@ -3,19 +3,17 @@
 use crate::http::api::PageParams;
 use crate::http::auth::Need;
 use crate::http::auth::perm;
-use crate::http::error::ApiError;
 use crate::http::error::ApiResult;
 use crate::http::error::Problem;
 use crate::http::extract::Json;
 use crate::http::extract::Query;
 use crate::http::state::AppState;
-use crate::http::util::rfc3339;
+use crate::http::util::{parse_id, rfc3339};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use custos_core::account::{
-    Email, NewUser, Role, Roles, User, UserPatch, check_name, check_password_policy,
+    Role, User, UserPatch, check_name, guard_self_lockout, new_user, parse_roles,
 };
-use custos_core::secret::PasswordHash;
 use custos_core::{DepartmentId, UserId};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -94,42 +92,6 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
-}
-
-pub fn parse_roles(names: &[String]) -> Result<Roles, ApiError> {
-    let roles = names
-        .iter()
-        .map(|n| n.parse::<Role>())
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Roles::new(roles)?)
-}
-
-/// Builds a validated new account (shared by the API, the admin pages and the CLI).
-pub fn new_user(
-    email: &str,
-    display_name: Option<&str>,
-    roles: Roles,
-    department_id: Option<DepartmentId>,
-    password: &str,
-) -> Result<NewUser, ApiError> {
-    let email = Email::parse(email)?;
-    check_password_policy(password, &email)?;
-    let display = match display_name.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(d) => check_name("display_name", d, 100)?,
-        None => email
-            .as_str()
-            .split('@')
-            .next()
-            .unwrap_or_default()
-            .to_string(),
-    };
-    Ok(NewUser {
-        email,
-        display_name: display,
-        roles,
-        department_id,
-        password_hash: PasswordHash::create(password),
-    })
 }
 
 /// Lists accounts.
@@ -212,36 +174,4 @@ async fn patch_user(
     let user = state.store.update_user(&actor, id, patch).await?;
     state.auth_cache.forget_user(id);
     Ok(axum::Json(UserOut::from(&user)))
-}
-
-/// An administrator may not lock themselves out.
-pub fn guard_self_lockout(
-    p: &custos_core::authz::Principal,
-    id: UserId,
-    patch: &UserPatch,
-) -> Result<(), ApiError> {
-    if p.user_id != id {
-        return Ok(());
-    }
-    if patch.disabled == Some(true) {
-        return Err(ApiError::validation(
-            "disabled",
-            "you cannot disable your own account",
-        ));
-    }
-    if patch
-        .roles
-        .as_ref()
-        .is_some_and(|r| !r.contains(Role::Admin))
-    {
-        return Err(ApiError::validation(
-            "roles",
-            "you cannot remove your own admin role",
-        ));
-    }
-    Ok(())
-}
-
-pub fn parse_id(s: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(s).map_err(|_| ApiError::validation("id", "must be a UUID"))
 }

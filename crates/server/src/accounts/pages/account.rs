@@ -2,7 +2,7 @@
 
 use crate::accounts::pages::login::complete_sign_in;
 
-use crate::accounts::api::tokens::issue;
+use crate::accounts::issue;
 use crate::accounts::pages::login::start_session;
 use crate::http::auth::begin_attempt;
 use crate::http::extract::Form;
@@ -456,7 +456,7 @@ async fn create_token(
             token: secret.expose().to_string(),
         }
         .into_response()),
-        Err(crate::http::error::ApiError::Validation { message, field }) => {
+        Err(custos_core::Error::Validation { message, field }) => {
             let page =
                 account_page(&state, &w, None, Some(format!("Token {field} {message}."))).await?;
             Ok((StatusCode::BAD_REQUEST, page).into_response())

@@ -10,8 +10,6 @@ use crate::http::page::WebUser;
 
 use crate::http::page::check_csrf;
 
-use crate::accounts::api::users::guard_self_lockout;
-use crate::accounts::api::users::new_user;
 use crate::http::error::ApiError;
 use crate::http::extract::Form;
 use crate::http::page::see_other;
@@ -28,6 +26,7 @@ use custos_core::account::{
     Department, MonitoringLevel, NewDepartment, Role, Roles, SecurityProfile, User, UserPatch,
     check_name,
 };
+use custos_core::account::{guard_self_lockout, new_user};
 use custos_core::authz::Permission;
 use custos_core::page::PageRequest;
 use custos_core::{DepartmentId, Timestamp, TokenId, UserId};

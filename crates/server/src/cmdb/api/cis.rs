@@ -1,6 +1,7 @@
 //! `/cis`, `/ci-types`: configuration items, their classification and impact analysis.
 
-use crate::accounts::api::users::parse_id;
+use crate::cmdb::classification::{ClassificationOut, EffectiveOut, ExplicitDto, provenance};
+use crate::cmdb::impact::{ImpactOut, impact_depth, run_impact};
 use crate::http::auth::Need;
 use crate::http::auth::perm;
 use crate::http::error::ApiError;
@@ -9,15 +10,14 @@ use crate::http::error::Problem;
 use crate::http::extract::Json;
 use crate::http::extract::Query;
 use crate::http::state::AppState;
+use crate::http::util::parse_id;
 use crate::http::util::rfc3339;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use custos_core::classification::{Classification, DIMENSIONS, Derived, Level};
 use custos_core::cmdb::{CiInput, Direction, Lifecycle};
-use custos_core::store::{CiFilter, CiRecord, Store};
+use custos_core::store::{CiFilter, CiRecord};
 use custos_core::{CiId, DepartmentId, UserId};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
@@ -28,69 +28,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_classification, put_classification))
         .routes(routes!(get_impact))
         .routes(routes!(list_ci_types, create_ci_type))
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct LevelOut {
-    /// low, moderate or high
-    pub level: &'static str,
-    /// The CI whose explicit level this is; null for the default (low, nothing set).
-    pub source_id: Option<Uuid>,
-    /// The neighbour it is inherited through; null when set on this CI or default.
-    pub via_id: Option<Uuid>,
-}
-
-impl From<&Derived> for LevelOut {
-    fn from(d: &Derived) -> Self {
-        Self {
-            level: d.level.as_str(),
-            source_id: d.source.map(|c| c.0),
-            via_id: d.via.map(|c| c.0),
-        }
-    }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct EffectiveOut {
-    pub confidentiality: LevelOut,
-    pub integrity: LevelOut,
-    pub availability: LevelOut,
-}
-
-#[derive(Serialize, Deserialize, utoipa::ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct ExplicitDto {
-    /// low, moderate, high or null (not set on this CI)
-    #[serde(default)]
-    pub confidentiality: Option<String>,
-    #[serde(default)]
-    pub integrity: Option<String>,
-    #[serde(default)]
-    pub availability: Option<String>,
-}
-
-impl ExplicitDto {
-    pub fn from_classification(c: &Classification) -> Self {
-        Self {
-            confidentiality: c.confidentiality.map(|l| l.as_str().into()),
-            integrity: c.integrity.map(|l| l.as_str().into()),
-            availability: c.availability.map(|l| l.as_str().into()),
-        }
-    }
-
-    pub fn parse(&self) -> Result<Classification, ApiError> {
-        let p = |field: &str, v: &Option<String>| {
-            v.as_deref()
-                .filter(|s| !s.is_empty())
-                .map(|s| Level::parse(field, s))
-                .transpose()
-        };
-        Ok(Classification {
-            confidentiality: p("confidentiality", &self.confidentiality)?,
-            integrity: p("integrity", &self.integrity)?,
-            availability: p("availability", &self.availability)?,
-        })
-    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -335,84 +272,6 @@ async fn delete_ci(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct CiRef {
-    pub id: Uuid,
-    pub name: String,
-    pub ci_type: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Provenance {
-    /// confidentiality, integrity or availability
-    pub dimension: &'static str,
-    pub level: &'static str,
-    /// Whether the level is set on this CI itself.
-    pub explicit: bool,
-    /// The CI the level comes from; null for the default.
-    pub source: Option<CiRef>,
-    /// From this CI to the source, both included.
-    pub path: Vec<CiRef>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ClassificationOut {
-    pub ci: CiRef,
-    pub explicit: ExplicitDto,
-    pub justification: String,
-    pub effective: Vec<Provenance>,
-    /// The highest effective level (FIPS 199 high-water mark).
-    pub high_water_mark: &'static str,
-}
-
-/// Where each effective level comes from: the source CI and the path to it.
-pub async fn provenance(store: &dyn Store, r: &CiRecord) -> Result<ClassificationOut, ApiError> {
-    let mut names: HashMap<CiId, (String, String)> = HashMap::new();
-    names.insert(r.ci.id, (r.ci.name.clone(), r.ci.ci_type.clone()));
-    let mut effective = vec![];
-    for (dim, d) in r.effective.iter().enumerate() {
-        let mut path = vec![r.ci.id];
-        let mut cur = *d;
-        while let Some(via) = cur.via {
-            if path.len() > 10_000 || path.contains(&via) {
-                break;
-            }
-            path.push(via);
-            cur = store.ci(via).await?.effective[dim];
-        }
-        effective.push((DIMENSIONS[dim], d, path));
-    }
-    let missing: Vec<CiId> = effective
-        .iter()
-        .flat_map(|(_, d, p)| p.iter().copied().chain(d.source))
-        .filter(|id| !names.contains_key(id))
-        .collect();
-    for (id, name, t) in store.ci_names(&missing).await? {
-        names.insert(id, (name, t));
-    }
-    let r#ref = |id: CiId| CiRef {
-        id: id.0,
-        name: names.get(&id).map(|n| n.0.clone()).unwrap_or_default(),
-        ci_type: names.get(&id).map(|n| n.1.clone()).unwrap_or_default(),
-    };
-    Ok(ClassificationOut {
-        ci: r#ref(r.ci.id),
-        explicit: ExplicitDto::from_classification(&r.ci.explicit),
-        justification: r.ci.justification.clone(),
-        high_water_mark: custos_core::classification::high_water_mark(&r.effective).as_str(),
-        effective: effective
-            .into_iter()
-            .map(|(dimension, d, path)| Provenance {
-                dimension,
-                level: d.level.as_str(),
-                explicit: d.source == Some(r.ci.id) && d.via.is_none(),
-                source: d.source.map(r#ref),
-                path: path.into_iter().map(r#ref).collect(),
-            })
-            .collect(),
-    })
-}
-
 /// The CI's classification with provenance per dimension.
 #[utoipa::path(get, path = "/cis/{id}/classification", tag = "cmdb", params(("id" = Uuid, Path)),
     responses((status = 200, description = "OK", body = ClassificationOut), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
@@ -486,81 +345,6 @@ pub struct ImpactParams {
     pub direction: String,
     /// Maximum number of steps, 1–50 (default 10).
     pub depth: Option<u32>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ImpactedOut {
-    pub ci: CiRef,
-    pub distance: u32,
-    /// A shortest path from the analysed CI, both ends included.
-    pub path: Vec<CiRef>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ImpactOut {
-    pub origin: CiRef,
-    pub direction: &'static str,
-    pub depth: u32,
-    pub items: Vec<ImpactedOut>,
-    /// True when the result was cut at 100,000 CIs.
-    pub truncated: bool,
-}
-
-pub const IMPACT_LIMIT: usize = 100_000;
-
-/// Runs impact analysis and names every CI in the result.
-pub async fn run_impact(
-    store: &dyn Store,
-    origin: &CiRecord,
-    direction: Direction,
-    depth: u32,
-) -> Result<ImpactOut, ApiError> {
-    let items = custos_core::cmdb::impact(
-        origin.ci.id,
-        direction,
-        depth,
-        IMPACT_LIMIT,
-        |ids| async move { store.edges_touching(&ids).await },
-    )
-    .await?;
-    let mut all: Vec<CiId> = items.iter().map(|i| i.ci).collect();
-    all.push(origin.ci.id);
-    let names: HashMap<CiId, (String, String)> = store
-        .ci_names(&all)
-        .await?
-        .into_iter()
-        .map(|(i, n, t)| (i, (n, t)))
-        .collect();
-    let r#ref = |id: CiId| CiRef {
-        id: id.0,
-        name: names.get(&id).map(|n| n.0.clone()).unwrap_or_default(),
-        ci_type: names.get(&id).map(|n| n.1.clone()).unwrap_or_default(),
-    };
-    Ok(ImpactOut {
-        origin: r#ref(origin.ci.id),
-        direction: match direction {
-            Direction::Upstream => "upstream",
-            Direction::Downstream => "downstream",
-        },
-        depth,
-        truncated: items.len() >= IMPACT_LIMIT,
-        items: items
-            .into_iter()
-            .map(|i| ImpactedOut {
-                ci: r#ref(i.ci),
-                distance: i.distance,
-                path: i.path.into_iter().map(r#ref).collect(),
-            })
-            .collect(),
-    })
-}
-
-pub fn impact_depth(depth: Option<u32>) -> Result<u32, ApiError> {
-    let d = depth.unwrap_or(10);
-    if !(1..=50).contains(&d) {
-        return Err(ApiError::validation("depth", "must be between 1 and 50"));
-    }
-    Ok(d)
 }
 
 /// Impact analysis: every affected CI with its distance and one shortest path.

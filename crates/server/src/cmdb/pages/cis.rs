@@ -2,11 +2,11 @@
 //! from), relationships, a dependency diagram, impact analysis; forms to maintain them.
 
 use crate::accounts::pages::admin::Opt;
-use crate::cmdb::api::cis::ClassificationOut;
-use crate::cmdb::api::cis::ImpactOut;
-use crate::cmdb::api::cis::impact_depth;
-use crate::cmdb::api::cis::provenance;
-use crate::cmdb::api::cis::run_impact;
+use crate::cmdb::ClassificationOut;
+use crate::cmdb::ImpactOut;
+use crate::cmdb::impact_depth;
+use crate::cmdb::provenance;
+use crate::cmdb::run_impact;
 use crate::http::error::ApiError;
 use crate::http::extract::Form;
 use crate::http::page::LevelLabels;

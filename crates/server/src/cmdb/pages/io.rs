@@ -6,10 +6,10 @@ use crate::http::page::WebError;
 
 use crate::http::page::WebUser;
 
-use crate::cmdb::api::io::ImportReport;
-use crate::cmdb::api::io::MAX_IMPORT;
-use crate::cmdb::api::io::export_data;
-use crate::cmdb::api::io::import_bytes;
+use crate::cmdb::io::ImportReport;
+use crate::cmdb::io::MAX_IMPORT;
+use crate::cmdb::io::export_data;
+use crate::cmdb::io::import_bytes;
 use crate::http::page::check_csrf;
 use crate::http::state::AppState;
 use askama::Template;
@@ -84,7 +84,7 @@ async fn upload(
         Ok(r) => Ok(page(&w, Some(r), None).into_response()),
         Err(e) if crate::http::page::correctable(&e) => Ok((
             StatusCode::BAD_REQUEST,
-            page(&w, None, Some(e.problem().detail)),
+            page(&w, None, Some(crate::http::page::Refusal::detail(&e))),
         )
             .into_response()),
         Err(e) => Err(e.into()),

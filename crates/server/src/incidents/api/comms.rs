@@ -2,7 +2,6 @@
 //! communications — which on a security incident wait for a security manager's approval),
 //! the timeline, support groups and saved filters.
 
-use crate::accounts::api::users::parse_id;
 use crate::http::auth::Need;
 use crate::http::auth::perm;
 use crate::http::doc;
@@ -11,6 +10,7 @@ use crate::http::error::ApiResult;
 use crate::http::error::Problem;
 use crate::http::extract::Json;
 use crate::http::state::AppState;
+use crate::http::util::parse_id;
 use crate::http::util::rfc3339;
 use crate::incidents::api::records::find;
 use crate::incidents::viewer;

@@ -313,7 +313,7 @@ const CSV_HEADER: &str = "reference,status,priority,category,title,service,group
 
 /// CSV of incidents; cells that would start a spreadsheet formula are neutralised.
 pub fn incidents_csv(items: &[Incident]) -> String {
-    let cell = crate::measures::api::measures::csv_field;
+    let cell = crate::http::util::csv_field;
     let mut out = String::from(CSV_HEADER);
     for i in items {
         let row = [

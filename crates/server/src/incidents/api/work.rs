@@ -2,7 +2,6 @@
 //! with a reason), the security procedure's phases, major incidents, procedure steps and
 //! evidence, the need-to-know access list and links.
 
-use crate::accounts::api::users::parse_id;
 use crate::http::auth::Need;
 use crate::http::auth::perm;
 use crate::http::doc;
@@ -12,6 +11,7 @@ use crate::http::error::Problem;
 use crate::http::extract::Json;
 use crate::http::extract::Query;
 use crate::http::state::AppState;
+use crate::http::util::parse_id;
 use crate::http::util::rfc3339;
 use crate::incidents::api::records::IncidentOut;
 use crate::incidents::api::records::find;
@@ -598,31 +598,11 @@ async fn download_attachment(
         .store
         .attachment_content(inc.id, custos_core::AttachmentId(parse_id(&attachment)?))
         .await?;
-    Ok(file_response(&meta.file_name, &meta.sha256, content))
-}
-
-/// A stored file as a download (never rendered inline), with its recorded hash.
-pub fn file_response(file_name: &str, sha256: &str, content: Vec<u8>) -> Response {
-    use axum::response::IntoResponse;
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        file_name.replace(
-            |c: char| !c.is_ascii() || c == '"' || c.is_ascii_control(),
-            "_"
-        )
-    );
-    (
-        [
-            (CONTENT_TYPE, "application/octet-stream".to_string()),
-            (axum::http::header::CONTENT_DISPOSITION, disposition),
-            (
-                axum::http::HeaderName::from_static("x-content-sha256"),
-                sha256.to_string(),
-            ),
-        ],
+    Ok(crate::http::util::file_response(
+        &meta.file_name,
+        &meta.sha256,
         content,
-    )
-        .into_response()
+    ))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -1,8 +1,6 @@
 //! Required measures and gaps: `/classification-baselines`, `/cis/{id}/measures`,
 //! `/cis/{id}/controls`, `/cis/{id}/implementations/{control}`, `/gaps`.
 
-use crate::accounts::api::users::parse_id;
-use crate::cmdb::api::cis::CiRef;
 use crate::http::auth::Need;
 use crate::http::auth::perm;
 use crate::http::error::ApiError;
@@ -11,19 +9,18 @@ use crate::http::error::Problem;
 use crate::http::extract::Json;
 use crate::http::extract::Query;
 use crate::http::state::AppState;
+use crate::http::util::parse_id;
 use crate::http::util::parse_rfc3339;
 use crate::http::util::rfc3339;
+use crate::measures::gaps::{
+    GapReport, MeasuresOut, gap_csv, gap_report, level_baselines, measures,
+};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use custos_core::classification::{Level, high_water_mark};
-use custos_core::cmdb::Direction;
-use custos_core::measures::{
-    CommonIndex, GapInput, GapLine, GapSummary, ImplStatus, Implementation, Reason,
-    check_implementation, gap_lines, gap_scan,
-};
-use custos_core::store::{CiFilter, CiRecord, Store};
+use custos_core::classification::Level;
+use custos_core::measures::{ImplStatus, Implementation, check_implementation};
 use custos_core::{BaselineId, CiId, ControlId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -46,55 +43,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         )
         .routes(routes!(download_evidence))
         .routes(routes!(get_gaps))
-}
-
-/// The baseline in effect per level: the explicit mapping, else (FIPS 199 style) the
-/// baseline whose name contains the level's word (LOW, MODERATE, HIGH).
-pub async fn level_baselines(
-    store: &dyn Store,
-) -> Result<[(Option<BaselineId>, bool); 3], ApiError> {
-    let explicit = store.level_baselines().await?;
-    let all = store.list_baselines().await?;
-    let mut out = [(None, false); 3];
-    for (i, level) in [Level::Low, Level::Moderate, Level::High]
-        .into_iter()
-        .enumerate()
-    {
-        out[i] = match explicit[i] {
-            Some(b) => (Some(b), true),
-            None => {
-                let word = level.as_str().to_uppercase();
-                let by_name = all.iter().find(|b| {
-                    b.name
-                        .to_uppercase()
-                        .split(|c: char| !c.is_alphanumeric())
-                        .any(|w| w == word)
-                });
-                (by_name.map(|b| b.id), false)
-            }
-        };
-    }
-    Ok(out)
-}
-
-/// One CI's required controls with their implementation in effect.
-pub async fn ci_gap(
-    store: &dyn Store,
-    r: &CiRecord,
-    map: &[(Option<BaselineId>, bool); 3],
-    now: Timestamp,
-) -> Result<Vec<GapLine>, ApiError> {
-    let level = high_water_mark(&r.effective);
-    let baseline = map[(level.as_i16() - 1) as usize].0;
-    let data = store.gap_data(r.ci.id, baseline).await?;
-    Ok(gap_lines(&GapInput {
-        ci: r.ci.id,
-        baseline: &data.baseline,
-        added: &data.added,
-        own: &data.own,
-        common: &data.common,
-        now,
-    }))
 }
 
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
@@ -167,123 +115,6 @@ async fn put_level_baselines(
             .await?;
     }
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ControlRef {
-    pub id: Uuid,
-    pub label: String,
-    pub title: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct MeasureOut {
-    pub control: ControlRef,
-    /// "baseline" and/or "added on <CI id>"
-    pub reasons: Vec<String>,
-    /// not_started, planned, implemented, verified, failed or not_applicable
-    pub status: &'static str,
-    /// The business service whose implementation this CI inherits (a common control).
-    pub inherited_from: Option<Uuid>,
-    pub justification: String,
-    pub evidence: String,
-    pub links: Vec<String>,
-    pub owner_id: Option<Uuid>,
-    pub last_verified_at: Option<String>,
-    pub next_review_at: Option<String>,
-    pub overdue: bool,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct SummaryOut {
-    pub required: usize,
-    pub implemented: usize,
-    pub verified: usize,
-    pub not_applicable: usize,
-    pub failed: usize,
-    pub missing: usize,
-    pub overdue_reviews: usize,
-    pub coverage_pct: f64,
-}
-
-impl From<&GapSummary> for SummaryOut {
-    fn from(s: &GapSummary) -> Self {
-        Self {
-            required: s.required,
-            implemented: s.implemented,
-            verified: s.verified,
-            not_applicable: s.not_applicable,
-            failed: s.failed,
-            missing: s.missing,
-            overdue_reviews: s.overdue_reviews,
-            coverage_pct: s.coverage_pct,
-        }
-    }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct MeasuresOut {
-    pub ci: CiRef,
-    /// The high-water mark that selects the baseline.
-    pub level: &'static str,
-    pub baseline_id: Option<Uuid>,
-    pub summary: SummaryOut,
-    pub controls: Vec<MeasureOut>,
-}
-
-pub fn reason_text(r: &Reason) -> String {
-    match r {
-        Reason::Baseline => "baseline".into(),
-        Reason::Added { on } => format!("added on {on}"),
-    }
-}
-
-/// Builds the measures view of a CI (API and page).
-pub async fn measures(store: &dyn Store, r: &CiRecord) -> Result<MeasuresOut, ApiError> {
-    let map = level_baselines(store).await?;
-    let lines = ci_gap(store, r, &map, Timestamp::now()).await?;
-    let level = high_water_mark(&r.effective);
-    let ids: Vec<ControlId> = lines.iter().map(|l| l.control_id).collect();
-    let labels: HashMap<ControlId, (String, String)> = store
-        .controls_by_ids(&ids)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, (c.spec.label, c.spec.title)))
-        .collect();
-    Ok(MeasuresOut {
-        ci: CiRef {
-            id: r.ci.id.0,
-            name: r.ci.name.clone(),
-            ci_type: r.ci.ci_type.clone(),
-        },
-        level: level.as_str(),
-        baseline_id: map[(level.as_i16() - 1) as usize].0.map(|b| b.0),
-        summary: SummaryOut::from(&GapSummary::of(&lines)),
-        controls: lines
-            .iter()
-            .map(|l| {
-                let i = l.implementation.as_ref();
-                let (label, title) = labels.get(&l.control_id).cloned().unwrap_or_default();
-                MeasureOut {
-                    control: ControlRef {
-                        id: l.control_id.0,
-                        label,
-                        title,
-                    },
-                    reasons: l.reasons.iter().map(reason_text).collect(),
-                    status: l.status().as_str(),
-                    inherited_from: l.inherited_from.map(|c| c.0),
-                    justification: i.map(|i| i.justification.clone()).unwrap_or_default(),
-                    evidence: i.map(|i| i.evidence.clone()).unwrap_or_default(),
-                    links: i.map(|i| i.links.clone()).unwrap_or_default(),
-                    owner_id: i.and_then(|i| i.owner_id).map(|u| u.0),
-                    last_verified_at: i.and_then(|i| i.last_verified_at).map(rfc3339),
-                    next_review_at: i.and_then(|i| i.next_review_at).map(rfc3339),
-                    overdue: l.overdue,
-                }
-            })
-            .collect(),
-    })
 }
 
 /// A CI's required controls, why each is required, and how it is implemented.
@@ -448,148 +279,6 @@ pub struct GapParams {
     pub format: Option<String>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct GapRow {
-    pub ci: CiRef,
-    pub level: &'static str,
-    #[serde(flatten)]
-    pub summary: SummaryOut,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct GapReport {
-    pub scope: String,
-    pub total: SummaryOut,
-    /// One row per CI in scope.
-    pub items: Vec<GapRow>,
-}
-
-/// Computes the gap report for a scope.
-pub async fn gap_report(
-    store: &dyn Store,
-    scope: &str,
-    ci: Option<CiId>,
-) -> Result<GapReport, ApiError> {
-    let map = level_baselines(store).await?;
-    let now = Timestamp::now();
-    let records: Vec<CiRecord> = match scope {
-        "ci" | "service" => {
-            let id = ci.ok_or_else(|| ApiError::validation("ci", "is required for this scope"))?;
-            let origin = store.ci(id).await?;
-            let mut rs = vec![origin.clone()];
-            if scope == "service" {
-                let deps = custos_core::cmdb::impact(
-                    id,
-                    Direction::Downstream,
-                    50,
-                    100_000,
-                    |ids| async move { store.edges_touching(&ids).await },
-                )
-                .await?;
-                let ids: Vec<CiId> = deps.iter().map(|d| d.ci).collect();
-                rs.extend(store.cis_by_ids(&ids).await?);
-            }
-            rs
-        }
-        "overall" => {
-            let mut rs = vec![];
-            let mut page = custos_core::page::PageRequest::first(500);
-            loop {
-                let p = store.list_cis(&CiFilter::default(), page).await?;
-                rs.extend(p.items);
-                match p.next_cursor {
-                    Some(c) => page = custos_core::page::PageRequest::new(Some(500), Some(c)),
-                    None => break,
-                }
-            }
-            rs
-        }
-        _ => {
-            return Err(ApiError::validation(
-                "scope",
-                "must be ci, service or overall",
-            ));
-        }
-    };
-    let mut total = GapSummary::of(&[]);
-    let baseline_of = |r: &CiRecord| map[(high_water_mark(&r.effective).as_i16() - 1) as usize].0;
-    let inputs: Vec<(CiId, Option<BaselineId>)> =
-        records.iter().map(|r| (r.ci.id, baseline_of(r))).collect();
-    let data = store.gap_data_many(&inputs).await?;
-    // Summaries only: scan without building lines, one common-control index per shared list.
-    let mut indexes: HashMap<*const Implementation, CommonIndex<'_>> = HashMap::new();
-    for d in &data {
-        indexes
-            .entry(d.common.as_ptr())
-            .or_insert_with(|| CommonIndex::new(&d.common));
-    }
-    let mut scratch = vec![];
-    let mut items = vec![];
-    for (r, d) in records.iter().zip(&data) {
-        let mut s = GapSummary::default();
-        gap_scan(
-            &d.baseline,
-            &d.added,
-            &d.own,
-            &indexes[&d.common.as_ptr()],
-            now,
-            &mut scratch,
-            |i| s.count(i.status(), i.overdue),
-        );
-        s.finish();
-        total.add(&s);
-        items.push(GapRow {
-            ci: CiRef {
-                id: r.ci.id.0,
-                name: r.ci.name.clone(),
-                ci_type: r.ci.ci_type.clone(),
-            },
-            level: high_water_mark(&r.effective).as_str(),
-            summary: SummaryOut::from(&s),
-        });
-    }
-    Ok(GapReport {
-        scope: scope.to_string(),
-        total: SummaryOut::from(&total),
-        items,
-    })
-}
-
-/// A quoted CSV field; a value a spreadsheet would read as a formula gets a leading quote.
-pub(crate) fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
-pub fn gap_csv(r: &GapReport) -> String {
-    let mut out = String::from(
-        "ci_id,ci_name,ci_type,level,required,implemented,verified,not_applicable,failed,missing,overdue_reviews,coverage_pct\n",
-    );
-    for i in &r.items {
-        let s = &i.summary;
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            i.ci.id,
-            csv_field(&i.ci.name),
-            csv_field(&i.ci.ci_type),
-            i.level,
-            s.required,
-            s.implemented,
-            s.verified,
-            s.not_applicable,
-            s.failed,
-            s.missing,
-            s.overdue_reviews,
-            s.coverage_pct
-        ));
-    }
-    out
-}
-
 /// Gap report: required, implemented/verified, failed, missing, overdue reviews and
 /// coverage, per CI, per service (with everything it relies on) or overall; JSON or CSV.
 #[utoipa::path(get, path = "/gaps", tag = "measures", params(GapParams),
@@ -635,20 +324,6 @@ pub struct EvidenceOut {
     pub sha256: String,
     pub uploaded_by: String,
     pub uploaded_at: String,
-}
-
-impl From<&custos_core::measures::EvidenceFile> for EvidenceOut {
-    fn from(e: &custos_core::measures::EvidenceFile) -> Self {
-        Self {
-            id: e.id.0,
-            file_name: e.file_name.clone(),
-            content_type: e.content_type.clone(),
-            size: e.size,
-            sha256: e.sha256.clone(),
-            uploaded_by: e.uploaded_by.clone(),
-            uploaded_at: rfc3339(e.uploaded_at),
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -708,27 +383,6 @@ async fn add_evidence(
     Ok((StatusCode::CREATED, axum::Json(EvidenceOut::from(&f))))
 }
 
-/// Serves an evidence file as a download (never rendered inline).
-pub fn evidence_response(meta: &custos_core::measures::EvidenceFile, content: Vec<u8>) -> Response {
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        meta.file_name
-            .replace(|c: char| !c.is_ascii() || c == '"', "_")
-    );
-    (
-        [
-            (CONTENT_TYPE, "application/octet-stream".to_string()),
-            (CONTENT_DISPOSITION, disposition),
-            (
-                axum::http::HeaderName::from_static("x-content-sha256"),
-                meta.sha256.clone(),
-            ),
-        ],
-        content,
-    )
-        .into_response()
-}
-
 /// Downloads an evidence file; the `x-content-sha256` header carries its recorded hash.
 #[utoipa::path(get, path = "/evidence/{id}", tag = "measures", params(("id" = Uuid, Path)),
     responses((status = 200, description = "The file", content_type = "application/octet-stream"), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
@@ -743,5 +397,23 @@ async fn download_evidence(
         .store
         .evidence(custos_core::EvidenceId(parse_id(&id)?))
         .await?;
-    Ok(evidence_response(&meta, content))
+    Ok(crate::http::util::file_response(
+        &meta.file_name,
+        &meta.sha256,
+        content,
+    ))
+}
+
+impl From<&custos_core::measures::EvidenceFile> for EvidenceOut {
+    fn from(e: &custos_core::measures::EvidenceFile) -> Self {
+        Self {
+            id: e.id.0,
+            file_name: e.file_name.clone(),
+            content_type: e.content_type.clone(),
+            size: e.size,
+            sha256: e.sha256.clone(),
+            uploaded_by: e.uploaded_by.clone(),
+            uploaded_at: rfc3339(e.uploaded_at),
+        }
+    }
 }

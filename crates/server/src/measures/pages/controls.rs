@@ -10,11 +10,7 @@ use crate::http::page::WebUser;
 use crate::http::page::check_csrf;
 use crate::http::page::see_other;
 use crate::http::state::AppState;
-use crate::measures::api::controls::ControlParams;
-use crate::measures::api::controls::ImportOut;
-use crate::measures::api::controls::MAX_DOCUMENT;
-use crate::measures::api::controls::control_spec;
-use crate::measures::api::controls::import;
+use crate::measures::controls::{ControlParams, ImportOut, MAX_DOCUMENT, import};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -23,6 +19,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use custos_core::authz::Permission;
+use custos_core::controls::control_spec;
 use custos_core::controls::{Control, Function};
 use custos_core::page::PageRequest;
 use custos_core::{CatalogId, ControlId};
@@ -256,15 +253,15 @@ async fn import_upload(
     let outcome = async {
         let bytes = file
             .filter(|b| !b.is_empty())
-            .ok_or_else(|| ApiError::validation("document", "choose a file"))?;
+            .ok_or_else(|| custos_core::Error::validation("document", "choose a file"))?;
         let doc: serde_json::Value = crate::http::extract::parse_json(&bytes)?;
-        let catalog = match catalog.as_str() {
-            "" => None,
-            c => Some(
-                c.parse::<CatalogId>()
-                    .map_err(|_| ApiError::validation("catalog_id", "is not a catalog"))?,
-            ),
-        };
+        let catalog =
+            match catalog.as_str() {
+                "" => None,
+                c => Some(c.parse::<CatalogId>().map_err(|_| {
+                    custos_core::Error::validation("catalog_id", "is not a catalog")
+                })?),
+            };
         import(state.store.as_ref(), &actor, &doc, catalog).await
     }
     .await;
@@ -273,7 +270,13 @@ async fn import_upload(
             .await?
             .into_response()),
         Err(e) if crate::http::page::correctable(&e) => {
-            let page = import_page(&state, &w, None, Some(e.problem().detail)).await?;
+            let page = import_page(
+                &state,
+                &w,
+                None,
+                Some(crate::http::page::Refusal::detail(&e)),
+            )
+            .await?;
             Ok((StatusCode::BAD_REQUEST, page).into_response())
         }
         Err(e) => Err(e.into()),

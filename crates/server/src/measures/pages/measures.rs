@@ -13,11 +13,7 @@ use crate::http::page::see_other;
 use crate::http::state::AppState;
 use crate::http::util::human;
 use crate::http::util::parse_rfc3339;
-use crate::measures::api::measures::GapReport;
-use crate::measures::api::measures::MeasuresOut;
-use crate::measures::api::measures::gap_csv;
-use crate::measures::api::measures::gap_report;
-use crate::measures::api::measures::measures;
+use crate::measures::{GapReport, MeasuresOut, gap_csv, gap_report, measures};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -497,7 +493,9 @@ async fn download_evidence(
     w.require(Permission::ReadCmdb)?;
     let id: custos_core::EvidenceId = crate::http::page::path_id(&id)?;
     let (meta, content) = state.store.evidence(id).await?;
-    Ok(crate::measures::api::measures::evidence_response(
-        &meta, content,
+    Ok(crate::http::util::file_response(
+        &meta.file_name,
+        &meta.sha256,
+        content,
     ))
 }

@@ -2,7 +2,6 @@
 //! an incident) and `/known-errors`. The fixes and their security review are in
 //! `problem_fixes.rs`.
 
-use crate::accounts::api::users::parse_id;
 use crate::http::auth::Need;
 use crate::http::auth::perm;
 use crate::http::error::ApiResult;
@@ -10,6 +9,7 @@ use crate::http::error::Problem as ProblemJson;
 use crate::http::extract::Json;
 use crate::http::extract::Query;
 use crate::http::state::AppState;
+use crate::http::util::parse_id;
 use crate::problems as uc;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

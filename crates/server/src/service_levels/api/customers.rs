@@ -1,7 +1,6 @@
 //! `/customers` (external customers and internal business units, with representatives) and
 //! `/suppliers` (contact, security requirements, risk tier, contract dates).
 
-use crate::accounts::api::users::parse_id;
 use crate::http::api::PageParams;
 use crate::http::auth::Need;
 use crate::http::auth::perm;
@@ -11,6 +10,7 @@ use crate::http::error::Problem;
 use crate::http::extract::Json;
 use crate::http::extract::Query;
 use crate::http::state::AppState;
+use crate::http::util::parse_id;
 use crate::http::util::rfc3339;
 use crate::service_levels::visible_customers;
 use axum::extract::{Path, State};

@@ -2,7 +2,6 @@
 //! hours, security baseline and standard targets, and which OLA/UC underpins each SLA
 //! requirement), `/olas` and `/contracts` (underpinning contracts).
 
-use crate::accounts::api::users::parse_id;
 use crate::http::auth::Need;
 use crate::http::auth::perm;
 use crate::http::error::ApiResult;
@@ -10,6 +9,7 @@ use crate::http::error::Problem;
 use crate::http::extract::Json;
 use crate::http::extract::Query;
 use crate::http::state::AppState;
+use crate::http::util::parse_id;
 use crate::http::util::rfc3339;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

@@ -3,7 +3,6 @@
 //! reports (`/slas/{id}/reports/{period}` in JSON, HTML, CSV or PDF; kept ones are frozen).
 //! A customer representative sees only the SLAs and reports of customers it represents.
 
-use crate::accounts::api::users::parse_id;
 use crate::http::auth::Need;
 use crate::http::auth::perm;
 use crate::http::doc;
@@ -13,17 +12,17 @@ use crate::http::error::Problem;
 use crate::http::extract::Json;
 use crate::http::extract::Query;
 use crate::http::state::AppState;
+use crate::http::util::parse_id;
 use crate::http::util::rfc3339;
-use crate::service_levels::visible_customers;
+use crate::service_levels::download::{KeptOut, ReportOut, render};
 use crate::service_levels::visible_sla;
+use crate::service_levels::{may_agree, report_for, visible_customers};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
-use axum::response::{IntoResponse, Response};
-use custos_core::authz::Principal;
+use axum::response::Response;
 use custos_core::sla::{RequirementCheck, Side, Sla, SlaStatus, SlaTerms};
-use custos_core::sla_report::{Period, SlaReport};
-use custos_core::store::{KeptReport, SlaFilter, Store};
+use custos_core::sla_report::Period;
+use custos_core::store::SlaFilter;
 use custos_core::time::Date;
 use custos_core::{CiId, SlaId, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -231,30 +230,6 @@ pub struct AgreeIn {
     pub side: String,
 }
 
-/// Whether `p` may agree for `side` of `sla`: a representative of its customer, or the
-/// service's owner (any service owner when the service names none).
-pub async fn may_agree(
-    store: &dyn Store,
-    p: &Principal,
-    sla: &Sla,
-    side: Side,
-) -> Result<bool, ApiError> {
-    use custos_core::account::Role;
-    Ok(match side {
-        Side::Customer => {
-            p.roles.iter().any(|r| r == Role::CustomerRepresentative)
-                && store
-                    .customers_of(p.user_id)
-                    .await?
-                    .contains(&sla.terms.customer_id)
-        }
-        Side::Owner => {
-            let owner = store.service(sla.terms.service_id).await?.owner_id;
-            p.roles.iter().any(|r| r == Role::ServiceOwner) && owner.is_none_or(|o| o == p.user_id)
-        }
-    })
-}
-
 /// Records the caller's agreement for one side. When both sides have agreed the SLA is
 /// binding: the service CI's classification is raised to the SLA's (and spreads), the
 /// requirements' controls become required, and the previous version is superseded.
@@ -309,32 +284,6 @@ async fn check(
     ))
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct KeptOut {
-    pub id: Uuid,
-    pub sla_id: Uuid,
-    #[schema(value_type = String)]
-    pub period: Period,
-    pub generated_at: String,
-    /// Null when the scheduler generated it.
-    pub generated_by: Option<Uuid>,
-    /// SHA-256 of the kept JSON, also recorded in the audit chain.
-    pub sha256: String,
-}
-
-impl From<&KeptReport> for KeptOut {
-    fn from(k: &KeptReport) -> Self {
-        Self {
-            id: k.id.0,
-            sla_id: k.sla_id.0,
-            period: k.period.clone(),
-            generated_at: rfc3339(k.generated_at),
-            generated_by: k.generated_by.map(|u| u.0),
-            sha256: k.sha256.clone(),
-        }
-    }
-}
-
 /// Kept reports of the SLA's series, newest period first.
 #[utoipa::path(get, path = "/slas/{id}/reports", tag = "service levels", params(("id" = Uuid, Path)),
     responses((status = 200, description = "OK", body = Vec<KeptOut>), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "Another customer's SLA", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such SLA", body = Problem, content_type = "application/problem+json")))]
@@ -357,106 +306,6 @@ pub struct ReportParams {
     pub format: Option<String>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ReportOut {
-    /// Set when this is a kept (frozen, hashed) report; null for a live preview.
-    pub kept: Option<KeptOut>,
-    pub report: SlaReport,
-}
-
-/// The report as kept for that period, or else generated now from the current state
-/// (a preview, not kept).
-pub async fn report_for(
-    store: &dyn Store,
-    sla: &Sla,
-    period: &Period,
-) -> Result<(Option<KeptReport>, SlaReport), ApiError> {
-    match store.kept_report(sla.id, period).await {
-        Ok((meta, content)) => {
-            let r = serde_json::from_str(&content)
-                .map_err(|e| ApiError::Internal(format!("kept report unreadable: {e}")))?;
-            Ok((Some(meta), r))
-        }
-        Err(custos_core::StoreError::NotFound { .. }) => Ok((
-            None,
-            crate::service_levels::build_report(store, sla, period, Timestamp::now()).await?,
-        )),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Renders a report in `format` as an HTTP response (json is the API's [`ReportOut`]).
-/// Links in the standalone HTML and the PDF start with `base` (the configured public URL;
-/// empty: relative). PDF typesetting is CPU-bound, so it runs on the blocking pool.
-pub async fn render(
-    kept: Option<&KeptReport>,
-    r: &SlaReport,
-    format: &str,
-    base: &str,
-) -> Result<Response, ApiError> {
-    let name = format!(
-        "sla-report-{}-{}",
-        r.sla_name
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            })
-            .collect::<String>(),
-        r.period
-    );
-    let attach = |ext: &str| format!("attachment; filename=\"{name}.{ext}\"");
-    Ok(match format {
-        "json" => axum::Json(ReportOut {
-            kept: kept.map(KeptOut::from),
-            report: r.clone(),
-        })
-        .into_response(),
-        "html" => (
-            [
-                (CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
-                // The standalone document styles itself inline and runs no script.
-                (
-                    CONTENT_SECURITY_POLICY,
-                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:".to_string(),
-                ),
-            ],
-            custos_report::to_html(r, base),
-        )
-            .into_response(),
-        "csv" => (
-            [
-                (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (CONTENT_DISPOSITION, attach("csv")),
-            ],
-            custos_report::to_csv(r),
-        )
-            .into_response(),
-        "pdf" => {
-            let (owned, base) = (r.clone(), base.to_string());
-            let pdf = tokio::task::spawn_blocking(move || custos_report::to_pdf(&owned, &base))
-                .await
-                .map_err(|e| ApiError::Internal(format!("PDF rendering stopped: {e}")))?
-                .map_err(|e| ApiError::Internal(format!("PDF rendering failed: {e}")))?;
-            (
-                [
-                    (CONTENT_TYPE, "application/pdf".to_string()),
-                    (CONTENT_DISPOSITION, attach("pdf")),
-                ],
-                pdf,
-            )
-                .into_response()
-        }
-        _ => {
-            return Err(ApiError::validation(
-                "format",
-                "must be json, html, csv or pdf",
-            ));
-        }
-    })
-}
-
 /// The SLA's report for a period ("2026-10" or "2026-Q4") in JSON, HTML, CSV or PDF.
 #[utoipa::path(get, path = "/slas/{id}/reports/{period}", tag = "service levels", params(("id" = Uuid, Path), ("period" = doc::ReportPeriod, Path), ReportParams),
     responses((status = 200, description = "The report (JSON: ReportOut; or text/html, text/csv, application/pdf)", body = ReportOut), (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "Another customer's SLA", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such SLA or service", body = Problem, content_type = "application/problem+json"), (status = 400, description = "Invalid period or format", body = Problem, content_type = "application/problem+json")))]
@@ -476,7 +325,7 @@ async fn get_report(
         ));
     }
     let (kept, report) = report_for(state.store.as_ref(), &sla, &period).await?;
-    render(kept.as_ref(), &report, format, &state.settings.public_url).await
+    Ok(render(kept.as_ref(), &report, format, &state.settings.public_url).await?)
 }
 
 /// Generates and keeps the report for an ended period (normally the scheduler does this

@@ -21,9 +21,9 @@ pub fn today() -> Date {
 
 /// The message shown above a form that was not accepted: a validation problem names the
 /// field in the form's own words (`label` turns the field path into them).
-pub fn form_message(e: &ApiError, label: impl Fn(&str) -> String) -> String {
-    match e {
-        ApiError::Validation { field, message } => format!("{}: {message}", label(field)),
+pub fn form_message<E: Clone + Into<ApiError>>(e: &E, label: impl Fn(&str) -> String) -> String {
+    match e.clone().into() {
+        ApiError::Validation { field, message } => format!("{}: {message}", label(&field)),
         other => other.problem().detail,
     }
 }

@@ -17,10 +17,10 @@ use crate::http::page::check_csrf;
 use crate::http::page::see_other;
 use crate::http::state::AppState;
 use crate::http::util::human;
-use crate::service_levels::api::slas::render;
-use crate::service_levels::api::slas::report_for;
+use crate::service_levels::download::render;
 use crate::service_levels::pages::common::user_names;
 use crate::service_levels::pages::slas::visible;
+use crate::service_levels::report_for;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, RawQuery, State};
@@ -181,7 +181,7 @@ pub async fn keep(
         Err(e) if crate::http::page::correctable(&e) => {
             let msg = form_message(&e, field_label);
             let page = report_page(&state, &w, &s, &period, Some(msg)).await?;
-            Ok((e.status(), page).into_response())
+            Ok((crate::http::page::Refusal::status(&e), page).into_response())
         }
         Err(e) => Err(e.into()),
     }

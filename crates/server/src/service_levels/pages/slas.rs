@@ -25,7 +25,7 @@ use crate::http::page::check_csrf;
 use crate::http::page::see_other;
 use crate::http::state::AppState;
 use crate::http::util::human;
-use crate::service_levels::api::slas::may_agree;
+use crate::service_levels::may_agree;
 use crate::service_levels::pages::common::user_names;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -62,7 +62,7 @@ pub async fn visible(state: &AppState, w: &WebUser, id: SlaId) -> Result<Sla, We
     crate::service_levels::visible_sla(state.store.as_ref(), &w.principal, id)
         .await
         .map_err(|e| match e {
-            ApiError::Forbidden(_) => WebError::Forbidden,
+            custos_core::Error::Forbidden(_) => WebError::Forbidden,
             other => other.into(),
         })
 }
@@ -163,7 +163,7 @@ async fn may(state: &AppState, w: &WebUser, s: &Sla, side: Side) -> Result<bool,
     }
     match may_agree(state.store.as_ref(), &w.principal, s, side).await {
         Ok(b) => Ok(b),
-        Err(ApiError::NotFound(_)) => Ok(false),
+        Err(custos_core::Error::NotFound(_)) => Ok(false),
         Err(e) => Err(e.into()),
     }
 }
