@@ -179,7 +179,7 @@ pub async fn seed(store: &dyn Store, n: usize) -> anyhow::Result<()> {
         )?;
         // Spread over the last 90 days; older ones are mostly closed.
         let opened = Timestamp(now.0 - ((n - i) as i64 * 90 * 86_400_000 / n as i64));
-        let mut inc = custos_server::incidents::api::records::new_incident(
+        let mut inc = custos_server::incidents::records::new_incident(
             input,
             Channel::Api,
             Some(groups[i % groups.len()]),

@@ -56,7 +56,7 @@ async fn open(
         .await
         .map_err(api)?;
     let mut inc =
-        custos_server::incidents::api::records::new_incident(input, channel, group, assignee, at);
+        custos_server::incidents::records::new_incident(input, channel, group, assignee, at);
     let ev = custos_server::incidents::evaluate(&mut inc, &ctx, &[], &Default::default(), at);
     let w =
         custos_server::incidents::write(inc, None, vec![], &ctx, ev, by.clone(), "incident.create");

@@ -11,11 +11,10 @@ use custos_core::problem::{
 };
 use custos_core::store::Store;
 use custos_core::ticket::Viewer;
-use custos_server::http::error::ApiError;
 use custos_server::problems as uc;
 
-fn failed(e: ApiError) -> anyhow::Error {
-    anyhow!("seeding the demo problems failed: {}", e.problem().detail)
+fn failed(e: custos_core::Error) -> anyhow::Error {
+    anyhow!("seeding the demo problems failed: {e}")
 }
 
 /// A demo problem: service and CIs by external key, texts.

@@ -362,14 +362,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             let user = store
                 .create_user(&Actor::System("cli"), new)
                 .await
-                .map_err(|e| {
-                    anyhow!(
-                        "{}",
-                        custos_server::http::error::ApiError::from(e)
-                            .problem()
-                            .detail
-                    )
-                })?;
+                .map_err(|e| anyhow!("{}", custos_core::Error::from(e)))?;
             seal(store.as_ref()).await;
             println!(
                 "created user {} ({}) with roles {}",

@@ -25,6 +25,8 @@ mod users;
 
 pub mod postgres;
 pub mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use custos_core::StoreError;
 use custos_core::store::Store;

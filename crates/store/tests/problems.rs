@@ -141,21 +141,7 @@ async fn problem_storage_story() {
     let _ = std::fs::remove_dir_all(&dir);
 
     if let Ok(url) = std::env::var("CUSTOS_TEST_POSTGRES_URL") {
-        use sqlx::postgres::PgConnectOptions;
-        use std::str::FromStr;
-        let schema = format!("prb_{}", uuid::Uuid::now_v7().simple());
-        let admin = sqlx::PgPool::connect(&url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        admin.close().await;
-        let opts = PgConnectOptions::from_str(&url)
-            .unwrap()
-            .options([("search_path", schema.as_str())]);
-        let pg = custos_store::postgres::PgStore::connect_with(opts, &ConnectOptions::default())
-            .await
-            .unwrap();
+        let pg = custos_store::testing::fresh_store(&url, "prb", &ConnectOptions::default()).await;
         let id = story(&pg).await;
         let tamper = sqlx::query(TAMPER).bind(id).execute(pg.pool()).await;
         assert!(tamper.is_err(), "postgres: a review cannot be changed");

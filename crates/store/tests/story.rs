@@ -30,27 +30,18 @@ async fn backends() -> Vec<(Arc<dyn Store>, Option<tempfile_dir::Dir>)> {
 }
 
 async fn pg_in_fresh_schema(url: &str) -> Arc<dyn Store> {
-    pg_in_schema(url, &format!("story_{}", uuid::Uuid::now_v7().simple())).await
+    Arc::new(custos_store::testing::fresh_store(url, "story", &ConnectOptions::default()).await)
 }
 
 /// A store in a new schema `schema`.
 async fn pg_in_schema(url: &str, schema: &str) -> Arc<dyn Store> {
-    use sqlx::postgres::PgConnectOptions;
-    use std::str::FromStr;
     let admin = sqlx::PgPool::connect(url).await.expect("connect postgres");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
         .execute(&admin)
         .await
         .unwrap();
     admin.close().await;
-    let opts = PgConnectOptions::from_str(url)
-        .unwrap()
-        .options([("search_path", schema)]);
-    Arc::new(
-        custos_store::postgres::PgStore::connect_with(opts, &ConnectOptions::default())
-            .await
-            .unwrap(),
-    )
+    Arc::new(custos_store::testing::store_in(url, schema, &ConnectOptions::default()).await)
 }
 
 /// A temporary directory removed on drop (kept tiny to avoid a dependency).

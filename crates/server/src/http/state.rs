@@ -189,7 +189,7 @@ impl AppState {
         service: Option<custos_core::CiId>,
         cis: &[custos_core::CiId],
         today: &custos_core::time::Date,
-    ) -> Result<Arc<crate::incidents::Context>, crate::http::error::ApiError> {
+    ) -> custos_core::Outcome<Arc<crate::incidents::Context>> {
         let cache = &self.context_cache;
         if !cache.enabled() {
             return Ok(Arc::new(

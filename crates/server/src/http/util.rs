@@ -27,9 +27,8 @@ pub fn human(ts: Timestamp) -> String {
 }
 
 /// A path id that must be a UUID (a 400 naming `id` otherwise).
-pub fn parse_id(s: &str) -> Result<uuid::Uuid, crate::http::error::ApiError> {
-    uuid::Uuid::parse_str(s)
-        .map_err(|_| crate::http::error::ApiError::validation("id", "must be a UUID"))
+pub fn parse_id(s: &str) -> custos_core::Outcome<uuid::Uuid> {
+    uuid::Uuid::parse_str(s).map_err(|_| custos_core::Error::validation("id", "must be a UUID"))
 }
 
 /// A stored file as a download (never rendered inline), with its recorded hash.

@@ -8,7 +8,10 @@
 //! store's need-to-know predicate with a [`Viewer`] built by [`viewer`].
 
 pub mod api;
+pub mod comms;
 pub mod pages;
+pub mod records;
+pub mod work;
 
 use crate::service_levels::all_slas;
 use custos_core::account::Role;

@@ -4,7 +4,6 @@
 
 use crate::measures::ci_gap;
 
-use crate::http::error::ApiError;
 use crate::measures::level_baselines;
 use crate::service_levels::all_slas;
 use custos_core::cmdb::Direction;
@@ -22,7 +21,7 @@ pub async fn needs_review_of(
     store: &dyn Store,
     affected: &[CiId],
     introduces_security_risk: bool,
-) -> Result<bool, ApiError> {
+) -> custos_core::Outcome<bool> {
     if introduces_security_risk {
         return Ok(true);
     }
@@ -35,7 +34,7 @@ pub async fn needs_review_of(
     Ok(needs_security_review(&levels, false))
 }
 
-pub async fn needs_review(store: &dyn Store, p: &Problem) -> Result<bool, ApiError> {
+pub async fn needs_review(store: &dyn Store, p: &Problem) -> custos_core::Outcome<bool> {
     needs_review_of(store, &p.affected(), p.introduces_security_risk).await
 }
 
@@ -47,7 +46,7 @@ pub async fn security_check(
     store: &dyn Store,
     p: &Problem,
     now: Timestamp,
-) -> Result<SecurityCheck, ApiError> {
+) -> custos_core::Outcome<SecurityCheck> {
     let affected = p.affected();
     let records = store.cis_by_ids(&affected).await?;
     let map = level_baselines(store).await?;

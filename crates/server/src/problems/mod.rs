@@ -14,7 +14,6 @@ pub use crate::problems::check::needs_review_of;
 
 pub use crate::problems::check::security_check;
 
-use crate::http::error::ApiError;
 use custos_core::account::Role;
 use custos_core::authz::{Actor, Principal};
 use custos_core::notify::{Event, EventKind};
@@ -31,18 +30,18 @@ pub fn viewer(p: &Principal) -> Viewer {
 }
 
 /// The HTTP meaning of a refused problem action.
-pub fn problem_error(e: ProblemError) -> ApiError {
+pub fn problem_error(e: ProblemError) -> custos_core::Error {
     match e {
         ProblemError::Invalid(d) => d.into(),
-        ProblemError::State(m) => ApiError::Conflict(m),
-        ProblemError::ReviewRequired(_) => ApiError::ReviewRequired(e.to_string()),
+        ProblemError::State(m) => custos_core::Error::Conflict(m),
+        ProblemError::ReviewRequired(_) => custos_core::Error::ReviewRequired(e.to_string()),
     }
 }
 
-fn store_error(e: StoreError) -> ApiError {
+fn store_error(e: StoreError) -> custos_core::Error {
     match e {
         StoreError::Conflict { constraint } if constraint == "problem_version" => {
-            ApiError::Conflict(
+            custos_core::Error::Conflict(
                 "someone changed this problem in the meantime; reload it and try again".into(),
             )
         }
@@ -94,14 +93,14 @@ fn assigned_event(p: &Problem, to: UserId) -> Event {
 }
 
 /// Checks that a named service is a business service.
-async fn check_service(store: &dyn Store, service: Option<CiId>) -> Result<(), ApiError> {
+async fn check_service(store: &dyn Store, service: Option<CiId>) -> custos_core::Outcome<()> {
     if let Some(s) = service {
         let r = store.ci(s).await.map_err(|e| match e {
-            StoreError::NotFound { .. } => ApiError::validation("service", "no such CI"),
+            StoreError::NotFound { .. } => custos_core::Error::validation("service", "no such CI"),
             other => other.into(),
         })?;
         if r.ci.ci_type != "business_service" {
-            return Err(ApiError::validation(
+            return Err(custos_core::Error::validation(
                 "service",
                 "must be a business service",
             ));
@@ -115,11 +114,11 @@ async fn check_refs(
     store: &dyn Store,
     cis: Option<&[CiId]>,
     assignee: Option<UserId>,
-) -> Result<(), ApiError> {
+) -> custos_core::Outcome<()> {
     if let Some(cis) = cis.filter(|c| !c.is_empty()) {
         let found = store.cis_by_ids(cis).await?;
         if let Some(missing) = cis.iter().find(|c| !found.iter().any(|r| r.ci.id == **c)) {
-            return Err(ApiError::validation(
+            return Err(custos_core::Error::validation(
                 "cis",
                 format!("there is no CI {missing}"),
             ));
@@ -127,7 +126,9 @@ async fn check_refs(
     }
     if let Some(a) = assignee {
         store.user(a).await.map_err(|e| match e {
-            StoreError::NotFound { .. } => ApiError::validation("assignee", "no such user"),
+            StoreError::NotFound { .. } => {
+                custos_core::Error::validation("assignee", "no such user")
+            }
             other => other.into(),
         })?;
     }
@@ -142,7 +143,7 @@ async fn save(
     action: &'static str,
     events: Vec<Event>,
     review: Option<custos_core::problem::Review>,
-) -> Result<Problem, ApiError> {
+) -> custos_core::Outcome<Problem> {
     let mut changes =
         custos_core::audit::diff(Some(&before.audit_view()), Some(&after.audit_view()));
     if let Some(r) = &review
@@ -181,7 +182,7 @@ pub async fn create(
     actor: &Actor,
     fields: ProblemFields,
     now: Timestamp,
-) -> Result<Problem, ApiError> {
+) -> custos_core::Outcome<Problem> {
     let fields = fields.validate()?;
     check_service(store, fields.service).await?;
     check_refs(store, Some(&fields.cis), fields.assignee).await?;
@@ -211,7 +212,7 @@ pub async fn update(
     before: &Problem,
     patch: ProblemPatch,
     now: Timestamp,
-) -> Result<Problem, ApiError> {
+) -> custos_core::Outcome<Problem> {
     let patch = patch.validate()?;
     if let Some(s) = patch.service {
         check_service(store, s).await?;
@@ -245,7 +246,7 @@ pub async fn set_text(
     kind: FixKind,
     text: &str,
     now: Timestamp,
-) -> Result<Problem, ApiError> {
+) -> custos_core::Outcome<Problem> {
     let mut after = before.clone();
     if !after
         .set_fix_text(kind, text, actor.user_id(), now)
@@ -266,7 +267,7 @@ pub async fn submit(
     before: &Problem,
     kind: FixKind,
     now: Timestamp,
-) -> Result<Problem, ApiError> {
+) -> custos_core::Outcome<Problem> {
     let mut after = before.clone();
     after
         .submit(kind, actor.user_id(), now)
@@ -296,7 +297,7 @@ pub async fn review(
     kind: FixKind,
     input: ReviewInput,
     now: Timestamp,
-) -> Result<Problem, ApiError> {
+) -> custos_core::Outcome<Problem> {
     let input = input.validate()?;
     let check = security_check(store, before, now).await?;
     let mut after = before.clone();
@@ -333,7 +334,7 @@ pub async fn publish(
     before: &Problem,
     kind: FixKind,
     now: Timestamp,
-) -> Result<Problem, ApiError> {
+) -> custos_core::Outcome<Problem> {
     let needs = needs_review(store, before).await?;
     let mut after = before.clone();
     after
@@ -355,7 +356,7 @@ pub async fn link(
     problem: &Problem,
     incident: IncidentId,
     link: bool,
-) -> Result<bool, ApiError> {
+) -> custos_core::Outcome<bool> {
     store.incident(&viewer(principal), incident).await?;
     Ok(store
         .link_problem_incident(actor, problem.id, incident, link)
@@ -370,7 +371,7 @@ pub async fn apply(
     actor: &Actor,
     problem: &Problem,
     incident: IncidentId,
-) -> Result<Note, ApiError> {
+) -> custos_core::Outcome<Note> {
     problem.check_applicable().map_err(problem_error)?;
     let inc = store.incident(&viewer(principal), incident).await?;
     let note = NoteInput {

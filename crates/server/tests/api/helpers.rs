@@ -62,14 +62,7 @@ pub async fn spawn_apps_with(customise: impl Fn(&mut ServerSettings)) -> Vec<Tes
 }
 
 async fn new_schema(url: &str) -> String {
-    let schema = format!("api_{}", uuid::Uuid::now_v7().simple());
-    let admin = sqlx::PgPool::connect(url).await.expect("postgres");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    schema
+    custos_store::testing::new_schema(url, "api").await
 }
 
 async fn pg_store(url: &str) -> Arc<dyn Store> {
@@ -77,20 +70,11 @@ async fn pg_store(url: &str) -> Arc<dyn Store> {
 }
 
 async fn pg_store_in(url: &str, schema: &str) -> Arc<dyn Store> {
-    use sqlx::postgres::PgConnectOptions;
-    use std::str::FromStr;
-    let opts = PgConnectOptions::from_str(url)
-        .unwrap()
-        .options([("search_path", schema)]);
-    let opts2 = custos_store::ConnectOptions {
+    let opts = custos_store::ConnectOptions {
         max_connections: 4,
         migrate: true,
     };
-    Arc::new(
-        custos_store::postgres::PgStore::connect_with(opts, &opts2)
-            .await
-            .unwrap(),
-    )
+    Arc::new(custos_store::testing::store_in(url, schema, &opts).await)
 }
 
 /// Two servers, each with its own pool and jobs, on one PostgreSQL schema.
@@ -514,7 +498,7 @@ pub fn plain_incident(
         reporter,
     )
     .unwrap();
-    custos_server::incidents::api::records::new_incident(
+    custos_server::incidents::records::new_incident(
         input,
         custos_core::ticket::Channel::Api,
         None,

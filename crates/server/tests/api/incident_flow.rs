@@ -47,8 +47,7 @@ async fn opened(
         reporter,
     )
     .unwrap();
-    let inc =
-        custos_server::incidents::api::records::new_incident(input, Channel::Api, None, None, at);
+    let inc = custos_server::incidents::records::new_incident(input, Channel::Api, None, None, at);
     let ctx =
         custos_server::incidents::context(app.store.as_ref(), Some(w.svc), &[], &Date::of(at))
             .await

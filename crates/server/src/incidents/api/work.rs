@@ -5,7 +5,6 @@
 use crate::http::auth::Need;
 use crate::http::auth::perm;
 use crate::http::doc;
-use crate::http::error::ApiError;
 use crate::http::error::ApiResult;
 use crate::http::error::Problem;
 use crate::http::extract::Json;
@@ -14,29 +13,23 @@ use crate::http::state::AppState;
 use crate::http::util::parse_id;
 use crate::http::util::rfc3339;
 use crate::incidents::api::records::IncidentOut;
-use crate::incidents::api::records::find;
 use crate::incidents::api::records::shown;
-use crate::incidents::evaluate;
-use crate::incidents::security_event;
+use crate::incidents::records::find;
 use crate::incidents::viewer;
-use crate::incidents::write;
+use crate::incidents::work::{
+    AttachmentParams, MAX_ATTACHMENT_BYTES, advance_phase, attach, declare, flag_incident,
+    record_action, set_link, unflag_incident,
+};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::Response;
-use custos_core::account::clean_text;
-use custos_core::authz::{Actor, Principal};
-use custos_core::notify::Event;
-use custos_core::procedure::{ActionKind, Phase, Recorded, advance, check_cadence};
-use custos_core::ticket::{Action, Attachment, FlagDecision, Incident, Major};
-use custos_core::time::Date;
-use custos_core::{CiId, DomainError, Timestamp, UserId};
+use custos_core::procedure::{ActionKind, Phase};
+use custos_core::ticket::{Action, Attachment};
+use custos_core::{CiId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
-
-/// The largest attachment, in bytes.
-pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -56,47 +49,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(link, unlink))
 }
 
-/// Loads a visible incident, lets `change` alter it, re-evaluates and saves it.
-pub async fn mutate<F>(
-    state: &AppState,
-    principal: &Principal,
-    actor: Actor,
-    id: &str,
-    action: &'static str,
-    change: F,
-) -> Result<Incident, ApiError>
-where
-    F: FnOnce(&mut Incident, Timestamp) -> Result<Vec<Event>, ApiError>,
-{
-    let before = find(state, &viewer(principal), id).await?;
-    let holds = state.store.incident_holds(before.id).await?;
-    let mut inc = before.clone();
-    let now = Timestamp::now();
-    let extra = change(&mut inc, now)?;
-    inc.updated_at = now;
-    let ctx = state
-        .incident_context(inc.service, &inc.cis, &Date::of(now))
-        .await?;
-    let mut ev = evaluate(&mut inc, &ctx, &holds, &state.settings.priority_matrix, now);
-    ev.events.extend(extra);
-    let w = write(inc, Some(&before), holds, &ctx, ev, actor, action);
-    let mut saved = state.store.save_incident(w, before.updated_at).await?;
-    saved.links = before.links;
-    Ok(saved)
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonIn {
     pub reason: String,
-}
-
-fn reason(r: &str) -> Result<String, ApiError> {
-    let r = clean_text(r, 2000);
-    if r.is_empty() {
-        return Err(ApiError::validation("reason", "a reason is required"));
-    }
-    Ok(r)
 }
 
 /// Flags an incident as a security incident by hand (the reason is recorded).
@@ -114,34 +70,6 @@ async fn flag(
     Ok(axum::Json(shown(&principal, &inc, Timestamp::now())))
 }
 
-/// Flags a visible incident as a security incident by hand, recording who and why (API
-/// and pages; the caller has checked `manage_incidents`).
-pub async fn flag_incident(
-    state: &AppState,
-    principal: &Principal,
-    actor: Actor,
-    id: &str,
-    why: &str,
-) -> Result<Incident, ApiError> {
-    let r = reason(why)?;
-    let by = principal.user_id;
-    mutate(state, principal, actor, id, "incident.flag", |inc, now| {
-        if inc.security.flagged {
-            return Err(ApiError::Conflict("already a security incident".into()));
-        }
-        inc.security.flagged = true;
-        inc.security.phase = Some(Phase::Detection);
-        inc.security.manual_flag = Some(FlagDecision {
-            by: Some(by),
-            at: now,
-            reason: r,
-        });
-        inc.security.unflagged = None;
-        Ok(vec![security_event(inc)])
-    })
-    .await
-}
-
 /// Unflags a security incident (security managers only, with a reason).
 #[utoipa::path(post, path = "/incidents/{id}/unflag", tag = "incidents", params(("id" = doc::IncidentKey, Path)), request_body = ReasonIn,
     responses((status = 200, description = "Unflagged", body = IncidentOut), (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"), (status = 403, description = "Security managers only", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident", body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not flagged, or changed meanwhile", body = Problem, content_type = "application/problem+json")))]
@@ -157,66 +85,10 @@ async fn unflag(
     Ok(axum::Json(shown(&principal, &inc, Timestamp::now())))
 }
 
-/// Unflags a security incident, recording who and why (the caller has checked
-/// `handle_security_incidents`).
-pub async fn unflag_incident(
-    state: &AppState,
-    principal: &Principal,
-    actor: Actor,
-    id: &str,
-    why: &str,
-) -> Result<Incident, ApiError> {
-    let r = reason(why)?;
-    let by = principal.user_id;
-    mutate(
-        state,
-        principal,
-        actor,
-        id,
-        "incident.unflag",
-        |inc, now| {
-            if !inc.security.flagged {
-                return Err(ApiError::Conflict("not a security incident".into()));
-            }
-            inc.security.flagged = false;
-            inc.security.phase = None;
-            inc.security.unflagged = Some(FlagDecision {
-                by: Some(by),
-                at: now,
-                reason: r,
-            });
-            Ok(Vec::new())
-        },
-    )
-    .await
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PhaseIn {
     pub phase: Phase,
-}
-
-/// What has been recorded on an incident, as the procedure's gates count it.
-pub async fn recorded(state: &AppState, inc: &Incident) -> Result<Recorded, ApiError> {
-    let actions = state.store.actions(inc.id).await?;
-    let evidence = state
-        .store
-        .attachments(inc.id)
-        .await?
-        .iter()
-        .filter(|a| a.evidence)
-        .count();
-    let mut affected = inc.cis.clone();
-    affected.extend(inc.service);
-    affected.sort();
-    affected.dedup();
-    Ok(Recorded {
-        has_handler: inc.assignee.is_some(),
-        evidence_items: evidence,
-        actions: actions.iter().map(|a| (a.kind, a.ci)).collect(),
-        affected,
-    })
 }
 
 /// Moves a security incident to the next phase of the procedure, if the current phase is
@@ -233,27 +105,6 @@ async fn set_phase(
 ) -> ApiResult<axum::Json<IncidentOut>> {
     let inc = advance_phase(&state, &principal, actor, &id, body.phase).await?;
     Ok(axum::Json(shown(&principal, &inc, Timestamp::now())))
-}
-
-/// Moves a security incident to `to`, the next phase, if the current one is complete.
-pub async fn advance_phase(
-    state: &AppState,
-    principal: &Principal,
-    actor: Actor,
-    id: &str,
-    to: Phase,
-) -> Result<Incident, ApiError> {
-    let current = find(state, &viewer(principal), id).await?;
-    let rec = recorded(state, &current).await?;
-    mutate(state, principal, actor, id, "incident.phase", |inc, _| {
-        let Some(from) = inc.security.phase.filter(|_| inc.security.flagged) else {
-            return Err(ApiError::Conflict("not a security incident".into()));
-        };
-        advance(from, to, &rec)?;
-        inc.security.phase = Some(to);
-        Ok(Vec::new())
-    })
-    .await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -286,54 +137,6 @@ async fn declare_major(
     )
     .await?;
     Ok(axum::Json(shown(&principal, &inc, Timestamp::now())))
-}
-
-/// Declares a major incident with its lead and update cadence (minutes, 15–1440).
-pub async fn declare(
-    state: &AppState,
-    principal: &Principal,
-    actor: Actor,
-    id: &str,
-    lead: UserId,
-    cadence_minutes: u32,
-) -> Result<Incident, ApiError> {
-    let cadence = check_cadence(cadence_minutes)?;
-    crate::incidents::api::records::works_on_incidents(state, lead, "lead").await?;
-    let lead = state.store.user(lead).await?;
-    // The lead of a security incident needs sight of it (need-to-know).
-    let inc = find(state, &viewer(principal), id).await?;
-    let lead_sees = crate::incidents::user_sees(state.store.as_ref(), &lead, inc.id).await?;
-    let by = principal.user_id;
-    mutate(state, principal, actor, id, "incident.major", |inc, now| {
-        if inc.major.is_some() {
-            return Err(ApiError::Conflict("already a major incident".into()));
-        }
-        if !lead_sees {
-            return Err(ApiError::validation(
-                "lead",
-                "has no need-to-know of this security incident: choose someone of the security team or add them first",
-            ));
-        }
-        inc.major = Some(Major {
-            lead: lead.id,
-            cadence_minutes: cadence,
-            declared_at: now,
-            declared_by: Some(by),
-            next_update_due: now.plus_secs(i64::from(cadence) * 60),
-            reviewed: false,
-            reminded_for: None,
-        });
-        Ok(vec![crate::incidents::major_event(
-            inc,
-            lead.id,
-            format!("{} is a major incident; you lead it", inc.reference),
-            format!(
-                "{} \"{}\" was declared a major incident. Updates are due every {cadence} minutes.",
-                inc.reference, inc.title
-            ),
-        )])
-    })
-    .await
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -382,69 +185,6 @@ async fn list_actions(
     let inc = find(&state, &viewer(&principal), &id).await?;
     let actions = state.store.actions(inc.id).await?;
     Ok(axum::Json(actions.iter().map(Into::into).collect()))
-}
-
-/// Records a procedure step: security steps on security incidents, updates and the review
-/// on major incidents (an update resets the cadence; the review allows closing).
-pub async fn record_action(
-    state: &AppState,
-    principal: &Principal,
-    actor: Actor,
-    id: &str,
-    kind: ActionKind,
-    body: &str,
-    ci: Option<CiId>,
-) -> Result<Action, ApiError> {
-    let inc = find(state, &viewer(principal), id).await?;
-    let body = clean_text(body, 5000);
-    if body.is_empty() {
-        return Err(ApiError::validation("body", "must not be empty"));
-    }
-    if kind.is_security() && !inc.security.flagged {
-        return Err(ApiError::Conflict(
-            "security procedure steps are for security incidents".into(),
-        ));
-    }
-    if !kind.is_security() && inc.major.is_none() {
-        return Err(ApiError::Conflict(
-            "major incident steps are for major incidents".into(),
-        ));
-    }
-    match (kind.needs_ci(), ci) {
-        (true, None) => return Err(ApiError::validation("ci", "name the affected CI")),
-        (true, Some(c)) if !(inc.cis.contains(&c) || inc.service == Some(c)) => {
-            return Err(ApiError::validation(
-                "ci",
-                "not an affected CI of this incident",
-            ));
-        }
-        (false, Some(_)) => {
-            return Err(ApiError::validation(
-                "ci",
-                "only isolation and recovery name a CI",
-            ));
-        }
-        _ => {}
-    }
-    let action = state
-        .store
-        .add_action(&actor, inc.id, kind, &body, ci)
-        .await?;
-    if matches!(kind, ActionKind::MajorUpdate | ActionKind::MajorReview) {
-        mutate(state, principal, actor, id, "incident.major", |inc, now| {
-            if let Some(m) = inc.major.as_mut() {
-                if kind == ActionKind::MajorUpdate {
-                    m.next_update_due = now.plus_secs(i64::from(m.cadence_minutes) * 60);
-                    m.reminded_for = None;
-                } else {
-                    m.reviewed = true;
-                }
-            }
-            Ok(Vec::new())
-        })
-        .await?;
-    }
-    Ok(action)
 }
 
 /// Records a procedure step.
@@ -500,18 +240,6 @@ impl From<&Attachment> for AttachmentOut {
     }
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct AttachmentParams {
-    pub file_name: String,
-    /// An evidence item of the security procedure (its hash is chained to the audit log).
-    #[serde(default)]
-    pub evidence: bool,
-    #[serde(default)]
-    pub description: String,
-}
-
 /// Files attached to an incident, evidence included.
 #[utoipa::path(get, path = "/incidents/{id}/attachments", tag = "incidents", params(("id" = doc::IncidentKey, Path)),
     responses((status = 200, description = "OK", body = [AttachmentOut]), (status = 403, description = "The token's roles lack the permission", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such incident", body = Problem, content_type = "application/problem+json")))]
@@ -523,44 +251,6 @@ async fn list_attachments(
     let inc = find(&state, &viewer(&principal), &id).await?;
     let items = state.store.attachments(inc.id).await?;
     Ok(axum::Json(items.iter().map(Into::into).collect()))
-}
-
-/// Stores an attachment or evidence item (the raw body, at most 10 MiB) with its SHA-256.
-pub async fn attach(
-    state: &AppState,
-    principal: &Principal,
-    actor: Actor,
-    id: &str,
-    p: &AttachmentParams,
-    content_type: &str,
-    body: &[u8],
-) -> Result<Attachment, ApiError> {
-    let inc = find(state, &viewer(principal), id).await?;
-    let name = custos_core::measures::clean_file_name(&p.file_name)?;
-    if body.is_empty() {
-        return Err(ApiError::validation("body", "the file is empty"));
-    }
-    let description = clean_text(&p.description, 2000);
-    if p.evidence && !inc.security.flagged {
-        return Err(ApiError::Conflict(
-            "evidence items belong to security incidents".into(),
-        ));
-    }
-    if p.evidence && description.is_empty() {
-        return Err(ApiError::validation(
-            "description",
-            "describe the evidence item (what, where from, how collected)",
-        ));
-    }
-    let ct: String = content_type
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(100)
-        .collect();
-    Ok(state
-        .store
-        .add_attachment(&actor, inc.id, &name, &ct, body, p.evidence, &description)
-        .await?)
 }
 
 /// Uploads an attachment or evidence item.
@@ -674,24 +364,6 @@ async fn revoke_access(
         .revoke_incident_access(&actor, inc.id, UserId(parse_id(&user)?))
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Links (or unlinks) two incidents, both visible to the caller.
-pub async fn set_link(
-    state: &AppState,
-    principal: &Principal,
-    actor: Actor,
-    id: &str,
-    other: &str,
-    link: bool,
-) -> Result<(), ApiError> {
-    let v = viewer(principal);
-    let a = find(state, &v, id).await?;
-    let b = find(state, &v, other).await?;
-    if a.id == b.id {
-        return Err(DomainError::new("other", "an incident cannot be linked to itself").into());
-    }
-    Ok(state.store.link_incidents(&actor, a.id, b.id, link).await?)
 }
 
 /// Links two incidents (both must be visible to the caller).

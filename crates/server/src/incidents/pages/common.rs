@@ -230,13 +230,13 @@ pub async fn ci_opts(state: &AppState, chosen: &[String]) -> Result<Vec<Opt>, We
 
 /// The affected CIs of a form: the multi-select `cis` and the text field `cis_more` (ids
 /// or external keys separated by commas, semicolons, spaces or new lines).
-pub async fn form_cis(state: &AppState, form: &Form) -> Result<Vec<CiId>, ApiError> {
+pub async fn form_cis(state: &AppState, form: &Form) -> custos_core::Outcome<Vec<CiId>> {
     let mut out = vec![];
     for v in form.all("cis").into_iter().filter(|v| !v.trim().is_empty()) {
         out.push(
             v.trim()
                 .parse::<CiId>()
-                .map_err(|_| ApiError::validation("cis", "choose CIs from the list"))?,
+                .map_err(|_| custos_core::Error::validation("cis", "choose CIs from the list"))?,
         );
     }
     for name in form
@@ -252,7 +252,7 @@ pub async fn form_cis(state: &AppState, form: &Form) -> Result<Vec<CiId>, ApiErr
         match state.store.ci_by_key(name).await {
             Ok(r) => out.push(r.ci.id),
             Err(StoreError::NotFound { .. }) => {
-                return Err(ApiError::validation(
+                return Err(custos_core::Error::validation(
                     "cis_more",
                     format!("no CI has the id or external key “{name}”"),
                 ));
@@ -266,13 +266,13 @@ pub async fn form_cis(state: &AppState, form: &Form) -> Result<Vec<CiId>, ApiErr
 }
 
 /// An optional id from a select: empty is none.
-pub fn opt_id<T: std::str::FromStr>(form: &Form, field: &str) -> Result<Option<T>, ApiError> {
+pub fn opt_id<T: std::str::FromStr>(form: &Form, field: &str) -> custos_core::Outcome<Option<T>> {
     match form.get_or_empty(field).trim() {
         "" => Ok(None),
         s => s
             .parse()
             .map(Some)
-            .map_err(|_| ApiError::validation(field, "choose from the list")),
+            .map_err(|_| custos_core::Error::validation(field, "choose from the list")),
     }
 }
 
@@ -316,10 +316,12 @@ pub fn name_of(names: &HashMap<UserId, String>, u: Option<UserId>) -> String {
 
 /// Finds an incident for a page: anything that is not a visible incident is not found.
 pub async fn load(state: &AppState, v: &Viewer, id: &str) -> Result<Incident, WebError> {
-    crate::incidents::api::records::find(state, v, id)
+    crate::incidents::records::find(state, v, id)
         .await
         .map_err(|e| match e {
-            ApiError::Validation { .. } | ApiError::NotFound(_) => WebError::NotFound,
+            custos_core::Error::Validation { .. } | custos_core::Error::NotFound(_) => {
+                WebError::NotFound
+            }
             other => other.into(),
         })
 }
@@ -334,8 +336,13 @@ pub struct FormProblem {
 
 impl FormProblem {
     /// `fields` are the form's field names; its inputs have the ids `{form}-{field}`.
-    pub fn new(form: &str, fields: &[&str], e: &ApiError, label: impl Fn(&str) -> String) -> Self {
-        match e {
+    pub fn new<E: Clone + Into<ApiError>>(
+        form: &str,
+        fields: &[&str],
+        e: &E,
+        label: impl Fn(&str) -> String,
+    ) -> Self {
+        match e.clone().into() {
             ApiError::Validation { field, message } => {
                 let known = fields.iter().find(|f| **f == field.as_str());
                 let field_id = match known.or(fields.first()) {
@@ -344,7 +351,7 @@ impl FormProblem {
                 };
                 Self {
                     field_id,
-                    message: format!("{}: {message}", label(field)),
+                    message: format!("{}: {message}", label(&field)),
                 }
             }
             other => Self {

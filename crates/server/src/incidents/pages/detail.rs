@@ -12,7 +12,6 @@ use crate::http::page::WebUser;
 use crate::http::state::AppState;
 use crate::http::util::file_response;
 use crate::http::util::human;
-use crate::incidents::api::work::recorded;
 use crate::incidents::pages::common;
 use crate::incidents::pages::common::CiRef;
 use crate::incidents::pages::common::ClockView;
@@ -46,6 +45,7 @@ use crate::incidents::pages::view::problem_rows;
 use crate::incidents::pages::view::stepper;
 use crate::incidents::pages::view::still_missing;
 use crate::incidents::viewer;
+use crate::incidents::work::recorded;
 use crate::service_levels::pages::common::all_users;
 use crate::service_levels::pages::common::opts;
 use crate::service_levels::pages::common::user_names;
@@ -328,8 +328,7 @@ pub async fn timeline(
     w.require(Permission::ReadIncidents)?;
     let inc = load(&state, &viewer(&w.principal), &id).await?;
     let entries =
-        crate::incidents::api::comms::timeline_of(&state, &w.principal, &inc.id.to_string())
-            .await?;
+        crate::incidents::comms::timeline_of(&state, &w.principal, &inc.id.to_string()).await?;
     let names = user_names(&all_users(&state).await?);
     let rows = entries
         .into_iter()

@@ -4,30 +4,30 @@
 //! calls the same use case as the API. Success returns to the page with a message; input
 //! the user can correct shows the page again with an error summary linking to the field.
 
+use crate::http::page::Refusal as _;
 use crate::incidents::pages::common::FormProblem;
 
 use crate::incidents::pages::common::field_label;
 
 use crate::incidents::pages::common::load;
 
-use crate::http::error::ApiError;
 use crate::http::extract::Form;
 use crate::http::page::WebError;
 use crate::http::page::WebUser;
 use crate::http::page::check_csrf;
 use crate::http::page::see_other;
 use crate::http::state::AppState;
-use crate::incidents::api::comms::decide;
-use crate::incidents::api::comms::note;
-use crate::incidents::api::records::update;
-use crate::incidents::api::work::advance_phase;
-use crate::incidents::api::work::declare;
-use crate::incidents::api::work::flag_incident;
-use crate::incidents::api::work::record_action;
-use crate::incidents::api::work::unflag_incident;
+use crate::incidents::comms::decide;
+use crate::incidents::comms::note;
 use crate::incidents::pages::common::opt_id;
 use crate::incidents::pages::detail::detail_page;
+use crate::incidents::records::update;
 use crate::incidents::viewer;
+use crate::incidents::work::advance_phase;
+use crate::incidents::work::declare;
+use crate::incidents::work::flag_incident;
+use crate::incidents::work::record_action;
+use crate::incidents::work::unflag_incident;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -78,7 +78,7 @@ pub(super) async fn act<F, Fut>(
 ) -> Result<Response, WebError>
 where
     F: FnOnce(Incident) -> Fut,
-    Fut: Future<Output = Result<&'static str, ApiError>>,
+    Fut: Future<Output = custos_core::Outcome<&'static str>>,
 {
     check_csrf(form, &w.session)?;
     let v = viewer(&w.principal);
@@ -120,7 +120,7 @@ const EDIT_FIELDS: &[&str] = &[
     "cis_more",
 ];
 
-fn patch_of(form: &Form) -> Result<IncidentPatch, ApiError> {
+fn patch_of(form: &Form) -> custos_core::Outcome<IncidentPatch> {
     Ok(IncidentPatch {
         title: Some(form.get_or_empty("title").to_string()),
         description: Some(form.get_or_empty("description").to_string()),
@@ -242,12 +242,14 @@ async fn major(
     let (st, pr, f) = (&state, &w.principal, &form);
     act(st, &w, &id, f, s, move |inc| async move {
         let lead: UserId = opt_id(f, "lead")?
-            .ok_or_else(|| ApiError::validation("lead", "choose the incident lead"))?;
+            .ok_or_else(|| custos_core::Error::validation("lead", "choose the incident lead"))?;
         let cadence = f
             .get_or_empty("cadence_minutes")
             .trim()
             .parse::<u32>()
-            .map_err(|_| ApiError::validation("cadence_minutes", "must be a whole number"))?;
+            .map_err(|_| {
+                custos_core::Error::validation("cadence_minutes", "must be a whole number")
+            })?;
         declare(st, pr, actor, &inc.id.to_string(), lead, cadence).await?;
         Ok("major")
     })
@@ -273,14 +275,14 @@ async fn step(
     .await
 }
 
-fn note_input(form: &Form) -> Result<NoteInput, ApiError> {
-    let audience = match form.get_or_empty("audience").trim() {
-        "" => None,
-        a => Some(
-            Audience::parse(a)
-                .ok_or_else(|| ApiError::validation("audience", "choose from the list"))?,
-        ),
-    };
+fn note_input(form: &Form) -> custos_core::Outcome<NoteInput> {
+    let audience =
+        match form.get_or_empty("audience").trim() {
+            "" => None,
+            a => Some(Audience::parse(a).ok_or_else(|| {
+                custos_core::Error::validation("audience", "choose from the list")
+            })?),
+        };
     Ok(NoteInput {
         kind: NoteKind::parse(form.get_or_empty("kind"))?,
         body: form.get_or_empty("body").to_string(),

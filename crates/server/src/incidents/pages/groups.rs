@@ -3,7 +3,6 @@
 //! group form (create, change, delete — `manage_groups`).
 
 use crate::accounts::pages::admin::Opt;
-use crate::http::error::ApiError;
 use crate::http::extract::Form;
 use crate::http::page::Nav;
 use crate::http::page::WebError;
@@ -204,13 +203,12 @@ async fn edit_form(
         .into_response())
 }
 
-fn group_input(form: &Form) -> Result<GroupInput, ApiError> {
+fn group_input(form: &Form) -> custos_core::Outcome<GroupInput> {
     let mut members = vec![];
     for m in form.all("members") {
-        members.push(
-            m.parse::<UserId>()
-                .map_err(|_| ApiError::validation("members", "choose people from the list"))?,
-        );
+        members.push(m.parse::<UserId>().map_err(|_| {
+            custos_core::Error::validation("members", "choose people from the list")
+        })?);
     }
     Ok(GroupInput {
         name: form.get_or_empty("name").to_string(),

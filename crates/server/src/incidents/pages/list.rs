@@ -13,9 +13,7 @@ use crate::http::page::WebUser;
 use crate::http::page::check_csrf;
 use crate::http::page::see_other;
 use crate::http::state::AppState;
-use crate::incidents::api::comms::check_filter;
-use crate::incidents::api::records::IncidentQuery;
-use crate::incidents::api::records::incidents_csv;
+use crate::incidents::comms::check_filter;
 use crate::incidents::pages::common;
 use crate::incidents::pages::common::FormProblem;
 use crate::incidents::pages::common::PAGE;
@@ -25,6 +23,8 @@ use crate::incidents::pages::common::flash;
 use crate::incidents::pages::common::group_opts;
 use crate::incidents::pages::common::handler_opts;
 use crate::incidents::pages::common::status_label;
+use crate::incidents::records::IncidentQuery;
+use crate::incidents::records::incidents_csv;
 use crate::incidents::viewer;
 use crate::service_levels::pages::common::all_users;
 use crate::service_levels::pages::common::opts;
@@ -90,19 +90,19 @@ fn canonical(raw: Option<&str>) -> (String, Option<uuid::Uuid>) {
 }
 
 /// The filter of a canonical query (errors name the filter's input).
-fn parse_filter(query: &str, me: UserId) -> Result<IncidentFilter, ApiError> {
+fn parse_filter(query: &str, me: UserId) -> custos_core::Outcome<IncidentFilter> {
     let m = crate::http::page::query_map(Some(query.to_string()));
     let flag = |k: &str| match m.get(k).map(String::as_str) {
         None => Ok(None),
         Some("true") => Ok(Some(true)),
         Some("false") => Ok(Some(false)),
-        Some(_) => Err(ApiError::validation(k, "choose yes or no")),
+        Some(_) => Err(custos_core::Error::validation(k, "choose yes or no")),
     };
     let id = |k: &str| match m.get(k) {
         None => Ok(None),
         Some(s) => uuid::Uuid::parse_str(s)
             .map(Some)
-            .map_err(|_| ApiError::validation(k, "choose from the list")),
+            .map_err(|_| custos_core::Error::validation(k, "choose from the list")),
     };
     IncidentQuery {
         open: flag("open")?,
@@ -313,9 +313,9 @@ async fn list_page(
 }
 
 /// The filter input a validation error is about.
-fn get_field(e: &ApiError) -> &'static str {
+fn get_field(e: &custos_core::Error) -> &'static str {
     match e {
-        ApiError::Validation { field, .. } => {
+        custos_core::Error::Validation { field, .. } => {
             KEYS.iter().find(|k| *k == field).copied().unwrap_or("q")
         }
         _ => "q",

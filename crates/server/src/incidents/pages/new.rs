@@ -2,21 +2,21 @@
 //! the incident's page then shows the priority that impact and urgency gave it.
 
 use crate::accounts::pages::admin::Opt;
-use crate::http::error::ApiError;
 use crate::http::extract::Form;
 use crate::http::page::Nav;
+use crate::http::page::Refusal as _;
 use crate::http::page::WebError;
 use crate::http::page::WebUser;
 use crate::http::page::check_csrf;
 use crate::http::page::see_other;
 use crate::http::state::AppState;
-use crate::incidents::api::records::create;
 use crate::incidents::pages::common;
 use crate::incidents::pages::common::FormProblem;
 use crate::incidents::pages::common::Radio;
 use crate::incidents::pages::common::field_label;
 use crate::incidents::pages::common::group_opts;
 use crate::incidents::pages::common::handler_opts;
+use crate::incidents::records::create;
 use crate::service_levels::pages::common::all_users;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -130,7 +130,7 @@ pub async fn new_form(State(state): State<AppState>, w: WebUser) -> Result<Respo
 }
 
 /// The fields of a reporting form (agents' and the portal's).
-pub async fn form_fields(state: &AppState, form: &Form) -> Result<IncidentFields, ApiError> {
+pub async fn form_fields(state: &AppState, form: &Form) -> custos_core::Outcome<IncidentFields> {
     Ok(IncidentFields {
         title: form.get_or_empty("title").to_string(),
         description: form.get_or_empty("description").to_string(),
@@ -174,7 +174,7 @@ pub async fn record(
             &w.principal,
             actor,
             fields,
-            crate::incidents::api::records::Routing {
+            crate::incidents::records::Routing {
                 group,
                 assignee,
                 reporter,

@@ -3,17 +3,16 @@
 //! public comments — no work notes, no security analysis, nobody else's incidents.
 
 use crate::accounts::pages::admin::Opt;
-use crate::http::error::ApiError;
 use crate::http::extract::Form;
 use crate::http::page::Nav;
+use crate::http::page::Refusal as _;
 use crate::http::page::WebError;
 use crate::http::page::WebUser;
 use crate::http::page::check_csrf;
 use crate::http::page::see_other;
 use crate::http::state::AppState;
 use crate::http::util::human;
-use crate::incidents::api::comms::note;
-use crate::incidents::api::records::create;
+use crate::incidents::comms::note;
 use crate::incidents::pages::common;
 use crate::incidents::pages::common::FormProblem;
 use crate::incidents::pages::common::PAGE;
@@ -23,6 +22,7 @@ use crate::incidents::pages::common::flash;
 use crate::incidents::pages::common::load;
 use crate::incidents::pages::common::status_label;
 use crate::incidents::pages::new::form_fields;
+use crate::incidents::records::create;
 use crate::incidents::viewer;
 use crate::service_levels::pages::common::all_users;
 use crate::service_levels::pages::common::opts;
@@ -206,14 +206,17 @@ async fn report(
             .iter()
             .any(|(c, _)| *c == form.get_or_empty("category"))
         {
-            return Err(ApiError::validation("category", "choose what it is about"));
+            return Err(custos_core::Error::validation(
+                "category",
+                "choose what it is about",
+            ));
         }
         for (field, what) in [
             ("impact", "who is affected"),
             ("urgency", "how urgent it is"),
         ] {
             if form.get_or_empty(field).is_empty() {
-                return Err(ApiError::validation(field, format!("say {what}")));
+                return Err(custos_core::Error::validation(field, format!("say {what}")));
             }
         }
         // The portal names no CIs: only what the form shows is taken.
@@ -223,7 +226,7 @@ async fn report(
             &w.principal,
             actor,
             fields,
-            crate::incidents::api::records::Routing::default(),
+            crate::incidents::records::Routing::default(),
             Channel::Portal,
         )
         .await

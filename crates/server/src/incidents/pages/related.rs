@@ -2,20 +2,19 @@
 //! at most 10 MiB), the need-to-know list of a security incident, and links to other
 //! incidents. Same order of checks as `incident_forms`: permission, CSRF, need-to-know.
 
-use crate::http::error::ApiError;
 use crate::http::extract::Form;
 use crate::http::page::WebError;
 use crate::http::page::WebUser;
 use crate::http::state::AppState;
-use crate::incidents::api::comms::existing_user;
-use crate::incidents::api::work::AttachmentParams;
-use crate::incidents::api::work::MAX_ATTACHMENT_BYTES;
-use crate::incidents::api::work::attach;
-use crate::incidents::api::work::set_link;
+use crate::incidents::comms::existing_user;
 use crate::incidents::pages::common::opt_id;
 use crate::incidents::pages::forms::act;
 use crate::incidents::pages::forms::spec;
 use crate::incidents::viewer;
+use crate::incidents::work::AttachmentParams;
+use crate::incidents::work::MAX_ATTACHMENT_BYTES;
+use crate::incidents::work::attach;
+use crate::incidents::work::set_link;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::response::Response;
@@ -49,7 +48,7 @@ async fn upload(
     act(st, &w, &id, f, s, move |inc| async move {
         let file = file
             .filter(|x| !x.bytes.is_empty())
-            .ok_or_else(|| ApiError::validation("file", "choose a file"))?;
+            .ok_or_else(|| custos_core::Error::validation("file", "choose a file"))?;
         let p = AttachmentParams {
             file_name: file.name,
             evidence: f.checked("evidence"),
@@ -80,7 +79,7 @@ async fn grant(
         spec("access", &["user"], "security"),
         move |inc| async move {
             let user: uuid::Uuid = opt_id(f, "user")?
-                .ok_or_else(|| ApiError::validation("user", "choose a person"))?;
+                .ok_or_else(|| custos_core::Error::validation("user", "choose a person"))?;
             let user = existing_user(st, user).await?;
             st.store.grant_incident_access(&actor, inc.id, user).await?;
             Ok("access")
@@ -132,11 +131,14 @@ async fn link(
         spec("link", &["other"], "links"),
         move |inc| async move {
             let v = viewer(pr);
-            let o = crate::incidents::api::records::find(st, &v, &other)
+            let o = crate::incidents::records::find(st, &v, &other)
                 .await
                 .map_err(|e| match e {
-                    ApiError::Validation { .. } | ApiError::NotFound(_) => {
-                        ApiError::validation("other", "no incident you may see has this reference")
+                    custos_core::Error::Validation { .. } | custos_core::Error::NotFound(_) => {
+                        custos_core::Error::validation(
+                            "other",
+                            "no incident you may see has this reference",
+                        )
                     }
                     e => e,
                 })?;

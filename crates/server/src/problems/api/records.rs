@@ -146,18 +146,15 @@ async fn list_problems(
 ) -> ApiResult<axum::Json<ProblemList>> {
     let mut filter = q.filter()?;
     if let Some(i) = q.incident.as_deref().filter(|i| !i.trim().is_empty()) {
-        let inc =
-            crate::incidents::api::records::find(&state, &crate::incidents::viewer(&principal), i)
-                .await
-                .map_err(|e| match e {
-                    crate::http::error::ApiError::Validation { .. } => {
-                        crate::http::error::ApiError::validation(
-                            "incident",
-                            "must be an incident id or reference",
-                        )
-                    }
-                    e => e,
-                })?;
+        let inc = crate::incidents::records::find(&state, &crate::incidents::viewer(&principal), i)
+            .await
+            .map_err(|e| match e {
+                custos_core::Error::Validation { .. } => custos_core::Error::validation(
+                    "incident",
+                    "must be an incident id or reference",
+                ),
+                e => e,
+            })?;
         filter.incident = Some(inc.id);
     }
     let page = state

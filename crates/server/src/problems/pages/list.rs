@@ -3,9 +3,9 @@
 //! in `problem_page.rs`.
 
 use crate::accounts::pages::admin::Opt;
-use crate::http::error::ApiError;
 use crate::http::extract::Form;
 use crate::http::page::Nav;
+use crate::http::page::Refusal as _;
 use crate::http::page::WebError;
 use crate::http::page::WebUser;
 use crate::http::page::check_csrf;
@@ -68,7 +68,7 @@ pub fn field_label(field: &str) -> String {
 }
 
 /// The CIs named in a form: external keys or ids, one per line (or comma-separated).
-pub async fn parse_cis(state: &AppState, text: &str) -> Result<Vec<CiId>, ApiError> {
+pub async fn parse_cis(state: &AppState, text: &str) -> custos_core::Outcome<Vec<CiId>> {
     let mut out = vec![];
     for token in text
         .split(['\n', ','])
@@ -81,7 +81,7 @@ pub async fn parse_cis(state: &AppState, text: &str) -> Result<Vec<CiId>, ApiErr
             Err(_) => match state.store.ci_by_key(token).await {
                 Ok(r) => r.ci.id,
                 Err(StoreError::NotFound { .. }) => {
-                    return Err(ApiError::validation(
+                    return Err(custos_core::Error::validation(
                         "cis",
                         format!("no CI has the external key {token:?}"),
                     ));
@@ -95,13 +95,16 @@ pub async fn parse_cis(state: &AppState, text: &str) -> Result<Vec<CiId>, ApiErr
 }
 
 /// The optional id of a select (empty: none).
-pub fn optional_id<T: std::str::FromStr>(form: &Form, field: &str) -> Result<Option<T>, ApiError> {
+pub fn optional_id<T: std::str::FromStr>(
+    form: &Form,
+    field: &str,
+) -> custos_core::Outcome<Option<T>> {
     match form.get_or_empty(field).trim() {
         "" => Ok(None),
         v => v
             .parse()
             .map(Some)
-            .map_err(|_| ApiError::validation(field, "choose one of the list")),
+            .map_err(|_| custos_core::Error::validation(field, "choose one of the list")),
     }
 }
 

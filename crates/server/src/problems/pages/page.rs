@@ -4,10 +4,10 @@
 //! see, applying the published workaround to an incident, and the review history.
 
 use crate::accounts::pages::admin::Opt;
-use crate::http::error::ApiError;
 use crate::http::extract::Form;
 use crate::http::page::LevelLabels;
 use crate::http::page::Nav;
+use crate::http::page::Refusal as _;
 use crate::http::page::WebError;
 use crate::http::page::WebUser;
 use crate::http::page::check_csrf;
@@ -231,7 +231,7 @@ async fn finish(
     w: &WebUser,
     id: &str,
     anchor: &str,
-    result: Result<(), ApiError>,
+    result: custos_core::Outcome<()>,
     draft: Option<(FixKind, String)>,
 ) -> Result<Response, WebError> {
     match result {
@@ -308,7 +308,7 @@ pub async fn fix(
                 uc::publish(store, &actor, &current, kind, now).await?;
             }
             _ => {
-                return Err(ApiError::validation(
+                return Err(custos_core::Error::validation(
                     "action",
                     "choose save, submit or publish",
                 ));
@@ -335,7 +335,12 @@ pub async fn review(
         let approve = match form.get_or_empty("decision") {
             "approve" => true,
             "reject" => false,
-            _ => return Err(ApiError::validation("decision", "approve or reject")),
+            _ => {
+                return Err(custos_core::Error::validation(
+                    "decision",
+                    "approve or reject",
+                ));
+            }
         };
         let input = ReviewInput {
             approve,
@@ -360,7 +365,7 @@ pub async fn review(
 }
 
 /// An incident named in a form by reference (`INC-42`) or id, among those `w` may see.
-async fn incident_of(state: &AppState, w: &WebUser, s: &str) -> Result<IncidentId, ApiError> {
+async fn incident_of(state: &AppState, w: &WebUser, s: &str) -> custos_core::Outcome<IncidentId> {
     let s = s.trim();
     let viewer = uc::viewer(&w.principal);
     let found = match (
@@ -370,7 +375,7 @@ async fn incident_of(state: &AppState, w: &WebUser, s: &str) -> Result<IncidentI
         (Ok(id), _) => state.store.incident(&viewer, id).await,
         (_, Some(n)) => state.store.incident_by_number(&viewer, n).await,
         _ => {
-            return Err(ApiError::validation(
+            return Err(custos_core::Error::validation(
                 "incident",
                 "give a reference like INC-000042",
             ));
@@ -378,7 +383,7 @@ async fn incident_of(state: &AppState, w: &WebUser, s: &str) -> Result<IncidentI
     };
     match found {
         Ok(i) => Ok(i.id),
-        Err(StoreError::NotFound { .. }) => Err(ApiError::validation(
+        Err(StoreError::NotFound { .. }) => Err(custos_core::Error::validation(
             "incident",
             format!("there is no incident {s}"),
         )),
@@ -399,7 +404,7 @@ pub async fn incidents(
         let link = match form.get_or_empty("action") {
             "link" => true,
             "unlink" => false,
-            _ => return Err(ApiError::validation("action", "link or unlink")),
+            _ => return Err(custos_core::Error::validation("action", "link or unlink")),
         };
         let inc = incident_of(&state, &w, form.get_or_empty("incident")).await?;
         uc::link(state.store.as_ref(), &w.principal, &actor, &p, inc, link).await?;
