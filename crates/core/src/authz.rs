@@ -6,138 +6,106 @@ use crate::account::{Email, Role, Roles};
 use crate::ids::{DepartmentId, UserId};
 use serde::Serialize;
 
-/// What a caller may do. Routes and pages declare one each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Permission {
-    /// Own profile, own tokens, own sessions, own MFA: every signed-in user.
-    SelfService,
-    /// List and read user accounts.
-    ReadUsers,
-    /// Create users, change roles, disable accounts, revoke anyone's tokens.
-    ManageUsers,
-    /// List and read departments and their security profiles.
-    ReadDepartments,
-    /// Create and change departments and their security profiles.
-    ManageDepartments,
-    /// Read the audit log.
-    ReadAudit,
-    /// Read the CMDB: CIs, relationships, classification, impact.
-    ReadCmdb,
-    /// Create, change and delete CIs and relationships.
-    ManageCmdb,
-    /// Set the explicit classification of a CI (the customer's or service owner's call).
-    ClassifyCis,
-    /// Add CI types.
-    ManageCiTypes,
-    /// Read the control catalogue and baselines.
-    ReadControls,
-    /// Import catalogs and profiles, write organisation controls, set control functions.
-    ManageControls,
-    /// Add controls to (or remove them from) what a CI is required to implement.
-    ManageRequirements,
-    /// Record how a CI implements a control (status, evidence, review dates).
-    ManageImplementations,
-    /// Map classification levels to baselines.
-    ConfigureRequirements,
-    /// Read the service catalogue, and the SLAs and reports of the customers one may see.
-    ReadServiceLevels,
-    /// See every customer's SLAs and reports, suppliers, OLAs and contracts (without it, a
-    /// customer representative sees only the customers they represent).
-    ReadAllServiceLevels,
-    /// Create and change customers and suppliers.
-    ManageCustomers,
-    /// Maintain catalogue entries, draft SLAs, OLAs and contracts, keep reports.
-    ManageServiceLevels,
-    /// Record agreement to an SLA (for the customer one represents, or as service owner).
-    AgreeSlas,
-    /// Report incidents and follow one's own reports (the requester portal).
-    ReportIncidents,
-    /// Read incidents (security incidents only with need-to-know).
-    ReadIncidents,
-    /// Record, assign, update and work on incidents; flag security incidents.
-    ManageIncidents,
-    /// The security team: sees every security incident, unflags with a reason, runs the
-    /// security procedure.
-    HandleSecurityIncidents,
-    /// Approve or refuse what needs a security manager: external communications on security
-    /// incidents, workarounds and solutions of problems on classified CIs.
-    ApproveSecurity,
-    /// Create and change support (assignment) groups.
-    ManageGroups,
-    /// Read problems and known errors.
-    ReadProblems,
-    /// Record and work on problems, workarounds and solutions.
-    ManageProblems,
-    /// Read and retry notification deliveries (e-mail and webhooks).
-    ManageNotifications,
+/// Declares the permissions once: the enum, `ALL`, the names, and the marker types of
+/// [`perm`] by which a handler's signature states what it needs.
+macro_rules! permissions {
+    ($($(#[doc = $doc:literal])* $name:ident => $str:literal,)*) => {
+        /// What a caller may do. Routes and pages declare one each.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Permission {
+            $($(#[doc = $doc])* $name,)*
+        }
+
+        impl Permission {
+            pub const ALL: [Permission; 0 $(+ { let _ = $str; 1 })*] = [$(Permission::$name,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Permission::$name => $str,)*
+                }
+            }
+        }
+
+        /// Permission markers: `Need<perm::ReadIncidents>` in a handler's signature.
+        pub mod perm {
+            use super::Permission;
+
+            pub trait Perm: Send + Sync + 'static {
+                const P: Permission;
+            }
+
+            $(
+                pub struct $name;
+                impl Perm for $name {
+                    const P: Permission = Permission::$name;
+                }
+            )*
+        }
+    };
 }
 
-impl Permission {
-    pub const ALL: [Permission; 29] = [
-        Permission::SelfService,
-        Permission::ReadUsers,
-        Permission::ManageUsers,
-        Permission::ReadDepartments,
-        Permission::ManageDepartments,
-        Permission::ReadAudit,
-        Permission::ReadCmdb,
-        Permission::ManageCmdb,
-        Permission::ClassifyCis,
-        Permission::ManageCiTypes,
-        Permission::ReadControls,
-        Permission::ManageControls,
-        Permission::ManageRequirements,
-        Permission::ManageImplementations,
-        Permission::ConfigureRequirements,
-        Permission::ReadServiceLevels,
-        Permission::ReadAllServiceLevels,
-        Permission::ManageCustomers,
-        Permission::ManageServiceLevels,
-        Permission::AgreeSlas,
-        Permission::ReportIncidents,
-        Permission::ReadIncidents,
-        Permission::ManageIncidents,
-        Permission::HandleSecurityIncidents,
-        Permission::ApproveSecurity,
-        Permission::ManageGroups,
-        Permission::ReadProblems,
-        Permission::ManageProblems,
-        Permission::ManageNotifications,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Permission::SelfService => "self_service",
-            Permission::ReadUsers => "read_users",
-            Permission::ManageUsers => "manage_users",
-            Permission::ReadDepartments => "read_departments",
-            Permission::ManageDepartments => "manage_departments",
-            Permission::ReadAudit => "read_audit",
-            Permission::ReadCmdb => "read_cmdb",
-            Permission::ManageCmdb => "manage_cmdb",
-            Permission::ClassifyCis => "classify_cis",
-            Permission::ManageCiTypes => "manage_ci_types",
-            Permission::ReadControls => "read_controls",
-            Permission::ManageControls => "manage_controls",
-            Permission::ManageRequirements => "manage_requirements",
-            Permission::ManageImplementations => "manage_implementations",
-            Permission::ConfigureRequirements => "configure_requirements",
-            Permission::ReadServiceLevels => "read_service_levels",
-            Permission::ReadAllServiceLevels => "read_all_service_levels",
-            Permission::ManageCustomers => "manage_customers",
-            Permission::ManageServiceLevels => "manage_service_levels",
-            Permission::AgreeSlas => "agree_slas",
-            Permission::ReportIncidents => "report_incidents",
-            Permission::ReadIncidents => "read_incidents",
-            Permission::ManageIncidents => "manage_incidents",
-            Permission::HandleSecurityIncidents => "handle_security_incidents",
-            Permission::ApproveSecurity => "approve_security",
-            Permission::ManageGroups => "manage_groups",
-            Permission::ReadProblems => "read_problems",
-            Permission::ManageProblems => "manage_problems",
-            Permission::ManageNotifications => "manage_notifications",
-        }
-    }
+permissions! {
+    /// Own profile, own tokens, own sessions, own MFA: every signed-in user.
+    SelfService => "self_service",
+    /// List and read user accounts.
+    ReadUsers => "read_users",
+    /// Create users, change roles, disable accounts, revoke anyone's tokens.
+    ManageUsers => "manage_users",
+    /// List and read departments and their security profiles.
+    ReadDepartments => "read_departments",
+    /// Create and change departments and their security profiles.
+    ManageDepartments => "manage_departments",
+    /// Read the audit log.
+    ReadAudit => "read_audit",
+    /// Read the CMDB: CIs, relationships, classification, impact.
+    ReadCmdb => "read_cmdb",
+    /// Create, change and delete CIs and relationships.
+    ManageCmdb => "manage_cmdb",
+    /// Set the explicit classification of a CI (the customer's or service owner's call).
+    ClassifyCis => "classify_cis",
+    /// Add CI types.
+    ManageCiTypes => "manage_ci_types",
+    /// Read the control catalogue and baselines.
+    ReadControls => "read_controls",
+    /// Import catalogs and profiles, write organisation controls, set control functions.
+    ManageControls => "manage_controls",
+    /// Add controls to (or remove them from) what a CI is required to implement.
+    ManageRequirements => "manage_requirements",
+    /// Record how a CI implements a control (status, evidence, review dates).
+    ManageImplementations => "manage_implementations",
+    /// Map classification levels to baselines.
+    ConfigureRequirements => "configure_requirements",
+    /// Read the service catalogue, and the SLAs and reports of the customers one may see.
+    ReadServiceLevels => "read_service_levels",
+    /// See every customer's SLAs and reports, suppliers, OLAs and contracts (without it, a
+    /// customer representative sees only the customers they represent).
+    ReadAllServiceLevels => "read_all_service_levels",
+    /// Create and change customers and suppliers.
+    ManageCustomers => "manage_customers",
+    /// Maintain catalogue entries, draft SLAs, OLAs and contracts, keep reports.
+    ManageServiceLevels => "manage_service_levels",
+    /// Record agreement to an SLA (for the customer one represents, or as service owner).
+    AgreeSlas => "agree_slas",
+    /// Report incidents and follow one's own reports (the requester portal).
+    ReportIncidents => "report_incidents",
+    /// Read incidents (security incidents only with need-to-know).
+    ReadIncidents => "read_incidents",
+    /// Record, assign, update and work on incidents; flag security incidents.
+    ManageIncidents => "manage_incidents",
+    /// The security team: sees every security incident, unflags with a reason, runs the
+    /// security procedure.
+    HandleSecurityIncidents => "handle_security_incidents",
+    /// Approve or refuse what needs a security manager: external communications on security
+    /// incidents, workarounds and solutions of problems on classified CIs.
+    ApproveSecurity => "approve_security",
+    /// Create and change support (assignment) groups.
+    ManageGroups => "manage_groups",
+    /// Read problems and known errors.
+    ReadProblems => "read_problems",
+    /// Record and work on problems, workarounds and solutions.
+    ManageProblems => "manage_problems",
+    /// Read and retry notification deliveries (e-mail and webhooks).
+    ManageNotifications => "manage_notifications",
 }
 
 /// The role → permission table. Least privilege: an admin manages accounts and

@@ -223,53 +223,7 @@ pub async fn begin_attempt(
 }
 
 /// Permission markers for [`Need`]: a handler's signature declares what it needs.
-pub mod perm {
-    use custos_core::authz::Permission;
-
-    pub trait Perm: Send + Sync + 'static {
-        const P: Permission;
-    }
-
-    macro_rules! perms {
-        ($($name:ident),*) => {$(
-            pub struct $name;
-            impl Perm for $name {
-                const P: Permission = Permission::$name;
-            }
-        )*};
-    }
-    perms!(
-        SelfService,
-        ReadUsers,
-        ManageUsers,
-        ReadDepartments,
-        ManageDepartments,
-        ReadAudit,
-        ReadCmdb,
-        ManageCmdb,
-        ClassifyCis,
-        ManageCiTypes,
-        ReadControls,
-        ManageControls,
-        ManageRequirements,
-        ManageImplementations,
-        ConfigureRequirements,
-        ReadServiceLevels,
-        ReadAllServiceLevels,
-        ManageCustomers,
-        ManageServiceLevels,
-        AgreeSlas,
-        ReportIncidents,
-        ReadIncidents,
-        ManageIncidents,
-        HandleSecurityIncidents,
-        ApproveSecurity,
-        ManageGroups,
-        ReadProblems,
-        ManageProblems,
-        ManageNotifications
-    );
-}
+pub use custos_core::authz::perm;
 
 /// An API caller who holds permission `P`: 401 without a valid token, 403 without the
 /// permission — both decided before the request body is read. Carries the [`Actor`](custos_core::authz::Actor)
