@@ -1,38 +1,7 @@
 //! The CMDB: CI types, CIs, relationships, and keeping effective classification right
 //! after every change (re-propagating the region downstream of it, in the same transaction).
 
-/// Ids per IN list.
-pub(crate) const CHUNK: usize = 500;
-
-/// How a statement names a list of ids: one parameter each, `$1 … $n` (SQLite), or one
-/// array parameter `$1` (PostgreSQL, `crate::Backend::id_chunks`), which binds any number
-/// of ids at once and may be named more than once.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum IdList {
-    Each(usize),
-    Array,
-}
-
-impl IdList {
-    /// `col` is one of the listed ids.
-    pub(crate) fn has(self, col: &str) -> String {
-        match self {
-            Self::Each(n) => format!("{col} IN ({})", crate::rows::placeholders(1, n)),
-            Self::Array => format!("{col} = ANY($1)"),
-        }
-    }
-
-    /// The two per-direction statements of an edge query as this list runs them: apart
-    /// when each id has its own parameter (a `UNION ALL` would name them twice, and on
-    /// SQLite binding numbered parameters costs O(n²), `rows::anonymous_params`), as one
-    /// statement, one round trip, over an array.
-    fn statements(self, [forward, backward]: [String; 2]) -> Vec<String> {
-        match self {
-            Self::Each(_) => vec![forward, backward],
-            Self::Array => vec![format!("{forward} UNION ALL {backward}")],
-        }
-    }
-}
+pub(crate) use crate::sql::{CHUNK, IdList};
 
 /// Relationship types along which classification flows from source to target, and the one
 /// along which it flows from target to source.
@@ -249,22 +218,22 @@ macro_rules! impl_cmdb_store {
     ($store:ty) => {
         impl $store {
             /// Runs each statement of `sql(list)` (e.g. `cmdb::flow_parents_sql`) over `ids`,
-            /// in chunks as this backend binds them ([`crate::Backend::id_chunks`]), and collects
+            /// in chunks as this backend binds them ([`crate::sql::Backend::id_chunks`]), and collects
             /// the rows; `what` names the rows in errors.
             async fn id_query<R>(
-                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                tx: &mut sqlx::Transaction<'static, <$store as crate::sql::HasDb>::Db>,
                 ids: &[uuid::Uuid],
                 what: &'static str,
                 sql: impl Fn(crate::cmdb::IdList) -> Vec<String>,
             ) -> custos_core::error::StoreResult<Vec<R>>
             where
-                R: for<'r> sqlx::FromRow<'r, <<$store as crate::Backend>::Db as sqlx::Database>::Row> + Send + Unpin,
+                R: for<'r> sqlx::FromRow<'r, <<$store as crate::sql::HasDb>::Db as sqlx::Database>::Row> + Send + Unpin,
             {
                 let mut out = vec![];
-                for (list, chunk) in <$store as crate::Backend>::id_chunks(ids) {
+                for (list, chunk) in <$store>::id_chunks(ids) {
                     for sql in sql(list) {
-                        let q = sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
-                        let q = <$store as crate::Backend>::bind_ids(q, chunk);
+                        let q = sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(<$store>::params(sql)));
+                        let q = <$store>::bind_ids(q, chunk);
                         out.extend(q.fetch_all(&mut **tx).await.map_err(crate::error::map(what))?);
                     }
                 }
@@ -273,19 +242,19 @@ macro_rules! impl_cmdb_store {
 
             /// [`Self::id_query`] over inheritance edges.
             async fn edge_rows<R>(
-                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                tx: &mut sqlx::Transaction<'static, <$store as crate::sql::HasDb>::Db>,
                 ids: &[uuid::Uuid],
                 sql: impl Fn(crate::cmdb::IdList) -> Vec<String>,
             ) -> custos_core::error::StoreResult<Vec<R>>
             where
-                R: for<'r> sqlx::FromRow<'r, <<$store as crate::Backend>::Db as sqlx::Database>::Row> + Send + Unpin,
+                R: for<'r> sqlx::FromRow<'r, <<$store as crate::sql::HasDb>::Db as sqlx::Database>::Row> + Send + Unpin,
             {
                 Self::id_query(tx, ids, "relationship", sql).await
             }
 
             /// CIs that inherit directly from any of `ids`.
             async fn flow_children(
-                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                tx: &mut sqlx::Transaction<'static, <$store as crate::sql::HasDb>::Db>,
                 ids: &[uuid::Uuid],
             ) -> custos_core::error::StoreResult<Vec<uuid::Uuid>> {
                 let rows: Vec<(uuid::Uuid, uuid::Uuid)> = Self::edge_rows(tx, ids, |l| crate::cmdb::flow_children_with("", l)).await?;
@@ -294,7 +263,7 @@ macro_rules! impl_cmdb_store {
 
             /// (parent, child) inheritance pairs for children in `ids`.
             async fn flow_parents(
-                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                tx: &mut sqlx::Transaction<'static, <$store as crate::sql::HasDb>::Db>,
                 ids: &[uuid::Uuid],
             ) -> custos_core::error::StoreResult<Vec<(uuid::Uuid, uuid::Uuid)>> {
                 Self::flow_parents_from(tx, ids, None).await
@@ -303,7 +272,7 @@ macro_rules! impl_cmdb_store {
             /// [`Self::flow_parents`], with `parents` (`SELECT id FROM … WHERE …`) only the
             /// pairs whose parent it selects.
             async fn flow_parents_from(
-                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                tx: &mut sqlx::Transaction<'static, <$store as crate::sql::HasDb>::Db>,
                 ids: &[uuid::Uuid],
                 parents: Option<&str>,
             ) -> custos_core::error::StoreResult<Vec<(uuid::Uuid, uuid::Uuid)>> {
@@ -312,7 +281,7 @@ macro_rules! impl_cmdb_store {
 
             /// The classification rows of `ids` (every CI has one).
             async fn cls_rows(
-                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                tx: &mut sqlx::Transaction<'static, <$store as crate::sql::HasDb>::Db>,
                 ids: &[uuid::Uuid],
             ) -> custos_core::error::StoreResult<Vec<crate::rows::ClsRow>> {
                 Self::id_rows(tx, ids, crate::cmdb::cls_rows_sql).await
@@ -320,7 +289,7 @@ macro_rules! impl_cmdb_store {
 
             /// The classification rows of those of `ids` that carry a level.
             async fn level_rows(
-                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                tx: &mut sqlx::Transaction<'static, <$store as crate::sql::HasDb>::Db>,
                 ids: &[uuid::Uuid],
             ) -> custos_core::error::StoreResult<Vec<crate::rows::ClsRow>> {
                 Self::id_rows(tx, ids, crate::cmdb::level_rows_sql).await
@@ -328,7 +297,7 @@ macro_rules! impl_cmdb_store {
 
             /// Runs `sql` (classification rows of the listed ids) over `ids`.
             async fn id_rows(
-                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                tx: &mut sqlx::Transaction<'static, <$store as crate::sql::HasDb>::Db>,
                 ids: &[uuid::Uuid],
                 sql: fn(crate::cmdb::IdList) -> String,
             ) -> custos_core::error::StoreResult<Vec<crate::rows::ClsRow>> {
@@ -340,7 +309,7 @@ macro_rules! impl_cmdb_store {
             /// values, any other CI loses its row (low from nowhere), so the table keeps its
             /// invariant (migration 0014). The copies of explicit levels are left as they are.
             async fn write_effective(
-                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                tx: &mut sqlx::Transaction<'static, <$store as crate::sql::HasDb>::Db>,
                 rows: &[(uuid::Uuid, custos_core::classification::Effective)],
             ) -> custos_core::error::StoreResult<()> {
                 let map = crate::error::map("configuration item");
@@ -354,7 +323,7 @@ macro_rules! impl_cmdb_store {
                          eff_a = excluded.eff_a, eff_a_source = excluded.eff_a_source, eff_a_via = excluded.eff_a_via",
                         crate::rows::value_lists(chunk.len(), 10)
                     );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store>::params(sql)));
                     for (id, e) in chunk {
                         q = q.bind(*id);
                         for d in e {
@@ -364,11 +333,11 @@ macro_rules! impl_cmdb_store {
                     q.execute(&mut **tx).await.map_err(&map)?;
                 }
                 let plain: Vec<uuid::Uuid> = plain.iter().map(|(id, _)| *id).collect();
-                for (list, chunk) in <$store as crate::Backend>::id_chunks(&plain) {
+                for (list, chunk) in <$store>::id_chunks(&plain) {
                     // `query_as` because the ids bind to it; the deleted ids are not used.
                     let sql = format!("DELETE FROM ci_levels WHERE {} RETURNING id", list.has("id"));
-                    let q = sqlx::query_as::<_, (uuid::Uuid,)>(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
-                    <$store as crate::Backend>::bind_ids(q, chunk).fetch_all(&mut **tx).await.map_err(&map)?;
+                    let q = sqlx::query_as::<_, (uuid::Uuid,)>(sqlx::AssertSqlSafe(<$store>::params(sql)));
+                    <$store>::bind_ids(q, chunk).fetch_all(&mut **tx).await.map_err(&map)?;
                 }
                 Ok(())
             }
@@ -376,7 +345,7 @@ macro_rules! impl_cmdb_store {
             /// (parent, child, child's effective levels) for every inheritance edge out of
             /// `ids`, in one query per chunk.
             async fn flow_children_levels(
-                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                tx: &mut sqlx::Transaction<'static, <$store as crate::sql::HasDb>::Db>,
                 ids: &[uuid::Uuid],
             ) -> custos_core::error::StoreResult<Vec<crate::rows::ChildLevels>> {
                 Self::edge_rows(tx, ids, |l| crate::cmdb::flow_children_with(crate::rows::STORED_LEVELS, l)).await
@@ -388,7 +357,7 @@ macro_rules! impl_cmdb_store {
             /// as high, so it reads and writes only the CIs that change (plus their edges).
             /// Returns how many CIs changed.
             async fn raise(
-                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                tx: &mut sqlx::Transaction<'static, <$store as crate::sql::HasDb>::Db>,
                 parent: uuid::Uuid,
                 child: uuid::Uuid,
             ) -> custos_core::error::StoreResult<u64> {
@@ -456,7 +425,7 @@ macro_rules! impl_cmdb_store {
             /// Re-propagates classification to `seeds` and everything downstream of them.
             /// Returns how many CIs changed.
             async fn reclassify(
-                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                tx: &mut sqlx::Transaction<'static, <$store as crate::sql::HasDb>::Db>,
                 seeds: Vec<uuid::Uuid>,
             ) -> custos_core::error::StoreResult<u64> {
                 use std::collections::HashSet;
@@ -479,7 +448,7 @@ macro_rules! impl_cmdb_store {
             /// outside with a level to pass on — has a row in the small `ci_levels`, and
             /// edges from other parents are not read at all. Returns how many CIs changed.
             async fn repropagate(
-                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                tx: &mut sqlx::Transaction<'static, <$store as crate::sql::HasDb>::Db>,
                 mut inside: Vec<crate::rows::ClsRow>,
                 all_carry_levels: bool,
             ) -> custos_core::error::StoreResult<u64> {
@@ -532,7 +501,7 @@ macro_rules! impl_cmdb_store {
             /// its source, so it keeps its level. Those CIs are re-propagated (their outside
             /// parents as stored). Returns how many CIs changed.
             async fn lower(
-                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                tx: &mut sqlx::Transaction<'static, <$store as crate::sql::HasDb>::Db>,
                 parent: uuid::Uuid,
                 child: uuid::Uuid,
             ) -> custos_core::error::StoreResult<u64> {
@@ -549,7 +518,7 @@ macro_rules! impl_cmdb_store {
             /// Copies a CI's explicit values into its `ci_levels` row, if it has one; after
             /// every change to them, once the change has been re-propagated.
             async fn copy_explicit(
-                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                tx: &mut sqlx::Transaction<'static, <$store as crate::sql::HasDb>::Db>,
                 id: uuid::Uuid,
                 cls: &custos_core::classification::Classification,
             ) -> custos_core::error::StoreResult<()> {
@@ -566,7 +535,7 @@ macro_rules! impl_cmdb_store {
 
             /// Reads a CI inside a write transaction, taking its row (PostgreSQL).
             async fn ci_in(
-                tx: &mut sqlx::Transaction<'static, <$store as crate::Backend>::Db>,
+                tx: &mut sqlx::Transaction<'static, <$store as crate::sql::HasDb>::Db>,
                 id: uuid::Uuid,
             ) -> custos_core::error::StoreResult<custos_core::store::CiRecord> {
                 // PostgreSQL locks only the CI's row (the outer join's other side may be missing).

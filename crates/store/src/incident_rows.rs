@@ -204,35 +204,7 @@ pub(crate) fn need_to_know_of(i: &str, p: usize) -> String {
     )
 }
 
-/// How a backend lists incidents: the FROM clause, the order, and the keyset condition
-/// for the page after a given id (`{}` is the parameter number).
-///
-/// `window`, when not zero, makes a search look first among that many newest incidents
-/// (walking the id index, the match a filter) and only when they do not fill the page
-/// run the query as it is: a common term matches a few per cent of all incidents, and
-/// finding the newest 50 of them that way reads ~2,000 adjacent rows instead of every
-/// match's row. The answer is the same either way: if the window fills the page, no
-/// match outside it (all older) can belong on it.
-pub(crate) struct Listing {
-    pub from: &'static str,
-    pub order: &'static str,
-    pub after: &'static str,
-    pub window: u32,
-}
-
-impl Listing {
-    /// Newest first by id (UUIDv7, so creation order).
-    pub const BY_ID: Listing = Listing {
-        from: "incidents i",
-        order: "i.id DESC",
-        after: "i.id < ${}",
-        window: 0,
-    };
-
-    pub fn after(&self, n: usize) -> String {
-        self.after.replace("${}", &format!("${n}"))
-    }
-}
+pub use crate::sql::Listing;
 
 /// A bind value of a dynamically built query.
 #[derive(Clone)]

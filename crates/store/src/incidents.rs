@@ -3,8 +3,7 @@
 //! evidence, procedure steps, links, saved filters, report aggregates and the notification
 //! outbox. Row shapes and the need-to-know predicate are in `incident_rows.rs`.
 
-/// Rows per multi-row insert of satellite rows (well under both backends' bind limits).
-pub(crate) const CHUNK_ROWS: usize = 500;
+pub(crate) use crate::sql::CHUNK_ROWS;
 
 /// Batches of new incidents up to this size are written in one call to the database (31
 /// parameters per incident: well under SQLite's 32,766 and PostgreSQL's 65,535).
@@ -256,7 +255,7 @@ macro_rules! impl_incident_store {
     ($store:ty) => {
         impl $store {
             async fn incident_cis_of(
-                conn: &mut <<$store as crate::Backend>::Db as sqlx::Database>::Connection,
+                conn: &mut <<$store as crate::sql::HasDb>::Db as sqlx::Database>::Connection,
                 ids: &[uuid::Uuid],
             ) -> custos_core::error::StoreResult<std::collections::HashMap<uuid::Uuid, Vec<custos_core::CiId>>> {
                 let mut out: std::collections::HashMap<uuid::Uuid, Vec<custos_core::CiId>> = std::collections::HashMap::new();
@@ -278,7 +277,7 @@ macro_rules! impl_incident_store {
             }
 
             async fn incidents_from_rows(
-                conn: &mut <<$store as crate::Backend>::Db as sqlx::Database>::Connection,
+                conn: &mut <<$store as crate::sql::HasDb>::Db as sqlx::Database>::Connection,
                 rows: Vec<crate::incident_rows::IncidentRow>,
             ) -> custos_core::error::StoreResult<Vec<custos_core::ticket::Incident>> {
                 let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id()).collect();
@@ -321,7 +320,7 @@ macro_rules! impl_incident_store {
             /// users, the audit entries and the events, each kind as multi-row inserts (a
             /// batch of creates costs a handful of statements, not a handful per incident).
             async fn write_incident_parts(
-                tx: &mut <<$store as crate::Backend>::Db as sqlx::Database>::Connection,
+                tx: &mut <<$store as crate::sql::HasDb>::Db as sqlx::Database>::Connection,
                 writes: &[custos_core::store::IncidentWrite],
                 replace: bool,
                 now: custos_core::Timestamp,
@@ -337,7 +336,7 @@ macro_rules! impl_incident_store {
                 let (cis, access) = crate::incidents::satellites(writes);
                 for chunk in cis.chunks(crate::incidents::CHUNK_ROWS) {
                     let sql = format!("INSERT INTO incident_cis (incident_id, ci_id) VALUES {}", crate::rows::value_lists(chunk.len(), 2));
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store>::params(sql)));
                     for (i, c) in chunk {
                         q = q.bind(*i).bind(*c);
                     }
@@ -345,7 +344,7 @@ macro_rules! impl_incident_store {
                 }
                 for chunk in access.chunks(crate::incidents::CHUNK_ROWS) {
                     let sql = crate::incidents::access_insert(1, chunk.len());
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store>::params(sql)));
                     for (i, u) in chunk {
                         q = q.bind(*i).bind(*u).bind(now.0);
                     }
@@ -359,13 +358,13 @@ macro_rules! impl_incident_store {
             }
 
             async fn write_events(
-                tx: &mut <<$store as crate::Backend>::Db as sqlx::Database>::Connection,
+                tx: &mut <<$store as crate::sql::HasDb>::Db as sqlx::Database>::Connection,
                 events: &[custos_core::notify::Event],
                 now: custos_core::Timestamp,
             ) -> custos_core::error::StoreResult<()> {
                 for chunk in events.chunks(crate::incidents::CHUNK_ROWS) {
                     let sql = format!("{} {}", crate::incidents::EVENT_INSERT, crate::rows::value_lists(chunk.len(), 6));
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store>::params(sql)));
                     for e in chunk {
                         q = crate::incidents::bind_event!(q, e, now);
                     }
@@ -375,7 +374,7 @@ macro_rules! impl_incident_store {
             }
 
             async fn group_in(
-                conn: &mut <<$store as crate::Backend>::Db as sqlx::Database>::Connection,
+                conn: &mut <<$store as crate::sql::HasDb>::Db as sqlx::Database>::Connection,
                 id: uuid::Uuid,
             ) -> custos_core::error::StoreResult<custos_core::ticket::Group> {
                 let map = crate::error::map("group");
@@ -522,7 +521,7 @@ macro_rules! impl_incident_store {
                         crate::incident_rows::INSERT_COLS,
                         values.join(", ")
                     );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store as crate::Backend>::params(sql)));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(<$store>::params(sql)));
                     for (k, w) in chunk.iter().enumerate() {
                         q = crate::incidents::bind_incident!(q, w, numbers[done + k]);
                     }

@@ -24,6 +24,8 @@ mod slas;
 mod users;
 
 pub mod postgres;
+#[doc(hidden)]
+pub mod sql;
 pub mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -108,37 +110,3 @@ macro_rules! impl_store {
     };
 }
 pub(crate) use impl_store;
-
-/// The one database type a store implementation runs on.
-pub(crate) trait Backend {
-    type Db: sqlx::Database;
-
-    /// A dynamically built statement as this backend runs it best; for SQLite, see
-    /// [`rows::anonymous_params`]. The SQL means the same either way.
-    fn params(sql: String) -> String {
-        sql
-    }
-
-    /// `UPDATE {target} AS {alias} SET {set}` for the rows whose `id` is the first column of
-    /// one of the `values` lists (available as `v.column1`, `v.column2`, …), as this
-    /// backend plans it best: a keyed lookup of each listed row.
-    fn update_from_values(target: &str, alias: &str, set: &str, values: &str) -> String {
-        format!(
-            "UPDATE {target} AS {alias} SET {set} FROM (VALUES {values}) AS v WHERE {alias}.id = v.column1"
-        )
-    }
-
-    /// `ids` in the chunks this backend binds in one statement, each with how the
-    /// statement names it: by default one parameter per id, [`cmdb::CHUNK`] at a time.
-    fn id_chunks(ids: &[uuid::Uuid]) -> Vec<(cmdb::IdList, &[uuid::Uuid])> {
-        ids.chunks(cmdb::CHUNK)
-            .map(|c| (cmdb::IdList::Each(c.len()), c))
-            .collect()
-    }
-
-    /// Binds `ids` as [`Self::id_chunks`] named them.
-    fn bind_ids<'q, O>(
-        q: sqlx::query::QueryAs<'q, Self::Db, O, <Self::Db as sqlx::Database>::Arguments>,
-        ids: &[uuid::Uuid],
-    ) -> sqlx::query::QueryAs<'q, Self::Db, O, <Self::Db as sqlx::Database>::Arguments>;
-}

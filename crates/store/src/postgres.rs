@@ -3,17 +3,148 @@
 //! which only sealers touch.
 
 use crate::ConnectOptions;
+use crate::sql::{Fut, On, Record, Rows, Value};
 use custos_core::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
 
-pub struct PgStore {
-    pool: PgPool,
-}
+/// The store on PostgreSQL.
+pub type PgStore = crate::sql::SqlStore<PgBackend>;
 
-impl crate::Backend for PgStore {
+/// PostgreSQL keeps nothing besides the pool: every write shares it.
+pub struct PgBackend;
+
+type Raw<'q> = crate::sql::RawQuery<'q, PgBackend>;
+
+impl crate::sql::Backend for PgBackend {
+    /// A sequence: instances sharing the database never hand out a number twice.
+    fn next_problem_number(conn: &mut sqlx::PgConnection) -> Fut<'_, Result<i64, StoreError>> {
+        Box::pin(async move {
+            let (n,): (i64,) = sqlx::query_as("SELECT nextval('problem_number')")
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(crate::error::map("problem"))?;
+            Ok(n)
+        })
+    }
+
+    const LOCK_AUDIT_HEAD: &'static str =
+        "SELECT seq, hash FROM audit_head WHERE singleton = 1 FOR UPDATE";
+
+    /// Read-modify-write takes the row, so concurrent updates cannot lose each other.
+    /// Serialises re-propagations of classification across instances (CMDB writers only).
+    /// Dispatchers claiming at once take disjoint deliveries instead of queueing.
+    const CLAIM_LOCK: &'static str = " FOR UPDATE OF d SKIP LOCKED";
+
+    const LOCK_CMDB: &'static str =
+        "SELECT singleton FROM cmdb_lock WHERE singleton = 1 FOR UPDATE";
+
+    /// Full-text match on the generated tsvector; `$5` is [`Self::fts_query`].
+    const CI_SEARCH: &'static str = "c.search @@ to_tsquery('simple', $5)";
+
+    /// Prefix terms, all required: `web:* & prod:*` (terms are alphanumeric only).
+    fn fts_query(terms: &[String]) -> String {
+        terms
+            .iter()
+            .map(|t| format!("{t}:*"))
+            .collect::<Vec<_>>()
+            .join(" & ")
+    }
+
+    /// The ids a subquery selects (as column `x`), comma-separated.
+    fn uuid_list(sub: &str) -> String {
+        format!("(SELECT string_agg(x::text, ',') FROM ({sub}) s)")
+    }
+
+    /// Full-text match of incidents on the generated tsvector.
+    fn incident_search(n: usize) -> String {
+        format!("i.search @@ to_tsquery('simple', ${n})")
+    }
+
+    /// Newest first by id; a search looks among the newest 4,096 incidents first (see
+    /// [`crate::incident_rows::Listing::window`]): the GIN index finds every match, but
+    /// reading each match's row to check need-to-know and sort costs ~16 ms for a term
+    /// in 3 % of 100,000 incidents.
+    fn incident_listing(searching: bool) -> crate::incident_rows::Listing {
+        crate::incident_rows::Listing {
+            window: if searching { 4096 } else { 0 },
+            ..crate::incident_rows::Listing::BY_ID
+        }
+    }
+
+    /// Full-text match of problems on the generated tsvector.
+    fn problem_search(n: usize) -> String {
+        format!("p.search @@ to_tsquery('simple', ${n})")
+    }
+
     type Db = sqlx::Postgres;
+
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
+
+    fn write_pool(store: &PgStore) -> &sqlx::Pool<Self::Db> {
+        &store.pool
+    }
+
+    fn begin(
+        store: &PgStore,
+    ) -> Fut<'_, Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError>> {
+        Box::pin(async move {
+            store
+                .pool
+                .begin()
+                .await
+                .map_err(crate::error::map("transaction"))
+        })
+    }
+
+    fn bind<'q, 't, T: Value<'t>>(q: Raw<'q>, value: T) -> Raw<'q> {
+        q.bind(value)
+    }
+
+    fn execute<'q: 'c, 'c>(q: Raw<'q>, on: On<'c, Self>) -> Fut<'c, Result<u64, sqlx::Error>> {
+        Box::pin(async move {
+            let done = match on {
+                On::Pool(p) => q.execute(p).await?,
+                On::Conn(c) => q.execute(c).await?,
+            };
+            Ok(done.rows_affected())
+        })
+    }
+
+    fn fetch_all<'q: 'c, 'c, O: Record>(
+        q: Raw<'q>,
+        on: On<'c, Self>,
+    ) -> Fut<'c, Result<Vec<O>, sqlx::Error>> {
+        let q = q.try_map(|row: sqlx::postgres::PgRow| O::from_row(&row));
+        Box::pin(async move {
+            match on {
+                On::Pool(p) => q.fetch_all(p).await,
+                On::Conn(c) => q.fetch_all(c).await,
+            }
+        })
+    }
+
+    fn fetch_optional<'q: 'c, 'c, O: Record>(
+        q: Raw<'q>,
+        on: On<'c, Self>,
+    ) -> Fut<'c, Result<Option<O>, sqlx::Error>> {
+        let q = q.try_map(|row: sqlx::postgres::PgRow| O::from_row(&row));
+        Box::pin(async move {
+            match on {
+                On::Pool(p) => q.fetch_optional(p).await,
+                On::Conn(c) => q.fetch_optional(c).await,
+            }
+        })
+    }
+
+    fn fetch<'q: 'c, 'c, O: Record>(q: Raw<'q>, on: On<'c, Self>) -> Rows<'c, O> {
+        let q = q.try_map(|row: sqlx::postgres::PgRow| O::from_row(&row));
+        match on {
+            On::Pool(p) => q.fetch(p),
+            On::Conn(c) => q.fetch(c),
+        }
+    }
 
     /// All of them as one `uuid[]` ([`crate::cmdb::IdList::Array`]): one statement and one
     /// round trip for any number of ids.
@@ -61,28 +192,6 @@ impl PgStore {
     /// Writes share the one pool on PostgreSQL.
     async fn close_writer(&self) {}
 
-    const LOCK_AUDIT_HEAD: &'static str =
-        "SELECT seq, hash FROM audit_head WHERE singleton = 1 FOR UPDATE";
-
-    /// Read-modify-write takes the row, so concurrent updates cannot lose each other.
-    const FOR_UPDATE: &'static str = " FOR UPDATE";
-    /// Serialises re-propagations of classification across instances (CMDB writers only).
-    /// Dispatchers claiming at once take disjoint deliveries instead of queueing.
-    const CLAIM_LOCK: &'static str = " FOR UPDATE OF d SKIP LOCKED";
-    const LOCK_CMDB: &'static str =
-        "SELECT singleton FROM cmdb_lock WHERE singleton = 1 FOR UPDATE";
-    /// Full-text match on the generated tsvector; `$5` is [`Self::fts_query`].
-    const CI_SEARCH: &'static str = "c.search @@ to_tsquery('simple', $5)";
-
-    /// Prefix terms, all required: `web:* & prod:*` (terms are alphanumeric only).
-    fn fts_query(terms: &[String]) -> String {
-        terms
-            .iter()
-            .map(|t| format!("{t}:*"))
-            .collect::<Vec<_>>()
-            .join(" & ")
-    }
-
     pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}")))?;
@@ -101,7 +210,10 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Internal(format!("cannot connect to PostgreSQL: {e}")))?;
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            backend: PgBackend,
+        };
         if opts.migrate {
             store.migrate().await?;
         }
@@ -117,27 +229,6 @@ impl PgStore {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
-    }
-
-    /// Full-text match of incidents on the generated tsvector.
-    /// The ids a subquery selects (as column `x`), comma-separated.
-    fn uuid_list(sub: &str) -> String {
-        format!("(SELECT string_agg(x::text, ',') FROM ({sub}) s)")
-    }
-
-    /// Newest first by id; a search looks among the newest 4,096 incidents first (see
-    /// [`crate::incident_rows::Listing::window`]): the GIN index finds every match, but
-    /// reading each match's row to check need-to-know and sort costs ~16 ms for a term
-    /// in 3 % of 100,000 incidents.
-    fn incident_listing(searching: bool) -> crate::incident_rows::Listing {
-        crate::incident_rows::Listing {
-            window: if searching { 4096 } else { 0 },
-            ..crate::incident_rows::Listing::BY_ID
-        }
-    }
-
-    fn incident_search(n: usize) -> String {
-        format!("i.search @@ to_tsquery('simple', ${n})")
     }
 
     /// The GIN index is written in each create's transaction (its pending list defers the
@@ -199,32 +290,11 @@ impl PgStore {
         Ok(rows.into_iter().map(|(v,)| v).collect())
     }
 
-    /// Full-text match of problems on the generated tsvector.
-    fn problem_search(n: usize) -> String {
-        format!("p.search @@ to_tsquery('simple', ${n})")
-    }
-
-    /// A sequence: instances sharing the database never hand out a number twice.
-    async fn next_problem_number(&self, tx: &mut sqlx::PgConnection) -> Result<i64, StoreError> {
-        let (n,): (i64,) = sqlx::query_as("SELECT nextval('problem_number')")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(crate::error::map("problem"))?;
-        Ok(n)
-    }
-
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
-        self.pool
-            .begin()
-            .await
-            .map_err(crate::error::map("transaction"))
+        <PgBackend as crate::sql::Backend>::begin(self).await
     }
 }
 
-crate::departments::impl_department_store!(PgStore);
-crate::users::impl_user_store!(PgStore);
-crate::auth::impl_auth_store!(PgStore);
-crate::audit::impl_audit_store!(PgStore);
 impl PgStore {
     /// Heap blocks per chunk of a full scan (8 MiB of table; a TID range scan per chunk,
     /// PostgreSQL 14 or newer).
@@ -307,12 +377,10 @@ impl PgStore {
 }
 
 crate::cmdb::impl_cmdb_store!(PgStore);
-crate::controls::impl_control_store!(PgStore);
 crate::measures::impl_measure_store!(PgStore);
 crate::service_levels::impl_service_level_store!(PgStore);
 crate::slas::sla_helpers!(PgStore);
-crate::incidents::impl_incident_store!(PgStore);
-crate::notifications::impl_notification_store!(PgStore);
 crate::problems::impl_problem_store!(PgStore);
+crate::incidents::impl_incident_store!(PgStore);
 
 crate::impl_store!(PgStore, "postgres");

@@ -50,7 +50,7 @@ macro_rules! impl_problem_store {
     ($store:ty) => {
         impl $store {
             async fn problems_from_rows(
-                conn: &mut <<$store as crate::Backend>::Db as sqlx::Database>::Connection,
+                conn: &mut <<$store as crate::sql::HasDb>::Db as sqlx::Database>::Connection,
                 rows: Vec<crate::problem_rows::ProblemRow>,
             ) -> custos_core::error::StoreResult<Vec<custos_core::problem::Problem>> {
                 let mut cis: std::collections::HashMap<uuid::Uuid, Vec<custos_core::CiId>> = std::collections::HashMap::new();
@@ -93,7 +93,7 @@ macro_rules! impl_problem_store {
             /// Writes the satellite rows of a problem write: CIs, the review, the events
             /// and the audit entry.
             async fn write_problem_parts(
-                tx: &mut <<$store as crate::Backend>::Db as sqlx::Database>::Connection,
+                tx: &mut <<$store as crate::sql::HasDb>::Db as sqlx::Database>::Connection,
                 w: &custos_core::store::ProblemWrite,
                 replace: bool,
                 now: custos_core::Timestamp,

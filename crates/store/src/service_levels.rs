@@ -10,7 +10,7 @@ macro_rules! impl_service_level_store {
         crate::slas::sla_methods!($store);
         impl $store {
             async fn customer_reps(
-                conn: &mut <<$store as crate::Backend>::Db as sqlx::Database>::Connection,
+                conn: &mut <<$store as crate::sql::HasDb>::Db as sqlx::Database>::Connection,
                 ids: &[uuid::Uuid],
             ) -> custos_core::error::StoreResult<std::collections::HashMap<uuid::Uuid, Vec<custos_core::UserId>>> {
                 let mut out: std::collections::HashMap<uuid::Uuid, Vec<custos_core::UserId>> = std::collections::HashMap::new();
@@ -32,7 +32,7 @@ macro_rules! impl_service_level_store {
             }
 
             async fn customer_in(
-                conn: &mut <<$store as crate::Backend>::Db as sqlx::Database>::Connection,
+                conn: &mut <<$store as crate::sql::HasDb>::Db as sqlx::Database>::Connection,
                 id: uuid::Uuid,
             ) -> custos_core::error::StoreResult<custos_core::service::Customer> {
                 let row: crate::parties::CustomerRow = sqlx::query_as("SELECT * FROM customers WHERE id = $1")
@@ -144,7 +144,7 @@ macro_rules! impl_service_level_store {
             }
 
             async fn services_in(
-                conn: &mut <<$store as crate::Backend>::Db as sqlx::Database>::Connection,
+                conn: &mut <<$store as crate::sql::HasDb>::Db as sqlx::Database>::Connection,
                 ids: Option<&[uuid::Uuid]>,
                 after: Option<uuid::Uuid>,
                 limit: i64,

@@ -458,7 +458,7 @@ macro_rules! sla_helpers {
     ($store:ty) => {
         impl $store {
             async fn sla_in(
-                conn: &mut <<$store as crate::Backend>::Db as sqlx::Database>::Connection,
+                conn: &mut <<$store as crate::sql::HasDb>::Db as sqlx::Database>::Connection,
                 id: uuid::Uuid,
                 lock: bool,
             ) -> custos_core::error::StoreResult<custos_core::sla::Sla> {
@@ -472,7 +472,7 @@ macro_rules! sla_helpers {
             }
 
             async fn insert_sla(
-                conn: &mut <<$store as crate::Backend>::Db as sqlx::Database>::Connection,
+                conn: &mut <<$store as crate::sql::HasDb>::Db as sqlx::Database>::Connection,
                 id: custos_core::SlaId,
                 series: custos_core::SlaId,
                 version: i32,

@@ -3,6 +3,7 @@
 //! a lock upgrade.
 
 use crate::ConnectOptions;
+use crate::sql::{Fut, On, Record, Rows, Value};
 use custos_core::StoreError;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -10,12 +11,16 @@ use sqlx::sqlite::{
 use std::path::Path;
 use std::time::Duration;
 
+type Raw<'q> = crate::sql::RawQuery<'q, SqliteBackend>;
+
 /// Incidents a search indexes per transaction while it catches up.
 const SEARCH_CATCH_UP: u32 = 2000;
 
-pub struct SqliteStore {
-    /// Readers (and the few single-statement writes).
-    pool: SqlitePool,
+/// The store on SQLite.
+pub type SqliteStore = crate::sql::SqlStore<SqliteBackend>;
+
+/// What the SQLite store keeps besides its reader pool.
+pub struct SqliteBackend {
     /// The one connection every write transaction uses. SQLite admits one writer at a
     /// time anyway; a dedicated connection keeps its page cache warm (a connection's cache
     /// is dropped whenever another connection has committed) and the queue in-process.
@@ -25,8 +30,141 @@ pub struct SqliteStore {
     next_incident: std::sync::Mutex<Option<i64>>,
 }
 
-impl crate::Backend for SqliteStore {
+impl crate::sql::Backend for SqliteBackend {
+    /// The write transaction is `IMMEDIATE`, so nobody else numbers problems meanwhile.
+    fn next_problem_number(conn: &mut sqlx::SqliteConnection) -> Fut<'_, Result<i64, StoreError>> {
+        Box::pin(async move {
+            let (max,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(number), 0) FROM problems")
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(crate::error::map("problem"))?;
+            Ok(max + 1)
+        })
+    }
+
+    /// SQLite has no row locks; the `IMMEDIATE` write transaction already excludes other
+    /// sealers.
+    const LOCK_AUDIT_HEAD: &'static str = "SELECT seq, hash FROM audit_head WHERE singleton = 1";
+
+    /// The `IMMEDIATE` write transaction already keeps other dispatchers out while claiming.
+    const CLAIM_LOCK: &'static str = "";
+
+    /// The `IMMEDIATE` write transaction already serialises graph changes.
+    const LOCK_CMDB: &'static str = "SELECT singleton FROM cmdb_lock WHERE singleton = 1";
+
+    /// Full-text match through the FTS5 index; `$5` is [`Self::fts_query`].
+    const CI_SEARCH: &'static str = "c.rowid IN (SELECT rowid FROM cis_fts WHERE cis_fts MATCH $5)";
+
+    /// Quoted prefix terms, all required: `"web"* "prod"*`.
+    fn fts_query(terms: &[String]) -> String {
+        terms
+            .iter()
+            .map(|t| format!("\"{}\"*", t.replace('"', "")))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The ids a subquery selects (as column `x`), comma-separated: hex, which
+    /// `Uuid::parse_str` reads.
+    fn uuid_list(sub: &str) -> String {
+        format!("(SELECT group_concat(hex(x), ',') FROM ({sub}))")
+    }
+
+    /// Full-text match of incidents: the FTS5 table `f` of [`Self::incident_listing`].
+    fn incident_search(n: usize) -> String {
+        format!("f.incidents_fts MATCH ${n}")
+    }
+
+    /// A search is driven by the FTS5 index, joined to the incidents in rowid order (the
+    /// order they were stored, newest first), so it stops at the end of the page instead
+    /// of sorting every match; without one, newest first by id.
+    fn incident_listing(searching: bool) -> crate::incident_rows::Listing {
+        if searching {
+            crate::incident_rows::Listing {
+                from: "incidents_fts f JOIN incidents i ON i.rowid = f.rowid",
+                order: "f.rowid DESC",
+                after: "f.rowid < (SELECT rowid FROM incidents WHERE id = ${})",
+                window: 0,
+            }
+        } else {
+            crate::incident_rows::Listing::BY_ID
+        }
+    }
+
+    /// Full-text match of problems through the FTS5 index.
+    fn problem_search(n: usize) -> String {
+        format!("p.rowid IN (SELECT rowid FROM problems_fts WHERE problems_fts MATCH ${n})")
+    }
+
     type Db = sqlx::Sqlite;
+
+    /// No row locks: the `IMMEDIATE` write transaction already excludes other writers.
+    const FOR_UPDATE: &'static str = "";
+
+    fn write_pool(store: &SqliteStore) -> &sqlx::Pool<Self::Db> {
+        &store.backend.writer
+    }
+
+    fn begin(
+        store: &SqliteStore,
+    ) -> Fut<'_, Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError>> {
+        Box::pin(async move {
+            store
+                .backend
+                .writer
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .map_err(crate::error::map("transaction"))
+        })
+    }
+
+    fn bind<'q, 't, T: Value<'t>>(q: Raw<'q>, value: T) -> Raw<'q> {
+        q.bind(value)
+    }
+
+    fn execute<'q: 'c, 'c>(q: Raw<'q>, on: On<'c, Self>) -> Fut<'c, Result<u64, sqlx::Error>> {
+        Box::pin(async move {
+            let done = match on {
+                On::Pool(p) => q.execute(p).await?,
+                On::Conn(c) => q.execute(c).await?,
+            };
+            Ok(done.rows_affected())
+        })
+    }
+
+    fn fetch_all<'q: 'c, 'c, O: Record>(
+        q: Raw<'q>,
+        on: On<'c, Self>,
+    ) -> Fut<'c, Result<Vec<O>, sqlx::Error>> {
+        let q = q.try_map(|row: sqlx::sqlite::SqliteRow| O::from_row(&row));
+        Box::pin(async move {
+            match on {
+                On::Pool(p) => q.fetch_all(p).await,
+                On::Conn(c) => q.fetch_all(c).await,
+            }
+        })
+    }
+
+    fn fetch_optional<'q: 'c, 'c, O: Record>(
+        q: Raw<'q>,
+        on: On<'c, Self>,
+    ) -> Fut<'c, Result<Option<O>, sqlx::Error>> {
+        let q = q.try_map(|row: sqlx::sqlite::SqliteRow| O::from_row(&row));
+        Box::pin(async move {
+            match on {
+                On::Pool(p) => q.fetch_optional(p).await,
+                On::Conn(c) => q.fetch_optional(c).await,
+            }
+        })
+    }
+
+    fn fetch<'q: 'c, 'c, O: Record>(q: Raw<'q>, on: On<'c, Self>) -> Rows<'c, O> {
+        let q = q.try_map(|row: sqlx::sqlite::SqliteRow| O::from_row(&row));
+        match on {
+            On::Pool(p) => q.fetch(p),
+            On::Conn(c) => q.fetch(c),
+        }
+    }
 
     fn params(sql: String) -> String {
         crate::rows::anonymous_params(sql)
@@ -60,28 +198,6 @@ impl SqliteStore {
             .execute(&self.pool)
             .await
             .map(|_| ())
-    }
-
-    /// SQLite has no row locks; the `IMMEDIATE` write transaction already excludes other
-    /// sealers.
-    const LOCK_AUDIT_HEAD: &'static str = "SELECT seq, hash FROM audit_head WHERE singleton = 1";
-
-    /// No row locks: the `IMMEDIATE` write transaction already excludes other writers.
-    const FOR_UPDATE: &'static str = "";
-    /// The `IMMEDIATE` write transaction already serialises graph changes.
-    /// The `IMMEDIATE` write transaction already keeps other dispatchers out while claiming.
-    const CLAIM_LOCK: &'static str = "";
-    const LOCK_CMDB: &'static str = "SELECT singleton FROM cmdb_lock WHERE singleton = 1";
-    /// Full-text match through the FTS5 index; `$5` is [`Self::fts_query`].
-    const CI_SEARCH: &'static str = "c.rowid IN (SELECT rowid FROM cis_fts WHERE cis_fts MATCH $5)";
-
-    /// Quoted prefix terms, all required: `"web"* "prod"*`.
-    fn fts_query(terms: &[String]) -> String {
-        terms
-            .iter()
-            .map(|t| format!("\"{}\"*", t.replace('"', "")))
-            .collect::<Vec<_>>()
-            .join(" ")
     }
 
     /// Opens (creating if needed) the database file at `path`.
@@ -124,8 +240,10 @@ impl SqliteStore {
             .map_err(failed)?;
         let store = Self {
             pool,
-            writer,
-            next_incident: std::sync::Mutex::new(None),
+            backend: SqliteBackend {
+                writer,
+                next_incident: std::sync::Mutex::new(None),
+            },
         };
         if opts.migrate {
             store.migrate().await?;
@@ -144,43 +262,16 @@ impl SqliteStore {
     /// in-process behind the write transactions instead of in SQLite's busy handler,
     /// which sleeps in steps of up to 100 ms.
     fn write_pool(&self) -> &SqlitePool {
-        &self.writer
+        &self.backend.writer
     }
 
     async fn close_writer(&self) {
-        self.writer.close().await;
+        self.backend.writer.close().await;
     }
 
     /// The pool, for tests that tamper with the database behind the store's back.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
-    }
-
-    /// The ids a subquery selects (as column `x`), comma-separated: hex, which
-    /// `Uuid::parse_str` reads.
-    fn uuid_list(sub: &str) -> String {
-        format!("(SELECT group_concat(hex(x), ',') FROM ({sub}))")
-    }
-
-    /// Full-text match of incidents: the FTS5 table `f` of [`Self::incident_listing`].
-    fn incident_search(n: usize) -> String {
-        format!("f.incidents_fts MATCH ${n}")
-    }
-
-    /// A search is driven by the FTS5 index, joined to the incidents in rowid order (the
-    /// order they were stored, newest first), so it stops at the end of the page instead
-    /// of sorting every match; without one, newest first by id.
-    fn incident_listing(searching: bool) -> crate::incident_rows::Listing {
-        if searching {
-            crate::incident_rows::Listing {
-                from: "incidents_fts f JOIN incidents i ON i.rowid = f.rowid",
-                order: "f.rowid DESC",
-                after: "f.rowid < (SELECT rowid FROM incidents WHERE id = ${})",
-                window: 0,
-            }
-        } else {
-            crate::incident_rows::Listing::BY_ID
-        }
     }
 
     /// Indexes up to `max` of the incidents above the search mark (migration 0015) in one
@@ -252,7 +343,11 @@ impl SqliteStore {
         tx: &mut sqlx::SqliteConnection,
         n: usize,
     ) -> Result<Vec<i64>, StoreError> {
-        *self.next_incident.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self
+            .backend
+            .next_incident
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = None;
         let (max,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(number), 0) FROM incidents")
             .fetch_one(&mut *tx)
             .await
@@ -260,35 +355,11 @@ impl SqliteStore {
         Ok((1..=n as i64).map(|k| max + k).collect())
     }
 
-    /// Full-text match of problems through the FTS5 index.
-    fn problem_search(n: usize) -> String {
-        format!("p.rowid IN (SELECT rowid FROM problems_fts WHERE problems_fts MATCH ${n})")
-    }
-
-    /// The write transaction is `IMMEDIATE`, so nobody else numbers problems meanwhile.
-    async fn next_problem_number(
-        &self,
-        tx: &mut sqlx::SqliteConnection,
-    ) -> Result<i64, StoreError> {
-        let (max,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(number), 0) FROM problems")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(crate::error::map("problem"))?;
-        Ok(max + 1)
-    }
-
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        self.writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(crate::error::map("transaction"))
+        <SqliteBackend as crate::sql::Backend>::begin(self).await
     }
 }
 
-crate::departments::impl_department_store!(SqliteStore);
-crate::users::impl_user_store!(SqliteStore);
-crate::auth::impl_auth_store!(SqliteStore);
-crate::audit::impl_audit_store!(SqliteStore);
 impl SqliteStore {
     /// Every CI for a full re-classification, a chunk of rows at a time in rowid order,
     /// each chunk one blob of records: the id's 16 bytes and the packed explicit levels in
@@ -363,13 +434,11 @@ impl SqliteStore {
 }
 
 crate::cmdb::impl_cmdb_store!(SqliteStore);
-crate::controls::impl_control_store!(SqliteStore);
 crate::measures::impl_measure_store!(SqliteStore);
 crate::service_levels::impl_service_level_store!(SqliteStore);
 crate::slas::sla_helpers!(SqliteStore);
-crate::incidents::impl_incident_store!(SqliteStore);
-crate::notifications::impl_notification_store!(SqliteStore);
 crate::problems::impl_problem_store!(SqliteStore);
+crate::incidents::impl_incident_store!(SqliteStore);
 
 crate::impl_store!(SqliteStore, "sqlite");
 
@@ -392,9 +461,13 @@ impl SqliteStore {
         let map = crate::error::map("incident");
         let pristine: Vec<Vec<custos_core::notify::Event>> =
             batch.iter().map(|w| w.events.clone()).collect();
-        let mut conn = self.writer.acquire().await.map_err(&map)?;
+        let mut conn = self.backend.writer.acquire().await.map_err(&map)?;
         for attempt in 0..2 {
-            let cached = *self.next_incident.lock().unwrap_or_else(|e| e.into_inner());
+            let cached = *self
+                .backend
+                .next_incident
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             let first = match cached {
                 Some(n) => n,
                 None => {
@@ -410,7 +483,11 @@ impl SqliteStore {
             crate::incidents::number_writes(batch, &numbers);
             let result = Self::run_incident_script(&mut conn, batch, &numbers, now).await;
             let next = result.is_ok().then_some(first + batch.len() as i64);
-            *self.next_incident.lock().unwrap_or_else(|e| e.into_inner()) = next;
+            *self
+                .backend
+                .next_incident
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = next;
             match result {
                 Ok(()) => return Ok(()),
                 Err(e) => {
@@ -453,7 +530,7 @@ impl SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::SqliteStore;
-    use crate::{Backend, ConnectOptions};
+    use crate::ConnectOptions;
 
     /// The steps of SQLite's plan for `sql` in a new database after `stats` (SQL that
     /// writes `sqlite_stat1` rows as `PRAGMA optimize` would for large tables).
