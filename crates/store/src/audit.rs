@@ -1,69 +1,24 @@
 //! The audit log: appending (inside the caller's transaction), sealing, listing, reading
 //! the chain. See `custos_core::audit` for the design.
 
-/// Appends an unsealed audit entry inside the open transaction `$tx`.
-macro_rules! append_audit {
-    ($tx:expr, $actor:expr, $rec:expr, $now:expr) => {{
-        let rec: custos_core::audit::AuditRecord = $rec;
-        let actor: &custos_core::authz::Actor = $actor;
-        Self::query(
-            "INSERT INTO audit_log (id, at, actor, actor_id, action, entity_type, entity_id, changes) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(custos_core::AuditId::new().0)
-        .bind($now.0)
-        .bind(actor.label())
-        .bind(actor.user_id().map(|u| u.0))
-        .bind(rec.action)
-        .bind(rec.entity_type)
-        .bind(rec.entity_id)
-        .bind(custos_core::audit::canonical_json(&rec.changes))
-        .execute(&mut *$tx)
-        .await
-        .map_err(crate::error::map("audit entry"))?;
-    }};
-}
-pub(crate) use append_audit;
-
-/// Appends several audit entries with multi-row inserts: `$records` is a slice of
-/// `(&Actor, AuditRecord)`. The sealer chains them like any other entries.
-macro_rules! append_audits {
-    ($tx:expr, $records:expr, $now:expr) => {{
-        let records: &[(&custos_core::authz::Actor, custos_core::audit::AuditRecord)] = $records;
-        for chunk in records.chunks(crate::incidents::CHUNK_ROWS) {
-            let sql = format!(
-                "{} {}",
-                crate::audit::AUDIT_INSERT,
-                crate::rows::value_lists(chunk.len(), 8)
-            );
-            let mut q = Self::query(sqlx::AssertSqlSafe(Self::params(sql)));
-            for (actor, rec) in chunk {
-                q = crate::audit::bind_audit!(q, actor, rec, $now);
-            }
-            q.execute(&mut *$tx)
-                .await
-                .map_err(crate::error::map("audit entry"))?;
-        }
-    }};
-}
-pub(crate) use append_audits;
-
 pub(crate) use crate::sql::AUDIT_INSERT;
 
 /// Binds one unsealed audit entry's 8 columns ([`AUDIT_INSERT`]).
-macro_rules! bind_audit {
-    ($q:expr, $actor:expr, $rec:expr, $now:expr) => {
-        $q.bind(custos_core::AuditId::new().0)
-            .bind($now.0)
-            .bind($actor.label())
-            .bind($actor.user_id().map(|u| u.0))
-            .bind($rec.action.as_str())
-            .bind($rec.entity_type)
-            .bind($rec.entity_id.as_str())
-            .bind(custos_core::audit::canonical_json(&$rec.changes))
-    };
+pub(crate) fn bind_audit<Q: crate::sql::Bind>(
+    q: Q,
+    actor: &custos_core::authz::Actor,
+    rec: &custos_core::audit::AuditRecord,
+    now: custos_core::Timestamp,
+) -> Q {
+    q.bind(custos_core::AuditId::new().0)
+        .bind(now.0)
+        .bind(actor.label())
+        .bind(actor.user_id().map(|u| u.0))
+        .bind(rec.action.as_str())
+        .bind(rec.entity_type)
+        .bind(rec.entity_id.as_str())
+        .bind(custos_core::audit::canonical_json(&rec.changes))
 }
-pub(crate) use bind_audit;
 
 #[async_trait::async_trait]
 impl<B: crate::sql::Backend> custos_core::store::AuditStore for crate::sql::SqlStore<B> {

@@ -21,6 +21,7 @@ mod problems;
 mod rows;
 mod service_levels;
 mod slas;
+mod terms;
 mod users;
 
 pub mod postgres;
@@ -70,43 +71,3 @@ pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Arc<dyn Store>,
         ))
     }
 }
-
-/// The `Store` trait itself for a backend: its name, liveness, planner statistics, pool.
-macro_rules! impl_store {
-    ($store:ty, $name:literal) => {
-        #[async_trait::async_trait]
-        impl custos_core::store::Store for $store {
-            fn backend(&self) -> &'static str {
-                $name
-            }
-
-            async fn ping(&self) -> Result<(), custos_core::StoreError> {
-                sqlx::query("SELECT 1")
-                    .execute(&self.pool)
-                    .await
-                    .map(|_| ())
-                    .map_err(crate::error::map("database"))
-            }
-
-            async fn analyze(&self) -> Result<(), custos_core::StoreError> {
-                self.refresh_planner()
-                    .await
-                    .map_err(crate::error::map("database"))
-            }
-
-            fn pool_stats(&self) -> custos_core::store::PoolStats {
-                custos_core::store::PoolStats {
-                    size: self.pool.size(),
-                    idle: self.pool.num_idle() as u32,
-                    max: self.pool.options().get_max_connections(),
-                }
-            }
-
-            async fn close(&self) {
-                self.pool.close().await;
-                self.close_writer().await;
-            }
-        }
-    };
-}
-pub(crate) use impl_store;

@@ -80,6 +80,16 @@ impl crate::sql::Backend for PgBackend {
 
     type Db = sqlx::Postgres;
 
+    const NAME: &'static str = "postgres";
+
+    fn refresh_planner(store: &PgStore) -> Fut<'_, Result<(), sqlx::Error>> {
+        Box::pin(store.refresh_planner())
+    }
+
+    fn close(store: &PgStore) -> Fut<'_, ()> {
+        Box::pin(store.close_writer())
+    }
+
     const FOR_UPDATE: &'static str = " FOR UPDATE";
 
     fn write_pool(store: &PgStore) -> &sqlx::Pool<Self::Db> {
@@ -156,11 +166,43 @@ impl crate::sql::Backend for PgBackend {
         }
     }
 
-    fn bind_ids<'q, O>(
-        q: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
-        ids: &[uuid::Uuid],
-    ) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    fn bind_ids<'q>(q: Raw<'q>, ids: &[uuid::Uuid]) -> Raw<'q> {
         q.bind(ids.to_vec())
+    }
+
+    fn create_incidents_script<'a>(
+        store: &'a PgStore,
+        batch: &'a mut [custos_core::store::IncidentWrite],
+        now: custos_core::Timestamp,
+    ) -> Fut<'a, Result<(), StoreError>> {
+        Box::pin(store.create_incidents_script(batch, now))
+    }
+
+    fn next_incident_numbers<'a>(
+        store: &'a PgStore,
+        conn: &'a mut sqlx::PgConnection,
+        n: usize,
+    ) -> Fut<'a, Result<Vec<i64>, StoreError>> {
+        Box::pin(store.next_incident_numbers(conn, n))
+    }
+
+    fn search_caught_up(store: &PgStore) -> Fut<'_, Result<(), StoreError>> {
+        Box::pin(store.search_caught_up())
+    }
+
+    fn index_search_behind(store: &PgStore, max: u32) -> Fut<'_, Result<u64, StoreError>> {
+        Box::pin(store.index_search_behind(max))
+    }
+
+    fn scan_cis(conn: &mut sqlx::PgConnection) -> Fut<'_, Result<crate::cmdb::CiScan, StoreError>> {
+        Box::pin(PgStore::scan_cis(conn))
+    }
+
+    fn scan_flow_edges<'a>(
+        conn: &'a mut sqlx::PgConnection,
+        scan: &'a crate::cmdb::CiScan,
+    ) -> Fut<'a, Result<Vec<(u32, u32)>, StoreError>> {
+        Box::pin(PgStore::scan_flow_edges(conn, scan))
     }
 }
 
@@ -182,11 +224,6 @@ impl PgStore {
                 .await?;
         }
         Ok(())
-    }
-
-    /// Writes share the one pool on PostgreSQL.
-    fn write_pool(&self) -> &sqlx::PgPool {
-        &self.pool
     }
 
     /// Writes share the one pool on PostgreSQL.
@@ -267,8 +304,8 @@ impl PgStore {
             .map(|(k, s)| format!("w{k} AS ({s})"))
             .collect();
         let sql = format!("WITH {} {main}", with.join(", "));
-        let q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        let q = crate::incidents::bind_new_incidents!(q, parts, &numbers, now);
+        let q = PgStore::query(sqlx::AssertSqlSafe(sql));
+        let q = crate::incidents::bind_new_incidents(q, &parts, &numbers, now);
         q.execute(&mut *conn)
             .await
             .map_err(|e| crate::parties::missing_ref("service, CI, group, user or SLA")(map(e)))?;
@@ -289,10 +326,6 @@ impl PgStore {
                 .map_err(crate::error::map("incident"))?;
         Ok(rows.into_iter().map(|(v,)| v).collect())
     }
-
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
-        <PgBackend as crate::sql::Backend>::begin(self).await
-    }
 }
 
 impl PgStore {
@@ -303,14 +336,14 @@ impl PgStore {
     /// Block ranges covering `table` now; the last one is open-ended, so rows appended
     /// meanwhile are not missed.
     async fn block_ranges(
-        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        tx: &mut sqlx::PgConnection,
         table: &str,
     ) -> custos_core::error::StoreResult<Vec<(i64, i64)>> {
         let (blocks,): (i64,) = sqlx::query_as(
             "SELECT pg_relation_size($1::regclass) / current_setting('block_size')::bigint",
         )
         .bind(table)
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *tx)
         .await
         .map_err(crate::error::map("configuration item"))?;
         let mut out: Vec<(i64, i64)> = (0..blocks)
@@ -327,7 +360,7 @@ impl PgStore {
     /// Every CI for a full re-classification, one chunk of heap blocks at a time, each
     /// chunk one bytea of records: the id's 16 bytes and the packed explicit levels in two.
     async fn scan_cis(
-        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        tx: &mut sqlx::PgConnection,
     ) -> custos_core::error::StoreResult<crate::cmdb::CiScan> {
         let mut out = crate::cmdb::CiScan::default();
         for (from, to) in Self::block_ranges(tx, "cis").await? {
@@ -338,7 +371,7 @@ impl PgStore {
             )
             .bind(from)
             .bind(to)
-            .fetch_one(&mut **tx)
+            .fetch_one(&mut *tx)
             .await
             .map_err(crate::error::map("configuration item"))?;
             out.add_chunk(&blob.unwrap_or_default(), n, 18, |b| {
@@ -350,7 +383,7 @@ impl PgStore {
 
     /// Every (parent, child) inheritance edge, in chunks like [`Self::scan_cis`].
     async fn scan_flow_edges(
-        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        tx: &mut sqlx::PgConnection,
         scan: &crate::cmdb::CiScan,
     ) -> custos_core::error::StoreResult<Vec<(u32, u32)>> {
         let sql = format!(
@@ -367,7 +400,7 @@ impl PgStore {
                 sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
                     .bind(from)
                     .bind(to)
-                    .fetch_one(&mut **tx)
+                    .fetch_one(&mut *tx)
                     .await
                     .map_err(crate::error::map("relationship"))?;
             scan.add_edges(&mut pairs, &blob.unwrap_or_default(), n)?;
@@ -375,12 +408,3 @@ impl PgStore {
         Ok(pairs)
     }
 }
-
-crate::cmdb::impl_cmdb_store!(PgStore);
-crate::measures::impl_measure_store!(PgStore);
-crate::service_levels::impl_service_level_store!(PgStore);
-crate::slas::sla_helpers!(PgStore);
-crate::problems::impl_problem_store!(PgStore);
-crate::incidents::impl_incident_store!(PgStore);
-
-crate::impl_store!(PgStore, "postgres");

@@ -91,6 +91,15 @@ impl<'c, B: Backend> From<&'c mut <B::Db as Database>::Connection> for On<'c, B>
 pub trait Backend: Send + Sync + Sized + 'static {
     type Db: Database + Sync;
 
+    /// `"sqlite"` or `"postgres"` (`Store::backend`).
+    const NAME: &'static str;
+
+    /// Planner statistics of the tables that changed enough (`Store::analyze`).
+    fn refresh_planner(store: &SqlStore<Self>) -> Fut<'_, Result<(), sqlx::Error>>;
+
+    /// Closes what the backend holds besides the reader pool.
+    fn close(store: &SqlStore<Self>) -> Fut<'_, ()>;
+
     /// `" FOR UPDATE"` where the database locks rows; empty where the write transaction
     /// already excludes other writers (SQLite's `IMMEDIATE`).
     const FOR_UPDATE: &'static str;
@@ -144,10 +153,40 @@ pub trait Backend: Send + Sync + Sized + 'static {
     }
 
     /// Binds `ids` as [`Self::id_chunks`] named them.
-    fn bind_ids<'q, O>(
-        q: sqlx::query::QueryAs<'q, Self::Db, O, <Self::Db as Database>::Arguments>,
-        ids: &[uuid::Uuid],
-    ) -> sqlx::query::QueryAs<'q, Self::Db, O, <Self::Db as Database>::Arguments>;
+    fn bind_ids<'q>(q: RawQuery<'q, Self>, ids: &[uuid::Uuid]) -> RawQuery<'q, Self>;
+
+    /// Writes a batch of new incidents in one round trip where the backend can (numbers
+    /// them too); see `SqliteStore::create_incidents_script`.
+    fn create_incidents_script<'a>(
+        store: &'a SqlStore<Self>,
+        batch: &'a mut [custos_core::store::IncidentWrite],
+        now: Timestamp,
+    ) -> Fut<'a, Result<(), StoreError>>;
+
+    /// The numbers the next `n` new incidents get, inside the write transaction.
+    fn next_incident_numbers<'a>(
+        store: &'a SqlStore<Self>,
+        conn: &'a mut <Self::Db as Database>::Connection,
+        n: usize,
+    ) -> Fut<'a, Result<Vec<i64>, StoreError>>;
+
+    /// Brings the incident search index up to date before a search (SQLite indexes behind
+    /// the commit; PostgreSQL's index is always current).
+    fn search_caught_up(store: &SqlStore<Self>) -> Fut<'_, Result<(), StoreError>>;
+
+    /// Indexes up to `max` incidents behind the search mark; how many.
+    fn index_search_behind(store: &SqlStore<Self>, max: u32) -> Fut<'_, Result<u64, StoreError>>;
+
+    /// Every CI's id and explicit levels, for a full re-classification, in chunks.
+    fn scan_cis(
+        conn: &mut <Self::Db as Database>::Connection,
+    ) -> Fut<'_, Result<crate::cmdb::CiScan, StoreError>>;
+
+    /// Every (parent, child) inheritance edge, as indices into `scan`.
+    fn scan_flow_edges<'a>(
+        conn: &'a mut <Self::Db as Database>::Connection,
+        scan: &'a crate::cmdb::CiScan,
+    ) -> Fut<'a, Result<Vec<(u32, u32)>, StoreError>>;
 
     /// Where single-statement writes go (SQLite: the writer connection, so that they queue
     /// in-process behind the write transactions).
@@ -234,11 +273,11 @@ impl<B: Backend> SqlStore<B> {
         B::id_chunks(ids)
     }
 
-    pub(crate) fn bind_ids<'q, O>(
-        q: sqlx::query::QueryAs<'q, B::Db, O, <B::Db as Database>::Arguments>,
+    pub(crate) fn bind_ids<'q, O: Record>(
+        q: QueryAs<'q, B, O>,
         ids: &[uuid::Uuid],
-    ) -> sqlx::query::QueryAs<'q, B::Db, O, <B::Db as Database>::Arguments> {
-        B::bind_ids(q, ids)
+    ) -> QueryAs<'q, B, O> {
+        QueryAs(B::bind_ids(q.0, ids), PhantomData)
     }
 
     /// A statement whose rows, if any, are not read.
@@ -262,6 +301,24 @@ impl<B: Backend> SqlStore<B> {
             tx: B::begin(self).await?,
             records: Vec::new(),
         })
+    }
+}
+
+/// What [`Query`] and [`QueryAs`] have in common: binding the next parameter. Helpers that
+/// bind a record's columns take any `Q: Bind`.
+pub trait Bind: Sized {
+    fn bind<'t, T: Value<'t>>(self, value: T) -> Self;
+}
+
+impl<B: Backend> Bind for Query<'_, B> {
+    fn bind<'t, T: Value<'t>>(self, value: T) -> Self {
+        Query::bind(self, value)
+    }
+}
+
+impl<B: Backend, O: Record> Bind for QueryAs<'_, B, O> {
+    fn bind<'t, T: Value<'t>>(self, value: T) -> Self {
+        QueryAs::bind(self, value)
     }
 }
 
@@ -413,6 +470,20 @@ impl<B: Backend> AuditedTx<B> {
         self.commit_unaudited().await
     }
 
+    /// For a write that may turn out to change nothing (an import of what is already
+    /// stored): commits what was recorded, or, when nothing was, rolls back, so that no
+    /// unrecorded change is ever kept.
+    pub async fn commit_if_recorded(self) -> Result<(), StoreError> {
+        if self.records.is_empty() {
+            return self
+                .tx
+                .rollback()
+                .await
+                .map_err(crate::error::map("transaction"));
+        }
+        self.commit().await
+    }
+
     /// Commits without an audit entry: only for bookkeeping that is nobody's change.
     pub async fn commit_unaudited(self) -> Result<(), StoreError> {
         self.tx
@@ -488,5 +559,40 @@ impl Listing {
 
     pub fn after(&self, n: usize) -> String {
         self.after.replace("${}", &format!("${n}"))
+    }
+}
+
+/// The `Store` trait itself: the backend's name, liveness, planner statistics, pool.
+#[async_trait::async_trait]
+impl<B: Backend> custos_core::store::Store for SqlStore<B> {
+    fn backend(&self) -> &'static str {
+        B::NAME
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Self::query("SELECT 1")
+            .execute(self)
+            .await
+            .map(|_| ())
+            .map_err(crate::error::map("database"))
+    }
+
+    async fn analyze(&self) -> Result<(), StoreError> {
+        B::refresh_planner(self)
+            .await
+            .map_err(crate::error::map("database"))
+    }
+
+    fn pool_stats(&self) -> custos_core::store::PoolStats {
+        custos_core::store::PoolStats {
+            size: self.pool.size(),
+            idle: self.pool.num_idle() as u32,
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+        B::close(self).await;
     }
 }

@@ -98,6 +98,16 @@ impl crate::sql::Backend for SqliteBackend {
 
     type Db = sqlx::Sqlite;
 
+    const NAME: &'static str = "sqlite";
+
+    fn refresh_planner(store: &SqliteStore) -> Fut<'_, Result<(), sqlx::Error>> {
+        Box::pin(store.refresh_planner())
+    }
+
+    fn close(store: &SqliteStore) -> Fut<'_, ()> {
+        Box::pin(store.close_writer())
+    }
+
     /// No row locks: the `IMMEDIATE` write transaction already excludes other writers.
     const FOR_UPDATE: &'static str = "";
 
@@ -170,14 +180,48 @@ impl crate::sql::Backend for SqliteBackend {
         crate::rows::anonymous_params(sql)
     }
 
-    fn bind_ids<'q, O>(
-        mut q: sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments>,
-        ids: &[uuid::Uuid],
-    ) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments> {
+    fn bind_ids<'q>(mut q: Raw<'q>, ids: &[uuid::Uuid]) -> Raw<'q> {
         for id in ids {
             q = q.bind(*id);
         }
         q
+    }
+
+    fn create_incidents_script<'a>(
+        store: &'a SqliteStore,
+        batch: &'a mut [custos_core::store::IncidentWrite],
+        now: custos_core::Timestamp,
+    ) -> Fut<'a, Result<(), StoreError>> {
+        Box::pin(store.create_incidents_script(batch, now))
+    }
+
+    fn next_incident_numbers<'a>(
+        store: &'a SqliteStore,
+        conn: &'a mut sqlx::SqliteConnection,
+        n: usize,
+    ) -> Fut<'a, Result<Vec<i64>, StoreError>> {
+        Box::pin(store.next_incident_numbers(conn, n))
+    }
+
+    fn search_caught_up(store: &SqliteStore) -> Fut<'_, Result<(), StoreError>> {
+        Box::pin(store.search_caught_up())
+    }
+
+    fn index_search_behind(store: &SqliteStore, max: u32) -> Fut<'_, Result<u64, StoreError>> {
+        Box::pin(store.index_search_behind(max))
+    }
+
+    fn scan_cis(
+        conn: &mut sqlx::SqliteConnection,
+    ) -> Fut<'_, Result<crate::cmdb::CiScan, StoreError>> {
+        Box::pin(SqliteStore::scan_cis(conn))
+    }
+
+    fn scan_flow_edges<'a>(
+        conn: &'a mut sqlx::SqliteConnection,
+        scan: &'a crate::cmdb::CiScan,
+    ) -> Fut<'a, Result<Vec<(u32, u32)>, StoreError>> {
+        Box::pin(SqliteStore::scan_flow_edges(conn, scan))
     }
 
     /// SQLite (3.51) plans the plain join as a scan of the whole target table, probing the
@@ -256,13 +300,6 @@ impl SqliteStore {
             .run(&self.pool)
             .await
             .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))
-    }
-
-    /// Where single-statement writes go: the writer connection too, so that they queue
-    /// in-process behind the write transactions instead of in SQLite's busy handler,
-    /// which sleeps in steps of up to 100 ms.
-    fn write_pool(&self) -> &SqlitePool {
-        &self.backend.writer
     }
 
     async fn close_writer(&self) {
@@ -366,7 +403,7 @@ impl SqliteStore {
     /// three hex digits (SQLite's `||` and `group_concat` keep a blob's bytes, zeros
     /// included).
     async fn scan_cis(
-        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        tx: &mut sqlx::SqliteConnection,
     ) -> custos_core::error::StoreResult<crate::cmdb::CiScan> {
         let sql = format!(
             "SELECT max(r), count(*), CAST(group_concat(CAST(id AS TEXT) || printf('%03x', bits), '') AS BLOB) \
@@ -388,7 +425,7 @@ impl SqliteStore {
     /// chunk's last rowid, its row count and its packed blob) until a chunk comes back
     /// empty, handing each blob and count to `f`.
     async fn scan_chunks(
-        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        tx: &mut sqlx::SqliteConnection,
         sql: &str,
         entity: &'static str,
         mut f: impl FnMut(&[u8], i64) -> custos_core::error::StoreResult<()>,
@@ -398,7 +435,7 @@ impl SqliteStore {
             let (last, n, blob): (Option<i64>, i64, Option<Vec<u8>>) =
                 sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(after)
-                    .fetch_one(&mut **tx)
+                    .fetch_one(&mut *tx)
                     .await
                     .map_err(crate::error::map(entity))?;
             let Some(last) = last else {
@@ -411,7 +448,7 @@ impl SqliteStore {
 
     /// Every (parent, child) inheritance edge, in chunks like [`Self::scan_cis`].
     async fn scan_flow_edges(
-        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        tx: &mut sqlx::SqliteConnection,
         scan: &crate::cmdb::CiScan,
     ) -> custos_core::error::StoreResult<Vec<(u32, u32)>> {
         let sql = format!(
@@ -432,15 +469,6 @@ impl SqliteStore {
         Ok(pairs)
     }
 }
-
-crate::cmdb::impl_cmdb_store!(SqliteStore);
-crate::measures::impl_measure_store!(SqliteStore);
-crate::service_levels::impl_service_level_store!(SqliteStore);
-crate::slas::sla_helpers!(SqliteStore);
-crate::problems::impl_problem_store!(SqliteStore);
-crate::incidents::impl_incident_store!(SqliteStore);
-
-crate::impl_store!(SqliteStore, "sqlite");
 
 impl SqliteStore {
     /// Creates a batch of new incidents in one call to SQLite: `BEGIN IMMEDIATE`, the
@@ -521,8 +549,8 @@ impl SqliteStore {
     ) -> Result<(), sqlx::Error> {
         let parts = crate::incidents::NewIncidentRows::of(batch);
         let sql = format!("BEGIN IMMEDIATE; {}; COMMIT", parts.statements().join("; "));
-        let q = sqlx::query(sqlx::AssertSqlSafe(crate::rows::anonymous_params(sql)));
-        let q = crate::incidents::bind_new_incidents!(q, parts, numbers, now);
+        let q = SqliteStore::query(sqlx::AssertSqlSafe(crate::rows::anonymous_params(sql)));
+        let q = crate::incidents::bind_new_incidents(q, &parts, numbers, now);
         q.execute(&mut *conn).await.map(|_| ())
     }
 }
