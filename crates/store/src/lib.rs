@@ -1,28 +1,21 @@
 //! The storage contract of `custos-core`, implemented on SQLite (embedded default) and
-//! PostgreSQL (production). Both backends share one body of SQL: each `impl_*` macro below
-//! expands the same statements for either database, and only what truly differs (connection
-//! set-up, write-transaction start, row locking) lives in `sqlite.rs` and `postgres.rs`.
+//! PostgreSQL (production). Both backends share one body of SQL, written once per aggregate
+//! (a folder or file per domain) as ordinary Rust over `sql::SqlStore<B>`; only what truly
+//! differs (connection set-up, write-transaction start, row locks, search, numbering, bulk
+//! scans) is a `sql::Backend` item, implemented in `sqlite.rs` and `postgres.rs`.
 //!
 //! Architecture invariant: driver errors become `StoreError` in `error.rs` and nowhere else.
 
+mod accounts;
 mod audit;
-mod auth;
 mod cmdb;
-mod controls;
-mod departments;
 mod error;
-mod incident_rows;
 mod incidents;
 mod measures;
 mod notifications;
-mod parties;
-mod problem_rows;
 mod problems;
 mod rows;
 mod service_levels;
-mod slas;
-mod terms;
-mod users;
 
 pub mod postgres;
 #[doc(hidden)]

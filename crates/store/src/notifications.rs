@@ -36,7 +36,8 @@ fn unreadable(what: &str, v: &str) -> StoreError {
 impl DeliveryRow {
     /// The delivery with its whole event.
     pub(crate) fn into_claimed(self) -> Result<ClaimedDelivery, StoreError> {
-        let event: Event = crate::parties::parse_json("notification event", &self.event)?;
+        let event: Event =
+            crate::service_levels::rows::parse_json("notification event", &self.event)?;
         let delivery = Delivery {
             id: DeliveryId(self.id),
             event_id: EventId(self.event_id),

@@ -63,13 +63,13 @@ impl crate::sql::Backend for PgBackend {
     }
 
     /// Newest first by id; a search looks among the newest 4,096 incidents first (see
-    /// [`crate::incident_rows::Listing::window`]): the GIN index finds every match, but
+    /// [`crate::incidents::rows::Listing::window`]): the GIN index finds every match, but
     /// reading each match's row to check need-to-know and sort costs ~16 ms for a term
     /// in 3 % of 100,000 incidents.
-    fn incident_listing(searching: bool) -> crate::incident_rows::Listing {
-        crate::incident_rows::Listing {
+    fn incident_listing(searching: bool) -> crate::incidents::rows::Listing {
+        crate::incidents::rows::Listing {
             window: if searching { 4096 } else { 0 },
-            ..crate::incident_rows::Listing::BY_ID
+            ..crate::incidents::rows::Listing::BY_ID
         }
     }
 
@@ -194,13 +194,15 @@ impl crate::sql::Backend for PgBackend {
         Box::pin(store.index_search_behind(max))
     }
 
-    fn scan_cis(conn: &mut sqlx::PgConnection) -> Fut<'_, Result<crate::cmdb::CiScan, StoreError>> {
+    fn scan_cis(
+        conn: &mut sqlx::PgConnection,
+    ) -> Fut<'_, Result<crate::cmdb::scan::CiScan, StoreError>> {
         Box::pin(PgStore::scan_cis(conn))
     }
 
     fn scan_flow_edges<'a>(
         conn: &'a mut sqlx::PgConnection,
-        scan: &'a crate::cmdb::CiScan,
+        scan: &'a crate::cmdb::scan::CiScan,
     ) -> Fut<'a, Result<Vec<(u32, u32)>, StoreError>> {
         Box::pin(PgStore::scan_flow_edges(conn, scan))
     }
@@ -306,9 +308,9 @@ impl PgStore {
         let sql = format!("WITH {} {main}", with.join(", "));
         let q = PgStore::query(sqlx::AssertSqlSafe(sql));
         let q = crate::incidents::bind_new_incidents(q, &parts, &numbers, now);
-        q.execute(&mut *conn)
-            .await
-            .map_err(|e| crate::parties::missing_ref("service, CI, group, user or SLA")(map(e)))?;
+        q.execute(&mut *conn).await.map_err(|e| {
+            crate::service_levels::rows::missing_ref("service, CI, group, user or SLA")(map(e))
+        })?;
         Ok(())
     }
 
@@ -361,8 +363,8 @@ impl PgStore {
     /// chunk one bytea of records: the id's 16 bytes and the packed explicit levels in two.
     async fn scan_cis(
         tx: &mut sqlx::PgConnection,
-    ) -> custos_core::error::StoreResult<crate::cmdb::CiScan> {
-        let mut out = crate::cmdb::CiScan::default();
+    ) -> custos_core::error::StoreResult<crate::cmdb::scan::CiScan> {
+        let mut out = crate::cmdb::scan::CiScan::default();
         for (from, to) in Self::block_ranges(tx, "cis").await? {
             let (n, blob): (i64, Option<Vec<u8>>) = sqlx::query_as(
                 "SELECT count(*), string_agg(uuid_send(id) || int2send((coalesce(cls_c, 0) + 4 * coalesce(cls_i, 0) \
@@ -384,7 +386,7 @@ impl PgStore {
     /// Every (parent, child) inheritance edge, in chunks like [`Self::scan_cis`].
     async fn scan_flow_edges(
         tx: &mut sqlx::PgConnection,
-        scan: &crate::cmdb::CiScan,
+        scan: &crate::cmdb::scan::CiScan,
     ) -> custos_core::error::StoreResult<Vec<(u32, u32)>> {
         let sql = format!(
             "SELECT count(*), string_agg(CASE WHEN rel_type IN {back} THEN uuid_send(target_id) || uuid_send(source_id) \

@@ -180,12 +180,12 @@ pub trait Backend: Send + Sync + Sized + 'static {
     /// Every CI's id and explicit levels, for a full re-classification, in chunks.
     fn scan_cis(
         conn: &mut <Self::Db as Database>::Connection,
-    ) -> Fut<'_, Result<crate::cmdb::CiScan, StoreError>>;
+    ) -> Fut<'_, Result<crate::cmdb::scan::CiScan, StoreError>>;
 
     /// Every (parent, child) inheritance edge, as indices into `scan`.
     fn scan_flow_edges<'a>(
         conn: &'a mut <Self::Db as Database>::Connection,
-        scan: &'a crate::cmdb::CiScan,
+        scan: &'a crate::cmdb::scan::CiScan,
     ) -> Fut<'a, Result<Vec<(u32, u32)>, StoreError>>;
 
     /// Where single-statement writes go (SQLite: the writer connection, so that they queue

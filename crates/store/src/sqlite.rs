@@ -78,16 +78,16 @@ impl crate::sql::Backend for SqliteBackend {
     /// A search is driven by the FTS5 index, joined to the incidents in rowid order (the
     /// order they were stored, newest first), so it stops at the end of the page instead
     /// of sorting every match; without one, newest first by id.
-    fn incident_listing(searching: bool) -> crate::incident_rows::Listing {
+    fn incident_listing(searching: bool) -> crate::incidents::rows::Listing {
         if searching {
-            crate::incident_rows::Listing {
+            crate::incidents::rows::Listing {
                 from: "incidents_fts f JOIN incidents i ON i.rowid = f.rowid",
                 order: "f.rowid DESC",
                 after: "f.rowid < (SELECT rowid FROM incidents WHERE id = ${})",
                 window: 0,
             }
         } else {
-            crate::incident_rows::Listing::BY_ID
+            crate::incidents::rows::Listing::BY_ID
         }
     }
 
@@ -213,13 +213,13 @@ impl crate::sql::Backend for SqliteBackend {
 
     fn scan_cis(
         conn: &mut sqlx::SqliteConnection,
-    ) -> Fut<'_, Result<crate::cmdb::CiScan, StoreError>> {
+    ) -> Fut<'_, Result<crate::cmdb::scan::CiScan, StoreError>> {
         Box::pin(SqliteStore::scan_cis(conn))
     }
 
     fn scan_flow_edges<'a>(
         conn: &'a mut sqlx::SqliteConnection,
-        scan: &'a crate::cmdb::CiScan,
+        scan: &'a crate::cmdb::scan::CiScan,
     ) -> Fut<'a, Result<Vec<(u32, u32)>, StoreError>> {
         Box::pin(SqliteStore::scan_flow_edges(conn, scan))
     }
@@ -404,14 +404,14 @@ impl SqliteStore {
     /// included).
     async fn scan_cis(
         tx: &mut sqlx::SqliteConnection,
-    ) -> custos_core::error::StoreResult<crate::cmdb::CiScan> {
+    ) -> custos_core::error::StoreResult<crate::cmdb::scan::CiScan> {
         let sql = format!(
             "SELECT max(r), count(*), CAST(group_concat(CAST(id AS TEXT) || printf('%03x', bits), '') AS BLOB) \
              FROM (SELECT rowid AS r, id, coalesce(cls_c, 0) + 4 * coalesce(cls_i, 0) + 16 * coalesce(cls_a, 0) \
              AS bits FROM cis WHERE rowid > $1 ORDER BY rowid LIMIT {})",
             crate::cmdb::SCAN_CHUNK
         );
-        let mut out = crate::cmdb::CiScan::default();
+        let mut out = crate::cmdb::scan::CiScan::default();
         Self::scan_chunks(tx, &sql, "configuration item", |blob, n| {
             out.add_chunk(blob, n, 19, |hex| {
                 u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
@@ -449,7 +449,7 @@ impl SqliteStore {
     /// Every (parent, child) inheritance edge, in chunks like [`Self::scan_cis`].
     async fn scan_flow_edges(
         tx: &mut sqlx::SqliteConnection,
-        scan: &crate::cmdb::CiScan,
+        scan: &crate::cmdb::scan::CiScan,
     ) -> custos_core::error::StoreResult<Vec<(u32, u32)>> {
         let sql = format!(
             "SELECT max(r), count(*), CAST(group_concat(CAST(p AS TEXT) || CAST(c AS TEXT), '') AS BLOB) \
@@ -523,8 +523,9 @@ impl SqliteStore {
                     // already rolled it back, and this is refused): either way none of
                     // the batch stays.
                     let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                    let err =
-                        crate::parties::missing_ref("service, CI, group, user or SLA")(map(e));
+                    let err = crate::service_levels::rows::missing_ref(
+                        "service, CI, group, user or SLA",
+                    )(map(e));
                     let renumber = matches!(&err, StoreError::Conflict { constraint } if constraint == "incidents_number_key");
                     if attempt == 0 && renumber {
                         for (w, events) in batch.iter_mut().zip(&pristine) {

@@ -1,230 +1,12 @@
-//! `ServiceLevelStore`: customers, suppliers, services, OLAs and contracts (row shapes in
-//! `parties.rs`) and SLAs with their lifecycle, kept reports and job leases (`slas.rs`).
+//! `ServiceLevelStore`: customers, suppliers and services (`parties.rs`, row shapes in
+//! `rows.rs`), OLAs and contracts (`terms.rs`), SLAs with their lifecycle (`slas.rs`), kept
+//! reports and job leases (`reports.rs`).
 
-impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
-    async fn customer_reps(
-        conn: &mut <B::Db as sqlx::Database>::Connection,
-        ids: &[uuid::Uuid],
-    ) -> custos_core::error::StoreResult<
-        std::collections::HashMap<uuid::Uuid, Vec<custos_core::UserId>>,
-    > {
-        let mut out: std::collections::HashMap<uuid::Uuid, Vec<custos_core::UserId>> =
-            std::collections::HashMap::new();
-        if ids.is_empty() {
-            return Ok(out);
-        }
-        let sql = format!(
-            "SELECT customer_id, user_id FROM customer_representatives WHERE customer_id IN ({}) ORDER BY user_id",
-            crate::rows::placeholders(1, ids.len())
-        );
-        let mut q = Self::query_as::<(uuid::Uuid, uuid::Uuid)>(sqlx::AssertSqlSafe(sql));
-        for id in ids {
-            q = q.bind(*id);
-        }
-        for (c, u) in q
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(crate::error::map("customer"))?
-        {
-            out.entry(c).or_default().push(custos_core::UserId(u));
-        }
-        Ok(out)
-    }
-
-    async fn customer_in(
-        conn: &mut <B::Db as sqlx::Database>::Connection,
-        id: uuid::Uuid,
-    ) -> custos_core::error::StoreResult<custos_core::service::Customer> {
-        let row: crate::parties::CustomerRow =
-            Self::query_as("SELECT * FROM customers WHERE id = $1")
-                .bind(id)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(crate::error::map("customer"))?;
-        let mut reps = Self::customer_reps(conn, &[id]).await?;
-        row.into_customer(reps.remove(&id).unwrap_or_default())
-    }
-
-    async fn write_customer(
-        &self,
-        actor: &custos_core::authz::Actor,
-        id: Option<custos_core::CustomerId>,
-        c: custos_core::service::CustomerInput,
-    ) -> custos_core::error::StoreResult<custos_core::service::Customer> {
-        let now = custos_core::Timestamp::now();
-        let map = crate::error::map("customer");
-        let mut tx = self.audited().await?;
-        let before = match id {
-            Some(id) => Some(Self::customer_in(&mut tx, id.0).await?),
-            None => None,
-        };
-        let id = id.unwrap_or_default();
-        let sql = if before.is_some() {
-            "UPDATE customers SET name = $2, kind = $3, department_id = $4, contact = $5, notes = $6, updated_at = $7 WHERE id = $1"
-        } else {
-            "INSERT INTO customers (id, name, kind, department_id, contact, notes, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
-        };
-        Self::query(sql)
-            .bind(id.0)
-            .bind(&c.name)
-            .bind(c.kind.as_str())
-            .bind(c.department_id.map(|d| d.0))
-            .bind(&c.contact)
-            .bind(&c.notes)
-            .bind(now.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| crate::parties::missing_ref("department")(map(e)))?;
-        Self::query("DELETE FROM customer_representatives WHERE customer_id = $1")
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(&map)?;
-        for u in &c.representatives {
-            Self::query(
-                "INSERT INTO customer_representatives (customer_id, user_id) VALUES ($1, $2)",
-            )
-            .bind(id.0)
-            .bind(u.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| crate::parties::missing_ref("representative (user)")(map(e)))?;
-        }
-        let after = Self::customer_in(&mut tx, id.0).await?;
-        let action = if before.is_some() {
-            "customer.update"
-        } else {
-            "customer.create"
-        };
-        let changes = custos_core::audit::diff(
-            before.as_ref().map(crate::parties::customer_view).as_ref(),
-            Some(&crate::parties::customer_view(&after)),
-        );
-        tx.record(
-            actor,
-            custos_core::audit::AuditRecord::new(action, "customer", id, changes),
-            now,
-        );
-        tx.commit().await?;
-        Ok(after)
-    }
-
-    async fn write_supplier(
-        &self,
-        actor: &custos_core::authz::Actor,
-        id: Option<custos_core::SupplierId>,
-        s: custos_core::service::SupplierInput,
-    ) -> custos_core::error::StoreResult<custos_core::service::Supplier> {
-        let now = custos_core::Timestamp::now();
-        let map = crate::error::map("supplier");
-        let mut tx = self.audited().await?;
-        let before: Option<custos_core::service::Supplier> = match id {
-            Some(id) => Some(
-                Self::query_as::<crate::parties::SupplierRow>(
-                    "SELECT * FROM suppliers WHERE id = $1",
-                )
-                .bind(id.0)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(&map)?
-                .try_into()?,
-            ),
-            None => None,
-        };
-        let id = id.unwrap_or_default();
-        let sql = if before.is_some() {
-            "UPDATE suppliers SET name = $2, contact = $3, security_requirements = $4, risk_tier = $5, contract_start = $6, contract_end = $7, updated_at = $8 WHERE id = $1"
-        } else {
-            "INSERT INTO suppliers (id, name, contact, security_requirements, risk_tier, contract_start, contract_end, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)"
-        };
-        Self::query(sql)
-            .bind(id.0)
-            .bind(&s.name)
-            .bind(&s.contact)
-            .bind(&s.security_requirements)
-            .bind(s.risk_tier.as_str())
-            .bind(s.contract_start.as_ref().map(|d| d.to_string()))
-            .bind(s.contract_end.as_ref().map(|d| d.to_string()))
-            .bind(now.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(&map)?;
-        let after: custos_core::service::Supplier =
-            Self::query_as::<crate::parties::SupplierRow>("SELECT * FROM suppliers WHERE id = $1")
-                .bind(id.0)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(&map)?
-                .try_into()?;
-        let action = if before.is_some() {
-            "supplier.update"
-        } else {
-            "supplier.create"
-        };
-        let changes = custos_core::audit::diff(
-            before.as_ref().map(crate::parties::json_of).as_ref(),
-            Some(&crate::parties::json_of(&after)),
-        );
-        tx.record(
-            actor,
-            custos_core::audit::AuditRecord::new(action, "supplier", id, changes),
-            now,
-        );
-        tx.commit().await?;
-        Ok(after)
-    }
-
-    async fn services_in(
-        conn: &mut <B::Db as sqlx::Database>::Connection,
-        ids: Option<&[uuid::Uuid]>,
-        after: Option<uuid::Uuid>,
-        limit: i64,
-    ) -> custos_core::error::StoreResult<Vec<custos_core::service::Service>> {
-        let map = crate::error::map("service");
-        let rows: Vec<crate::parties::ServiceRow> = match ids {
-            Some(ids) => {
-                let sql = format!(
-                    "SELECT s.ci_id, c.name, s.description, s.owner_id, s.hours, s.targets, s.updated_at FROM services s JOIN cis c ON c.id = s.ci_id WHERE s.ci_id IN ({})",
-                    crate::rows::placeholders(1, ids.len())
-                );
-                let mut q = Self::query_as(sqlx::AssertSqlSafe(sql));
-                for id in ids {
-                    q = q.bind(*id);
-                }
-                q.fetch_all(&mut *conn).await.map_err(&map)?
-            }
-            None => Self::query_as(
-                "SELECT s.ci_id, c.name, s.description, s.owner_id, s.hours, s.targets, s.updated_at FROM services s JOIN cis c ON c.id = s.ci_id \
-                 WHERE ($1 IS NULL OR s.ci_id > $1) ORDER BY s.ci_id LIMIT $2",
-            )
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(&map)?,
-        };
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let ci: uuid::Uuid = r.ci_id();
-            let base: Vec<(uuid::Uuid,)> = Self::query_as(
-                "SELECT control_ref FROM service_baseline WHERE ci_id = $1 ORDER BY control_ref",
-            )
-            .bind(ci)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(&map)?;
-            out.push(
-                r.into_service(
-                    base.into_iter()
-                        .map(|b| custos_core::ControlId(b.0))
-                        .collect(),
-                )?,
-            );
-        }
-        Ok(out)
-    }
-}
+mod parties;
+mod reports;
+pub(crate) mod rows;
+pub(crate) mod slas;
+pub(crate) mod terms;
 
 #[async_trait::async_trait]
 impl<B: crate::sql::Backend> custos_core::store::ServiceLevelStore for crate::sql::SqlStore<B> {
@@ -259,7 +41,10 @@ impl<B: crate::sql::Backend> custos_core::store::ServiceLevelStore for crate::sq
             .execute(&mut *tx)
             .await
             .map_err(&map)?;
-        let changes = custos_core::audit::diff(Some(&crate::parties::customer_view(&before)), None);
+        let changes = custos_core::audit::diff(
+            Some(&crate::service_levels::rows::customer_view(&before)),
+            None,
+        );
         tx.record(
             actor,
             custos_core::audit::AuditRecord::new("customer.delete", "customer", id, changes),
@@ -288,7 +73,7 @@ impl<B: crate::sql::Backend> custos_core::store::ServiceLevelStore for crate::sq
     {
         let map = crate::error::map("customer");
         let mut conn = self.pool.acquire().await.map_err(&map)?;
-        let rows: Vec<crate::parties::CustomerRow> = Self::query_as(
+        let rows: Vec<crate::service_levels::rows::CustomerRow> = Self::query_as(
             "SELECT * FROM customers WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
         )
         .bind(page.after)
@@ -354,18 +139,21 @@ impl<B: crate::sql::Backend> custos_core::store::ServiceLevelStore for crate::sq
         let map = crate::error::map("supplier");
         let mut tx = self.audited().await?;
         let before: custos_core::service::Supplier =
-            Self::query_as::<crate::parties::SupplierRow>("SELECT * FROM suppliers WHERE id = $1")
-                .bind(id.0)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(&map)?
-                .try_into()?;
+            Self::query_as::<crate::service_levels::rows::SupplierRow>(
+                "SELECT * FROM suppliers WHERE id = $1",
+            )
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(&map)?
+            .try_into()?;
         Self::query("DELETE FROM suppliers WHERE id = $1")
             .bind(id.0)
             .execute(&mut *tx)
             .await
             .map_err(&map)?;
-        let changes = custos_core::audit::diff(Some(&crate::parties::json_of(&before)), None);
+        let changes =
+            custos_core::audit::diff(Some(&crate::service_levels::rows::json_of(&before)), None);
         tx.record(
             actor,
             custos_core::audit::AuditRecord::new("supplier.delete", "supplier", id, changes),
@@ -379,12 +167,14 @@ impl<B: crate::sql::Backend> custos_core::store::ServiceLevelStore for crate::sq
         &self,
         id: custos_core::SupplierId,
     ) -> custos_core::error::StoreResult<custos_core::service::Supplier> {
-        Self::query_as::<crate::parties::SupplierRow>("SELECT * FROM suppliers WHERE id = $1")
-            .bind(id.0)
-            .fetch_one(self)
-            .await
-            .map_err(crate::error::map("supplier"))?
-            .try_into()
+        Self::query_as::<crate::service_levels::rows::SupplierRow>(
+            "SELECT * FROM suppliers WHERE id = $1",
+        )
+        .bind(id.0)
+        .fetch_one(self)
+        .await
+        .map_err(crate::error::map("supplier"))?
+        .try_into()
     }
 
     async fn list_suppliers(
@@ -392,7 +182,7 @@ impl<B: crate::sql::Backend> custos_core::store::ServiceLevelStore for crate::sq
         page: custos_core::page::PageRequest,
     ) -> custos_core::error::StoreResult<custos_core::page::Page<custos_core::service::Supplier>>
     {
-        let rows: Vec<crate::parties::SupplierRow> = Self::query_as(
+        let rows: Vec<crate::service_levels::rows::SupplierRow> = Self::query_as(
             "SELECT * FROM suppliers WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
         )
         .bind(page.after)
@@ -452,7 +242,7 @@ impl<B: crate::sql::Backend> custos_core::store::ServiceLevelStore for crate::sq
         .bind(now.0)
         .execute(&mut *tx)
         .await
-        .map_err(|e| crate::parties::missing_ref("owner (user)")(map(e)))?;
+        .map_err(|e| crate::service_levels::rows::missing_ref("owner (user)")(map(e)))?;
         Self::query("DELETE FROM service_baseline WHERE ci_id = $1")
             .bind(ci.0)
             .execute(&mut *tx)
@@ -464,7 +254,7 @@ impl<B: crate::sql::Backend> custos_core::store::ServiceLevelStore for crate::sq
                 .bind(c.0)
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| crate::parties::missing_ref("control")(map(e)))?;
+                .map_err(|e| crate::service_levels::rows::missing_ref("control")(map(e)))?;
         }
         let after = Self::services_in(&mut tx, Some(&[ci.0]), None, 1)
             .await?
@@ -476,8 +266,11 @@ impl<B: crate::sql::Backend> custos_core::store::ServiceLevelStore for crate::sq
             "service.create"
         };
         let changes = custos_core::audit::diff(
-            before.as_ref().map(crate::parties::json_of).as_ref(),
-            Some(&crate::parties::json_of(&after)),
+            before
+                .as_ref()
+                .map(crate::service_levels::rows::json_of)
+                .as_ref(),
+            Some(&crate::service_levels::rows::json_of(&after)),
         );
         tx.record(
             actor,
@@ -526,7 +319,10 @@ impl<B: crate::sql::Backend> custos_core::store::ServiceLevelStore for crate::sq
         actor: &custos_core::authz::Actor,
         o: custos_core::sla::OlaTerms,
     ) -> custos_core::error::StoreResult<custos_core::sla::Ola> {
-        crate::terms::create::<crate::terms::Olas, B>(self, actor, o).await
+        crate::service_levels::terms::create::<crate::service_levels::terms::Olas, B>(
+            self, actor, o,
+        )
+        .await
     }
     async fn update_ola(
         &self,
@@ -534,34 +330,48 @@ impl<B: crate::sql::Backend> custos_core::store::ServiceLevelStore for crate::sq
         id: custos_core::OlaId,
         o: custos_core::sla::OlaTerms,
     ) -> custos_core::error::StoreResult<custos_core::sla::Ola> {
-        crate::terms::update::<crate::terms::Olas, B>(self, actor, id.0, o).await
+        crate::service_levels::terms::update::<crate::service_levels::terms::Olas, B>(
+            self, actor, id.0, o,
+        )
+        .await
     }
     async fn delete_ola(
         &self,
         actor: &custos_core::authz::Actor,
         id: custos_core::OlaId,
     ) -> custos_core::error::StoreResult<()> {
-        crate::terms::delete::<crate::terms::Olas, B>(self, actor, id.0).await
+        crate::service_levels::terms::delete::<crate::service_levels::terms::Olas, B>(
+            self, actor, id.0,
+        )
+        .await
     }
     async fn ola(
         &self,
         id: custos_core::OlaId,
     ) -> custos_core::error::StoreResult<custos_core::sla::Ola> {
-        crate::terms::get::<crate::terms::Olas, B>(self, id.0).await
+        crate::service_levels::terms::get::<crate::service_levels::terms::Olas, B>(self, id.0).await
     }
     async fn list_olas(
         &self,
         service: Option<custos_core::CiId>,
         page: custos_core::page::PageRequest,
     ) -> custos_core::error::StoreResult<custos_core::page::Page<custos_core::sla::Ola>> {
-        crate::terms::list::<crate::terms::Olas, B>(self, service.map(|s| s.0), page).await
+        crate::service_levels::terms::list::<crate::service_levels::terms::Olas, B>(
+            self,
+            service.map(|s| s.0),
+            page,
+        )
+        .await
     }
     async fn create_contract(
         &self,
         actor: &custos_core::authz::Actor,
         c: custos_core::sla::ContractTerms,
     ) -> custos_core::error::StoreResult<custos_core::sla::Contract> {
-        crate::terms::create::<crate::terms::Contracts, B>(self, actor, c).await
+        crate::service_levels::terms::create::<crate::service_levels::terms::Contracts, B>(
+            self, actor, c,
+        )
+        .await
     }
     async fn update_contract(
         &self,
@@ -569,27 +379,39 @@ impl<B: crate::sql::Backend> custos_core::store::ServiceLevelStore for crate::sq
         id: custos_core::ContractId,
         c: custos_core::sla::ContractTerms,
     ) -> custos_core::error::StoreResult<custos_core::sla::Contract> {
-        crate::terms::update::<crate::terms::Contracts, B>(self, actor, id.0, c).await
+        crate::service_levels::terms::update::<crate::service_levels::terms::Contracts, B>(
+            self, actor, id.0, c,
+        )
+        .await
     }
     async fn delete_contract(
         &self,
         actor: &custos_core::authz::Actor,
         id: custos_core::ContractId,
     ) -> custos_core::error::StoreResult<()> {
-        crate::terms::delete::<crate::terms::Contracts, B>(self, actor, id.0).await
+        crate::service_levels::terms::delete::<crate::service_levels::terms::Contracts, B>(
+            self, actor, id.0,
+        )
+        .await
     }
     async fn contract(
         &self,
         id: custos_core::ContractId,
     ) -> custos_core::error::StoreResult<custos_core::sla::Contract> {
-        crate::terms::get::<crate::terms::Contracts, B>(self, id.0).await
+        crate::service_levels::terms::get::<crate::service_levels::terms::Contracts, B>(self, id.0)
+            .await
     }
     async fn list_contracts(
         &self,
         service: Option<custos_core::CiId>,
         page: custos_core::page::PageRequest,
     ) -> custos_core::error::StoreResult<custos_core::page::Page<custos_core::sla::Contract>> {
-        crate::terms::list::<crate::terms::Contracts, B>(self, service.map(|s| s.0), page).await
+        crate::service_levels::terms::list::<crate::service_levels::terms::Contracts, B>(
+            self,
+            service.map(|s| s.0),
+            page,
+        )
+        .await
     }
     async fn create_sla(
         &self,

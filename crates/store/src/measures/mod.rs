@@ -1,6 +1,8 @@
 //! Required measures: level → baseline mapping, controls added to CIs, implementations,
 //! and the data a gap computation needs.
 
+mod controls;
+
 #[async_trait::async_trait]
 impl<B: crate::sql::Backend> custos_core::store::MeasureStore for crate::sql::SqlStore<B> {
     async fn level_baselines(

@@ -2,7 +2,7 @@
 //! `service_id` (and, for contracts, `supplier_id`), written and read by one set of
 //! functions over a [`TermsTable`].
 
-use crate::parties::{TermsRow, json_of, missing_ref};
+use crate::service_levels::rows::{TermsRow, json_of, missing_ref};
 use crate::sql::{Backend, SqlStore};
 use custos_core::audit::{AuditRecord, diff};
 use custos_core::authz::Actor;

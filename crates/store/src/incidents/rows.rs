@@ -129,13 +129,16 @@ impl IncidentRow {
     }
 
     pub fn holds(&self) -> Result<Vec<(Timestamp, Option<Timestamp>)>, StoreError> {
-        Ok(crate::parties::parse_json::<Detail>("incident detail", &self.detail)?.holds)
+        Ok(
+            crate::service_levels::rows::parse_json::<Detail>("incident detail", &self.detail)?
+                .holds,
+        )
     }
 
     /// The incident of this row; `cis` as stored (with the service, which `incident_cis`
     /// keeps among them for lookups), returned as the caller gave them (without it).
     pub fn into_incident(self, mut cis: Vec<CiId>) -> Result<Incident, StoreError> {
-        let d: Detail = crate::parties::parse_json("incident detail", &self.detail)?;
+        let d: Detail = crate::service_levels::rows::parse_json("incident detail", &self.detail)?;
         cis.retain(|c| Some(c.0) != self.service_id);
         let phase = match &self.phase {
             Some(p) => Some(Phase::parse(p).map_err(|_| bad("phase", p))?),

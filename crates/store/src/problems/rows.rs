@@ -1,7 +1,7 @@
 //! Row shapes of problem management and the SQL pieces both backends share: the column
 //! lists, the `detail` JSON, dynamic list filters.
 
-use crate::incident_rows::Arg;
+use crate::incidents::rows::Arg;
 use custos_core::problem::{
     Fix, FixState, Problem, ProblemFilter, ProblemStatus, Review, reference,
 };
@@ -119,7 +119,7 @@ impl ProblemRow {
     }
 
     pub fn into_problem(self, cis: Vec<CiId>) -> Result<Problem, StoreError> {
-        let d: Detail = crate::parties::parse_json("problem detail", &self.detail)?;
+        let d: Detail = crate::service_levels::rows::parse_json("problem detail", &self.detail)?;
         let state = |s: &str| FixState::parse(s).map_err(|_| bad("fix state", s));
         Ok(Problem {
             id: ProblemId(self.id),

@@ -2,6 +2,8 @@
 //! the history of security reviews (only ever added to), links to incidents and the
 //! need-to-know read of linked incidents. Row shapes are in `problem_rows.rs`.
 
+pub(crate) mod rows;
+
 /// Binds a problem's 19 insert columns (see `problem_rows::INSERT_COLS`).
 pub(crate) fn bind_problem<Q: crate::sql::Bind>(
     q: Q,
@@ -21,7 +23,7 @@ pub(crate) fn bind_problem<Q: crate::sql::Bind>(
         .bind(p.workaround.state.as_str())
         .bind(p.solution.text.as_str())
         .bind(p.solution.state.as_str())
-        .bind(crate::problem_rows::Detail::json(p))
+        .bind(crate::problems::rows::Detail::json(p))
         .bind(p.created_by.map(|u| u.0))
         .bind(p.created_at.0)
         .bind(p.updated_at.0)
@@ -32,7 +34,7 @@ pub(crate) fn bind_problem<Q: crate::sql::Bind>(
 /// Binds dynamically built arguments in order.
 pub(crate) fn bind_args<Q: crate::sql::Bind>(
     mut q: Q,
-    args: impl IntoIterator<Item = crate::incident_rows::Arg>,
+    args: impl IntoIterator<Item = crate::incidents::rows::Arg>,
 ) -> Q {
     for a in args {
         q = crate::incidents::bind_arg(q, a);
@@ -43,7 +45,7 @@ pub(crate) fn bind_args<Q: crate::sql::Bind>(
 impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
     async fn problems_from_rows(
         conn: &mut <B::Db as sqlx::Database>::Connection,
-        rows: Vec<crate::problem_rows::ProblemRow>,
+        rows: Vec<crate::problems::rows::ProblemRow>,
     ) -> custos_core::error::StoreResult<Vec<custos_core::problem::Problem>> {
         let mut cis: std::collections::HashMap<uuid::Uuid, Vec<custos_core::CiId>> =
             std::collections::HashMap::new();
@@ -76,14 +78,14 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
     async fn problem_where(
         &self,
         cond: &str,
-        value: crate::incident_rows::Arg,
+        value: crate::incidents::rows::Arg,
     ) -> custos_core::error::StoreResult<custos_core::problem::Problem> {
         let map = crate::error::map("problem");
         let sql = format!(
             "SELECT {} FROM problems p WHERE {cond}",
-            crate::problem_rows::PROBLEM_COLS
+            crate::problems::rows::PROBLEM_COLS
         );
-        let q = Self::query_as::<crate::problem_rows::ProblemRow>(sqlx::AssertSqlSafe(sql));
+        let q = Self::query_as::<crate::problems::rows::ProblemRow>(sqlx::AssertSqlSafe(sql));
         let q = crate::problems::bind_args(q, [value]);
         let mut conn = self.pool.acquire().await.map_err(&map)?;
         let row = q.fetch_one(&mut *conn).await.map_err(&map)?;
@@ -115,7 +117,7 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
                 .bind(c.0)
                 .execute(&mut **tx)
                 .await
-                .map_err(|e| crate::parties::missing_ref("CI")(map(e)))?;
+                .map_err(|e| crate::service_levels::rows::missing_ref("CI")(map(e)))?;
         }
         if let Some(r) = &w.review {
             Self::query(
@@ -132,7 +134,7 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
             .bind(serde_json::to_string(r).unwrap_or_default())
             .execute(&mut **tx)
             .await
-            .map_err(|e| crate::parties::missing_ref("user")(map(e)))?;
+            .map_err(|e| crate::service_levels::rows::missing_ref("user")(map(e)))?;
         }
         Self::write_events(tx, &w.events, now).await?;
         tx.record(
@@ -161,14 +163,14 @@ impl<B: crate::sql::Backend> custos_core::store::ProblemStore for crate::sql::Sq
         let number = self.next_problem_number(&mut tx).await?;
         let sql = format!(
             "INSERT INTO problems ({}) VALUES ({})",
-            crate::problem_rows::INSERT_COLS,
-            crate::rows::placeholders(1, crate::problem_rows::INSERT_NCOLS)
+            crate::problems::rows::INSERT_COLS,
+            crate::rows::placeholders(1, crate::problems::rows::INSERT_NCOLS)
         );
         let q = Self::query(sqlx::AssertSqlSafe(sql));
         crate::problems::bind_problem(q, &w.problem, number)
             .execute(&mut *tx)
             .await
-            .map_err(|e| crate::parties::missing_ref("service, CI or user")(map(e)))?;
+            .map_err(|e| crate::service_levels::rows::missing_ref("service, CI or user")(map(e)))?;
         let mut p = w.problem.clone();
         p.number = number;
         p.reference = custos_core::problem::reference(number);
@@ -203,7 +205,7 @@ impl<B: crate::sql::Backend> custos_core::store::ProblemStore for crate::sql::Sq
         // Strictly later than what the caller read, so a concurrent save always notices.
         w.problem.updated_at = custos_core::Timestamp(w.problem.updated_at.0.max(expected.0 + 1));
         let mut tx = self.audited().await?;
-        let sets: Vec<String> = crate::problem_rows::INSERT_COLS
+        let sets: Vec<String> = crate::problems::rows::INSERT_COLS
             .split(", ")
             .enumerate()
             .filter(|(_, c)| !matches!(*c, "id" | "number" | "created_by" | "created_at"))
@@ -212,14 +214,14 @@ impl<B: crate::sql::Backend> custos_core::store::ProblemStore for crate::sql::Sq
         let sql = format!(
             "UPDATE problems SET {} WHERE id = $1 AND updated_at = ${}",
             sets.join(", "),
-            crate::problem_rows::INSERT_NCOLS + 1
+            crate::problems::rows::INSERT_NCOLS + 1
         );
         let q = Self::query(sqlx::AssertSqlSafe(sql));
         let done = crate::problems::bind_problem(q, &w.problem, w.problem.number)
             .bind(expected.0)
             .execute(&mut *tx)
             .await
-            .map_err(|e| crate::parties::missing_ref("service, CI or user")(map(e)))?;
+            .map_err(|e| crate::service_levels::rows::missing_ref("service, CI or user")(map(e)))?;
         if done == 0 {
             let exists: Option<(i64,)> =
                 Self::query_as("SELECT updated_at FROM problems WHERE id = $1")
@@ -243,7 +245,7 @@ impl<B: crate::sql::Backend> custos_core::store::ProblemStore for crate::sql::Sq
         &self,
         id: custos_core::ProblemId,
     ) -> custos_core::error::StoreResult<custos_core::problem::Problem> {
-        self.problem_where("p.id = $1", crate::incident_rows::Arg::Uuid(id.0))
+        self.problem_where("p.id = $1", crate::incidents::rows::Arg::Uuid(id.0))
             .await
     }
 
@@ -251,7 +253,7 @@ impl<B: crate::sql::Backend> custos_core::store::ProblemStore for crate::sql::Sq
         &self,
         number: i64,
     ) -> custos_core::error::StoreResult<custos_core::problem::Problem> {
-        self.problem_where("p.number = $1", crate::incident_rows::Arg::I64(number))
+        self.problem_where("p.number = $1", crate::incidents::rows::Arg::I64(number))
             .await
     }
 
@@ -262,21 +264,21 @@ impl<B: crate::sql::Backend> custos_core::store::ProblemStore for crate::sql::Sq
     ) -> custos_core::error::StoreResult<custos_core::page::Page<custos_core::problem::Problem>>
     {
         let map = crate::error::map("problem");
-        let (mut clause, mut args) = crate::problem_rows::filter_clause(
+        let (mut clause, mut args) = crate::problems::rows::filter_clause(
             f,
             |n| Self::problem_search(n),
             |t| Self::fts_query(t),
         );
         if let Some(after) = page.after {
-            args.push(crate::incident_rows::Arg::Uuid(after));
+            args.push(crate::incidents::rows::Arg::Uuid(after));
             clause.push_str(&format!(" AND p.id < ${}", args.len()));
         }
         let sql = format!(
             "SELECT {} FROM problems p WHERE {clause} ORDER BY p.id DESC {}",
-            crate::problem_rows::PROBLEM_COLS,
+            crate::problems::rows::PROBLEM_COLS,
             crate::rows::limit(page.fetch())
         );
-        let q = Self::query_as::<crate::problem_rows::ProblemRow>(sqlx::AssertSqlSafe(sql));
+        let q = Self::query_as::<crate::problems::rows::ProblemRow>(sqlx::AssertSqlSafe(sql));
         let q = crate::problems::bind_args(q, args);
         let mut conn = self.pool.acquire().await.map_err(&map)?;
         let rows = q.fetch_all(&mut *conn).await.map_err(&map)?;
@@ -296,7 +298,7 @@ impl<B: crate::sql::Backend> custos_core::store::ProblemStore for crate::sql::Sq
         .await
         .map_err(crate::error::map("problem review"))?;
         rows.into_iter()
-            .map(|(r,)| crate::parties::parse_json("problem review", &r))
+            .map(|(r,)| crate::service_levels::rows::parse_json("problem review", &r))
             .collect()
     }
 
@@ -321,7 +323,7 @@ impl<B: crate::sql::Backend> custos_core::store::ProblemStore for crate::sql::Sq
             .bind(now.0)
             .execute(&mut *tx)
             .await
-            .map_err(|e| crate::parties::missing_ref("problem or incident")(map(e)))?
+            .map_err(|e| crate::service_levels::rows::missing_ref("problem or incident")(map(e)))?
 
                 > 0
         } else {
@@ -368,10 +370,10 @@ impl<B: crate::sql::Backend> custos_core::store::ProblemStore for crate::sql::Sq
         let sql = format!(
             "SELECT {} FROM incidents i JOIN problem_incidents pi ON pi.incident_id = i.id \
              WHERE pi.problem_id = $5 AND {} ORDER BY i.number LIMIT 1000",
-            crate::incident_rows::INCIDENT_COLS,
-            crate::incident_rows::need_to_know(1)
+            crate::incidents::rows::INCIDENT_COLS,
+            crate::incidents::rows::need_to_know(1)
         );
-        let q = Self::query_as::<crate::incident_rows::IncidentRow>(sqlx::AssertSqlSafe(sql))
+        let q = Self::query_as::<crate::incidents::rows::IncidentRow>(sqlx::AssertSqlSafe(sql))
             .bind(viewer.user.0)
             .bind(viewer.security_team)
             .bind(viewer.role_mask)

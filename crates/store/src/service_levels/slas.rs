@@ -40,7 +40,7 @@ impl TryFrom<SlaRow> for Sla {
             version: r.version,
             status: SlaStatus::parse(&r.status)
                 .ok_or_else(|| StoreError::Internal(format!("unknown SLA status {}", r.status)))?,
-            terms: crate::parties::parse_json::<SlaTerms>("SLA terms", &r.terms)?,
+            terms: crate::service_levels::rows::parse_json::<SlaTerms>("SLA terms", &r.terms)?,
             customer_agreement: agreement(r.customer_agreed_by, r.customer_agreed_at),
             owner_agreement: agreement(r.owner_agreed_by, r.owner_agreed_at),
             created_by: r.created_by.map(UserId),
@@ -88,7 +88,8 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
         let id = custos_core::SlaId::new();
         let mut tx = self.audited().await?;
         Self::insert_sla(&mut tx, id, id, 1, &terms, actor.user_id(), now).await?;
-        let changes = custos_core::audit::diff(None, Some(&crate::parties::json_of(&terms)));
+        let changes =
+            custos_core::audit::diff(None, Some(&crate::service_levels::rows::json_of(&terms)));
         tx.record(
             actor,
             custos_core::audit::AuditRecord::new("sla.create", "sla", id, changes),
@@ -126,10 +127,10 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
         .bind(now.0)
         .execute(&mut *tx)
         .await
-        .map_err(|e| crate::parties::missing_ref("customer or service")(map(e)))?;
+        .map_err(|e| crate::service_levels::rows::missing_ref("customer or service")(map(e)))?;
         let changes = custos_core::audit::diff(
-            Some(&crate::parties::json_of(&before.terms)),
-            Some(&crate::parties::json_of(&terms)),
+            Some(&crate::service_levels::rows::json_of(&before.terms)),
+            Some(&crate::service_levels::rows::json_of(&terms)),
         );
         tx.record(
             actor,
@@ -160,7 +161,10 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
             .execute(&mut *tx)
             .await
             .map_err(&map)?;
-        let changes = custos_core::audit::diff(Some(&crate::parties::json_of(&before.terms)), None);
+        let changes = custos_core::audit::diff(
+            Some(&crate::service_levels::rows::json_of(&before.terms)),
+            None,
+        );
         tx.record(
             actor,
             custos_core::audit::AuditRecord::new("sla.delete", "sla", id, changes),
@@ -294,7 +298,7 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
                 .bind(c.0)
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| crate::parties::missing_ref("control")(map(e)))?;
+                .map_err(|e| crate::service_levels::rows::missing_ref("control")(map(e)))?;
             }
             // Raise (never lower) the service's explicit classification to the SLA's.
             let ci = Self::ci_in(&mut tx, service.0).await?;
@@ -411,7 +415,7 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
     ) -> custos_core::error::StoreResult<custos_core::page::Page<custos_core::sla::Sla>> {
         let mut sql = format!(
             "SELECT {} FROM slas WHERE ($1 IS NULL OR id > $1) AND ($2 IS NULL OR service_id = $2) AND ($3 IS NULL OR status = $3)",
-            crate::slas::SLA_COLS
+            crate::service_levels::slas::SLA_COLS
         );
         let customers: Vec<uuid::Uuid> = f.customers.iter().flatten().map(|c| c.0).collect();
         if f.customers.is_some() {
@@ -428,7 +432,7 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
             ));
         }
         sql.push_str(" ORDER BY id LIMIT $4");
-        let mut q = Self::query_as::<crate::slas::SlaRow>(sqlx::AssertSqlSafe(sql))
+        let mut q = Self::query_as::<crate::service_levels::slas::SlaRow>(sqlx::AssertSqlSafe(sql))
             .bind(page.after)
             .bind(f.service.map(|s| s.0))
             .bind(f.status.map(|s| s.as_str()))
@@ -452,14 +456,15 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
         &self,
         series: custos_core::SlaId,
     ) -> custos_core::error::StoreResult<Vec<custos_core::sla::Sla>> {
-        let rows: Vec<crate::slas::SlaRow> = Self::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {} FROM slas WHERE series_id = $1 ORDER BY version",
-            crate::slas::SLA_COLS
-        )))
-        .bind(series.0)
-        .fetch_all(self)
-        .await
-        .map_err(crate::error::map("SLA"))?;
+        let rows: Vec<crate::service_levels::slas::SlaRow> =
+            Self::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {} FROM slas WHERE series_id = $1 ORDER BY version",
+                crate::service_levels::slas::SLA_COLS
+            )))
+            .bind(series.0)
+            .fetch_all(self)
+            .await
+            .map_err(crate::error::map("SLA"))?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
@@ -487,136 +492,6 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
         }
         Ok(out)
     }
-
-    pub(crate) async fn sl_keep_report(
-        &self,
-        actor: &custos_core::authz::Actor,
-        sla: custos_core::SlaId,
-        period: &custos_core::sla_report::Period,
-        content: &str,
-    ) -> custos_core::error::StoreResult<custos_core::store::KeptReport> {
-        let now = custos_core::Timestamp::now();
-        let map = crate::error::map("report");
-        let id = custos_core::ReportId::new();
-        let sha = custos_core::secret::sha256_hex(content.as_bytes());
-        let mut tx = self.audited().await?;
-        let (series,): (uuid::Uuid,) = Self::query_as("SELECT series_id FROM slas WHERE id = $1")
-            .bind(sla.0)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(crate::error::map("SLA"))?;
-        Self::query("INSERT INTO sla_reports (id, sla_id, series_id, period, generated_at, generated_by, content, sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-        .bind(id.0)
-        .bind(sla.0)
-        .bind(series)
-        .bind(period.as_str())
-        .bind(now.0)
-        .bind(actor.user_id().map(|u| u.0))
-        .bind(content)
-        .bind(&sha)
-        .execute(&mut *tx)
-        .await
-        .map_err(&map)?;
-        let changes = serde_json::json!({"sla_id": {"after": sla.to_string()}, "period": {"after": period.as_str()}, "sha256": {"after": sha}});
-        tx.record(
-            actor,
-            custos_core::audit::AuditRecord::new("sla_report.keep", "sla_report", id, changes),
-            now,
-        );
-        tx.commit().await?;
-        Ok(custos_core::store::KeptReport {
-            id,
-            sla_id: sla,
-            period: period.clone(),
-            generated_at: now,
-            generated_by: actor.user_id(),
-            sha256: sha,
-        })
-    }
-
-    pub(crate) async fn sl_kept_report(
-        &self,
-        sla: custos_core::SlaId,
-        period: &custos_core::sla_report::Period,
-    ) -> custos_core::error::StoreResult<(custos_core::store::KeptReport, String)> {
-        let sql = format!(
-            "SELECT {}, content FROM sla_reports WHERE sla_id = $1 AND period = $2",
-            crate::slas::REPORT_COLS
-        );
-        let (meta, content): (crate::slas::ReportRow, String) =
-            Self::query_as::<crate::slas::ReportWithContent>(sqlx::AssertSqlSafe(sql))
-                .bind(sla.0)
-                .bind(period.as_str())
-                .fetch_one(self)
-                .await
-                .map_err(crate::error::map("report"))?
-                .split();
-        Ok((meta.try_into()?, content))
-    }
-
-    pub(crate) async fn sl_list_reports(
-        &self,
-        sla: custos_core::SlaId,
-    ) -> custos_core::error::StoreResult<Vec<custos_core::store::KeptReport>> {
-        let sql = format!(
-            "SELECT {} FROM sla_reports WHERE series_id = (SELECT series_id FROM slas WHERE id = $1) ORDER BY period DESC, generated_at DESC",
-            crate::slas::REPORT_COLS
-        );
-        let rows: Vec<crate::slas::ReportRow> = Self::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(sla.0)
-            .fetch_all(self)
-            .await
-            .map_err(crate::error::map("report"))?;
-        rows.into_iter().map(TryInto::try_into).collect()
-    }
-
-    pub(crate) async fn sl_report_history(
-        &self,
-        sla: custos_core::SlaId,
-        before: &custos_core::sla_report::Period,
-        n: u32,
-    ) -> custos_core::error::StoreResult<Vec<(custos_core::store::KeptReport, String)>> {
-        let sql = format!(
-            "SELECT {}, content FROM sla_reports WHERE series_id = (SELECT series_id FROM slas WHERE id = $1) AND period < $2 \
-         ORDER BY period DESC LIMIT $3",
-            crate::slas::REPORT_COLS
-        );
-        let rows: Vec<crate::slas::ReportWithContent> = Self::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(sla.0)
-            .bind(before.as_str())
-            .bind(i64::from(n))
-            .fetch_all(self)
-            .await
-            .map_err(crate::error::map("report"))?;
-        rows.into_iter()
-            .map(|r| {
-                let (m, c) = r.split();
-                Ok((m.try_into()?, c))
-            })
-            .collect()
-    }
-
-    pub(crate) async fn sl_take_lease(
-        &self,
-        name: &str,
-        holder: &str,
-        now: custos_core::Timestamp,
-        until: custos_core::Timestamp,
-    ) -> custos_core::error::StoreResult<bool> {
-        let done = Self::query(
-            "INSERT INTO job_leases (name, holder, until) VALUES ($1, $2, $3) \
-         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until \
-         WHERE job_leases.until < $4 OR job_leases.holder = excluded.holder",
-        )
-        .bind(name)
-        .bind(holder)
-        .bind(until.0)
-        .bind(now.0)
-        .execute(self.writer())
-        .await
-        .map_err(crate::error::map("lease"))?;
-        Ok(done == 1)
-    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -641,10 +516,10 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
     ) -> custos_core::error::StoreResult<custos_core::sla::Sla> {
         let sql = format!(
             "SELECT {} FROM slas WHERE id = $1{}",
-            crate::slas::SLA_COLS,
+            crate::service_levels::slas::SLA_COLS,
             if lock { Self::FOR_UPDATE } else { "" }
         );
-        Self::query_as::<crate::slas::SlaRow>(sqlx::AssertSqlSafe(sql))
+        Self::query_as::<crate::service_levels::slas::SlaRow>(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_one(&mut *conn)
             .await
@@ -679,7 +554,7 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
         .bind(now.0)
         .execute(&mut *conn)
         .await
-        .map_err(|e| crate::parties::missing_ref("customer or service")(map(e)))?;
+        .map_err(|e| crate::service_levels::rows::missing_ref("customer or service")(map(e)))?;
         Ok(())
     }
 }

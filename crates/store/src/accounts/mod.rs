@@ -1,0 +1,6 @@
+//! Accounts: departments and their security profiles, users, and signing in (sessions, MFA,
+//! API tokens).
+
+mod auth;
+mod departments;
+mod users;
