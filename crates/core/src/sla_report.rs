@@ -309,7 +309,7 @@ pub struct ReportInput<'a> {
     /// KPI values of earlier kept reports, oldest first, at most 11.
     pub history: &'a [(Period, KpiValues)],
     /// The service's incidents in the period (aggregates only).
-    pub incidents: Option<&'a crate::store::IncidentStats>,
+    pub incidents: Option<&'a crate::ticket_stats::IncidentStats>,
     /// Outage time inside the agreed service time, in hours (P1/P2 incidents).
     pub outage_hours: f64,
 }

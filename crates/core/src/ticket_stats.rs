@@ -15,9 +15,9 @@
 use crate::ids::IncidentId;
 use crate::incident::Priority;
 use crate::sla_clock::{ClockState, TargetState};
-use crate::store::{Breach, IncidentStats};
 use crate::ticket::Incident;
 use crate::time::Timestamp;
+use serde::Serialize;
 use std::collections::HashMap;
 
 /// The figures of `incidents` (any order) in `[from, to)`; see [`Tally`].
@@ -142,6 +142,41 @@ fn count_stop(
             _ => {}
         }
     }
+}
+
+/// Figures of a service's incidents in a period, for SLA reports (aggregates only: no
+/// content, so need-to-know does not apply).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct IncidentStats {
+    pub total: i64,
+    /// P1..P4.
+    pub by_priority: [i64; 4],
+    pub security: i64,
+    /// Clocks stopped in the period, per priority P1..P4: met and missed.
+    pub response_met: [i64; 4],
+    pub response_missed: [i64; 4],
+    pub resolution_met: [i64; 4],
+    pub resolution_missed: [i64; 4],
+    /// Open clocks already breached.
+    pub breached_open: i64,
+    /// Security incidents first contained in the period: minutes from opening.
+    pub contain_minutes: Vec<i64>,
+    /// Outage intervals of availability-impacting incidents (P1/P2 on the service).
+    pub outages: Vec<(Timestamp, Timestamp)>,
+    /// Breaches in the period.
+    pub breaches: Vec<Breach>,
+}
+
+/// A clock that breached (or stopped late) in a report period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Breach {
+    pub incident: crate::ids::IncidentId,
+    pub reference: String,
+    pub priority: crate::incident::Priority,
+    /// `response` or `resolution`.
+    pub clock: &'static str,
+    /// Security incidents appear in reports only as counts (need-to-know).
+    pub security: bool,
 }
 
 #[cfg(test)]
