@@ -74,7 +74,7 @@ pub(crate) async fn refresh_sla_access<B: Backend>(
             now,
         );
     }
-    tx.commit().await?;
+    tx.commit_if_recorded().await?;
     Ok(n)
 }
 
@@ -273,7 +273,11 @@ pub(crate) async fn save_clock<B: Backend>(
             custos_core::audit::AuditRecord::new(action, "incident", id, changes),
             now,
         );
+        tx.commit().await?;
+    } else {
+        // A clock recomputed without a change of state (due times, next check) is derived
+        // bookkeeping, like the search index: nobody's change.
+        tx.commit_unaudited().await?;
     }
-    tx.commit().await?;
     Ok(true)
 }

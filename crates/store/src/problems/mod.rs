@@ -357,7 +357,7 @@ impl<B: crate::sql::Backend> custos_core::store::ProblemStore for crate::sql::Sq
                 now,
             );
         }
-        tx.commit().await?;
+        tx.commit_if_recorded().await?;
         Ok(changed)
     }
 
