@@ -26,7 +26,7 @@ docs do not count. The checker reads text; it does not expand macros or follow `
 
 Ratchet: scripts/shape-baseline.json holds today's accepted violations. The run fails
 when anything got worse (a cycle that is not a subset of a baseline cycle, a new layering
-violation, a new or grown oversized file or macro, a higher median); improvements print a
+violation, a new or grown oversized file or macro, a median at or over the goal); improvements print a
 hint to run `--update-baseline`. `--strict` ignores the baseline and fails on any
 violation at all (the goal: no cycles, no layering violations, no file over 600 lines,
 median under 300, no macro body over 20 lines). `--self-test` checks the checker on small
@@ -387,7 +387,8 @@ def compare(shape, base):
             if new.get(name, 0) < n:
                 imps.append(f"{what} shrank: {name} ({n} -> {new.get(name, f'<= {limit}')})")
     old_median = base.get("median_lines", 0)
-    if cur["median_lines"] > old_median:
+    # The median moves a little with every file added; it regresses only past the goal.
+    if cur["median_lines"] > old_median and cur["median_lines"] >= GOAL_MEDIAN:
         regs.append(f"median file size rose: {old_median} -> {cur['median_lines']}")
     elif cur["median_lines"] < old_median:
         imps.append(f"median file size fell: {old_median} -> {cur['median_lines']}")

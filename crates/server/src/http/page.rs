@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(dashboard))
         .route("/static/app.css", get(css))
+        .merge(sections())
         .merge(crate::accounts::pages::router())
         .merge(crate::notifications::pages::router())
         .merge(crate::audit::pages::router())
@@ -48,70 +49,45 @@ async fn css() -> Response {
     r
 }
 
-/// A link in the main navigation.
-pub struct NavLink {
-    pub href: &'static str,
-    pub label: &'static str,
-    pub current: bool,
-}
-
-/// What the layout needs about the signed-in user.
-pub struct Nav {
-    pub email: String,
-    pub display_name: String,
-    pub csrf: String,
-    pub links: Vec<NavLink>,
-}
+use crate::http::nav::{Entry, SECTIONS, Section};
+pub use crate::http::nav::{Nav, NavLink};
 
 impl Nav {
+    /// The navigation as `w` sees it on the page at `current`.
     pub fn new(w: &WebUser, current: &str) -> Self {
-        let p = &w.principal;
-        let mut links = vec![("/", "Dashboard", Permission::SelfService)];
-        links.push(("/incidents", "Incidents", Permission::ReadIncidents));
-        links.push(("/portal", "Report a problem", Permission::ReportIncidents));
-        links.push((
-            "/portal#my-reports",
-            "My reports",
-            Permission::ReportIncidents,
-        ));
-        links.push(("/admin/users", "Users", Permission::ReadUsers));
-        links.push((
-            "/admin/departments",
-            "Departments",
-            Permission::ReadDepartments,
-        ));
-        links.push(("/admin/groups", "Groups", Permission::ManageGroups));
-        links.push(("/cmdb", "CMDB", Permission::ReadCmdb));
-        links.push(("/controls", "Controls", Permission::ReadControls));
-        links.push(("/gaps", "Gaps", Permission::ReadCmdb));
-        links.push(("/services", "Services", Permission::ReadServiceLevels));
-        links.push(("/slas", "SLAs", Permission::ReadServiceLevels));
-        links.push(("/customers", "Customers", Permission::ReadServiceLevels));
-        links.push(("/problems", "Problems", Permission::ReadProblems));
-        links.push(("/known-errors", "Known errors", Permission::ReadProblems));
-        links.push(("/suppliers", "Suppliers", Permission::ReadAllServiceLevels));
-        links.push(("/audit", "Audit log", Permission::ReadAudit));
-        links.push((
-            "/admin/notifications",
-            "Notifications",
-            Permission::ManageNotifications,
-        ));
-        links.push(("/account", "My account", Permission::SelfService));
-        Self {
-            email: p.email.to_string(),
-            display_name: p.display_name.clone(),
-            csrf: w.session.csrf_token.clone(),
-            links: links
-                .into_iter()
-                .filter(|(_, _, perm)| p.has(*perm))
-                .map(|(href, label, _)| NavLink {
-                    href,
-                    label,
-                    current: href == current,
-                })
-                .collect(),
-        }
+        Nav::of(&w.principal, w.session.csrf_token.clone(), current)
     }
+}
+
+/// The group pages.
+fn sections() -> Router<AppState> {
+    SECTIONS.iter().fold(Router::new(), |r, s| {
+        r.route(s.href, get(move |w: WebUser| section_page(w, s)))
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "section.html")]
+struct SectionPage {
+    title: String,
+    nav: Option<Nav>,
+    about: &'static str,
+    entries: Vec<&'static Entry>,
+}
+
+/// A group's page: its pages the user may open, each with what it is for.
+async fn section_page(w: WebUser, s: &'static Section) -> Result<Response, WebError> {
+    let entries: Vec<&'static Entry> = s.entries_for(&w.principal).collect();
+    if entries.is_empty() {
+        return Err(WebError::Forbidden);
+    }
+    Ok(SectionPage {
+        title: s.label.into(),
+        nav: Some(Nav::new(&w, s.href)),
+        about: s.about,
+        entries,
+    }
+    .into_response())
 }
 
 /// A fully signed-in browser user. Pages that take it redirect everyone else to sign-in
@@ -449,6 +425,8 @@ struct Dashboard {
     can_incidents: bool,
     can_record: bool,
     unsealed: i64,
+    /// The groups the user has pages in, with those pages.
+    sections: Vec<(&'static Section, Vec<&'static Entry>)>,
 }
 
 async fn dashboard(
@@ -478,6 +456,11 @@ async fn dashboard(
         can_incidents: w.principal.has(Permission::ReadIncidents),
         can_record: w.principal.has(Permission::ManageIncidents),
         unsealed,
+        sections: SECTIONS
+            .iter()
+            .map(|s| (s, s.entries_for(&w.principal).collect::<Vec<_>>()))
+            .filter(|(_, e)| !e.is_empty())
+            .collect(),
         nav: Some(Nav::new(&w, "/")),
     }
     .into_response())

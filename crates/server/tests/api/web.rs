@@ -628,3 +628,129 @@ async fn a_token_made_with_a_token_cannot_outlive_it() {
         );
     }
 }
+
+/// The navigation groups pages by process: every role sees the groups it has pages in (and
+/// only those) in the top bar and on the dashboard; a group's page lists the pages of it the
+/// role may open and is refused when there are none; on a page, its group is marked current
+/// in the top bar and the page itself in the group's bar.
+#[tokio::test]
+async fn the_navigation_groups_pages_by_process_and_marks_where_one_is() {
+    use custos_core::authz::{Permission as P, role_grants};
+    // Each group's page and the pages it holds, with what opening each takes.
+    let groups: [(&str, &[(&str, P)]); 5] = [
+        (
+            "/service-desk",
+            &[
+                ("/incidents", P::ReadIncidents),
+                ("/portal", P::ReportIncidents),
+                ("/problems", P::ReadProblems),
+                ("/known-errors", P::ReadProblems),
+            ],
+        ),
+        ("/configuration", &[("/cmdb", P::ReadCmdb)]),
+        (
+            "/service-levels",
+            &[
+                ("/services", P::ReadServiceLevels),
+                ("/slas", P::ReadServiceLevels),
+                ("/customers", P::ReadServiceLevels),
+                ("/suppliers", P::ReadAllServiceLevels),
+            ],
+        ),
+        (
+            "/security",
+            &[
+                ("/controls", P::ReadControls),
+                ("/gaps", P::ReadCmdb),
+                ("/audit", P::ReadAudit),
+            ],
+        ),
+        (
+            "/administration",
+            &[
+                ("/admin/users", P::ReadUsers),
+                ("/admin/departments", P::ReadDepartments),
+                ("/admin/groups", P::ManageGroups),
+                ("/admin/notifications", P::ManageNotifications),
+            ],
+        ),
+    ];
+    for app in spawn_apps().await {
+        let mut anon = app.browser();
+        let (status, loc, _) = anon.get("/security").await;
+        assert_eq!(
+            (status, loc.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/login"))
+        );
+        for role in Role::ALL {
+            let email = format!("nav-{role}@example.org");
+            app.user(&email, &[role], None).await;
+            let mut b = app.browser();
+            b.login(&email, PASSWORD).await;
+            let (_, _, home) = b.get("/").await;
+            let top = |page: &str| {
+                let start = page
+                    .find("<nav aria-label=\"Main\">")
+                    .expect("the main bar");
+                page[start..start + page[start..].find("</nav>").unwrap()].to_string()
+            };
+            for (group, pages) in groups {
+                let allowed: Vec<&str> = pages
+                    .iter()
+                    .filter(|(_, perm)| role_grants(role, *perm))
+                    .map(|(href, _)| *href)
+                    .collect();
+                let link = format!("href=\"{group}\"");
+                assert_eq!(
+                    top(&home).contains(&link),
+                    !allowed.is_empty(),
+                    "{role}: {group} in the top bar"
+                );
+                assert_eq!(
+                    home.contains(&link),
+                    !allowed.is_empty(),
+                    "{role}: {group} on the dashboard"
+                );
+                let (status, _, page) = b.get(group).await;
+                if allowed.is_empty() {
+                    assert_eq!(status, StatusCode::FORBIDDEN, "{role} GET {group}");
+                    continue;
+                }
+                assert_eq!(status, StatusCode::OK, "{role} GET {group}");
+                assert!(
+                    top(&page).contains(&format!("{link} aria-current=\"page\"")),
+                    "{role}: {group} is the current page"
+                );
+                for (href, _) in pages.iter() {
+                    assert_eq!(
+                        page.contains(&format!("<h2><a href=\"{href}\">")),
+                        allowed.contains(href),
+                        "{role}: {group} lists {href}"
+                    );
+                }
+                // On the group's first page: the group current in the top bar, the page in
+                // the group's bar, which holds exactly the allowed pages.
+                let first = allowed[0];
+                let (status, _, page) = b.get(first).await;
+                assert_eq!(status, StatusCode::OK, "{role} GET {first}");
+                assert!(
+                    top(&page).contains(&format!("{link} aria-current=\"true\"")),
+                    "{role}: {group} is the current group on {first}"
+                );
+                let start = page.find("<nav class=\"subnav\"").expect("the group's bar");
+                let sub = &page[start..start + page[start..].find("</nav>").unwrap()];
+                assert!(
+                    sub.contains(&format!("href=\"{first}\" aria-current=\"page\"")),
+                    "{role}: {first} is the current page in {group}'s bar"
+                );
+                for (href, _) in pages.iter() {
+                    assert_eq!(
+                        sub.contains(&format!("href=\"{href}\"")),
+                        allowed.contains(href),
+                        "{role}: {group}'s bar on {first} and {href}"
+                    );
+                }
+            }
+        }
+    }
+}
