@@ -408,7 +408,10 @@ async fn service_level_pages_fit_a_phone() {
     let today = custos_core::time::Date::of(Timestamp::now());
     let period = custos_core::sla_report::Period::last_complete(&today, false);
     let mut pages = vec![
-        "/services".to_string(),
+        "/".to_string(),
+        "/service-levels".into(),
+        "/security".into(),
+        "/services".into(),
         "/customers".into(),
         "/suppliers".into(),
         "/slas".into(),
