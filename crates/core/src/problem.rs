@@ -417,6 +417,8 @@ pub struct ProblemFilter {
     /// Only problems linked to this incident (callers check the incident is visible first:
     /// need-to-know).
     pub incident: Option<crate::ids::IncidentId>,
+    /// Only problems with a workaround or solution waiting for a security review.
+    pub awaiting_review: bool,
     /// Full-text terms over title, description and workaround (all must match, as
     /// prefixes); see [`crate::ticket::IncidentFilter::terms`].
     pub text: Vec<String>,

@@ -334,6 +334,10 @@ pub struct IncidentFilter {
     pub service: Option<CiId>,
     pub security: Option<bool>,
     pub major: Option<bool>,
+    /// Only incidents whose response or resolution clock has breached.
+    pub breached: bool,
+    /// Only incidents with an external communication waiting for a security manager.
+    pub awaiting_approval: bool,
     /// Full-text terms over title and description (all must match, as prefixes).
     pub text: Vec<String>,
 }

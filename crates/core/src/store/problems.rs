@@ -43,6 +43,8 @@ pub trait ProblemStore {
         f: &crate::problem::ProblemFilter,
         page: PageRequest,
     ) -> StoreResult<Page<crate::problem::Problem>>;
+    /// How many problems `f` selects.
+    async fn count_problems(&self, f: &crate::problem::ProblemFilter) -> StoreResult<i64>;
     /// Every review of the problem's fixes, oldest first.
     async fn problem_reviews(
         &self,

@@ -8,6 +8,7 @@ pub mod auth_cache;
 pub mod doc;
 pub mod error;
 pub mod extract;
+pub mod home;
 pub mod jobs;
 pub mod metrics;
 pub mod nav;

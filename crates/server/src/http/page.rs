@@ -425,6 +425,8 @@ struct Dashboard {
     can_incidents: bool,
     can_record: bool,
     unsealed: i64,
+    /// What waits for the user: counts with their lists.
+    waiting: Vec<crate::http::home::Waiting>,
     /// The groups the user has pages in, with those pages.
     sections: Vec<(&'static Section, Vec<&'static Entry>)>,
 }
@@ -456,6 +458,7 @@ async fn dashboard(
         can_incidents: w.principal.has(Permission::ReadIncidents),
         can_record: w.principal.has(Permission::ManageIncidents),
         unsealed,
+        waiting: crate::http::home::waiting_for(&state, &w.principal).await?,
         sections: SECTIONS
             .iter()
             .map(|s| (s, s.entries_for(&w.principal).collect::<Vec<_>>()))

@@ -41,6 +41,10 @@ pub struct IncidentQuery {
     pub service: Option<Uuid>,
     pub security: Option<bool>,
     pub major: Option<bool>,
+    /// Only incidents whose response or resolution clock has breached.
+    pub breached: Option<bool>,
+    /// Only incidents with an external communication waiting for a security manager.
+    pub awaiting_approval: Option<bool>,
     /// Full-text search over title and description.
     pub q: Option<String>,
     /// `json` (default) or `csv` (export of the page).
@@ -78,6 +82,8 @@ impl IncidentQuery {
             service: self.service.map(custos_core::CiId),
             security: self.security,
             major: self.major,
+            breached: self.breached.unwrap_or(false),
+            awaiting_approval: self.awaiting_approval.unwrap_or(false),
             text: self
                 .q
                 .as_deref()

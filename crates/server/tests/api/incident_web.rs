@@ -805,6 +805,18 @@ async fn security_incidents_stay_out_of_sight_and_external_communications_wait_f
             "{backend}: only security managers get the approve button"
         );
         assert!(page.contains("Waiting for a security manager"));
+        // The security manager's dashboard counts it; the agent's has no such item.
+        let waiting = |n: i64| {
+            format!(
+                "href=\"/incidents?awaiting_approval=true\">External communications waiting for approval: <strong class=\"count\">{n}</strong>"
+            )
+        };
+        let (_, _, home) = sm.get("/").await;
+        assert!(home.contains(&waiting(1)), "{backend}: {home}");
+        let (_, _, home) = ivy.get("/").await;
+        assert!(!home.contains("awaiting_approval"), "{backend}");
+        let (_, _, list) = sm.get("/incidents?awaiting_approval=true").await;
+        assert!(list.contains(&leak), "{backend}: {list}");
         let note = page
             .split("id=\"note-")
             .nth(1)
@@ -846,6 +858,13 @@ async fn security_incidents_stay_out_of_sight_and_external_communications_wait_f
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert!(loc.unwrap().contains("done=approved"));
+        let (_, _, home) = sm.get("/").await;
+        assert!(
+            home.contains(&waiting(0)),
+            "{backend}: approved, nothing waits"
+        );
+        let (_, _, list) = sm.get("/incidents?awaiting_approval=true").await;
+        assert!(!list.contains(&leak), "{backend}: {list}");
         let (_, _, page) = ivy.get(&format!("/incidents/{leak}")).await;
         assert!(page.contains("comm-sent\">sent"), "{backend}");
 

@@ -150,6 +150,16 @@ async fn problems_web_an_agent_and_a_security_manager_take_a_workaround_through_
 
         // The security manager sees the check and rejects with reasons.
         let (mut sm, sm_csrf) = signed_in(&app, "sm@example.org").await;
+        // Their dashboard counts it and links to the list of what waits for review.
+        let (_, _, home) = sm.get("/").await;
+        assert!(
+            home.contains("href=\"/problems?awaiting_review=true\">Workarounds and solutions waiting for a security review: <strong class=\"count\">1</strong>"),
+            "{home}"
+        );
+        let (_, _, list) = sm.get("/problems?awaiting_review=true").await;
+        assert!(list.contains(&format!("href=\"{path}\"")), "{list}");
+        let (_, _, list) = sm.get("/problems?awaiting_review=true&status=closed").await;
+        assert!(!list.contains(&format!("href=\"{path}\"")), "{list}");
         let (_, _, page) = sm.get(&path).await;
         assert_eq!(
             Browser::element_text(&page, "workaround-state"),

@@ -273,6 +273,13 @@ pub(crate) fn filter_clause(
         let n = next(&mut args, Arg::Bool(b));
         conds.push(format!("i.major = ${n}"));
     }
+    if f.breached {
+        conds.push("(i.response_state = 'breached' OR i.resolution_state = 'breached')".into());
+    }
+    if f.awaiting_approval {
+        conds
+            .push("i.id IN (SELECT incident_id FROM incident_notes WHERE status = 'draft')".into());
+    }
     if !f.text.is_empty() {
         let n = next(&mut args, Arg::Text(fts_query(&f.text)));
         conds.push(search(n));

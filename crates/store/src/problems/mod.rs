@@ -286,6 +286,24 @@ impl<B: crate::sql::Backend> custos_core::store::ProblemStore for crate::sql::Sq
         Ok(custos_core::page::Page::from_rows(items, page, |p| p.id.0))
     }
 
+    async fn count_problems(
+        &self,
+        f: &custos_core::problem::ProblemFilter,
+    ) -> custos_core::error::StoreResult<i64> {
+        let (clause, args) = crate::problems::rows::filter_clause(
+            f,
+            |n| Self::problem_search(n),
+            |t| Self::fts_query(t),
+        );
+        let sql = format!("SELECT COUNT(*) FROM problems p WHERE {clause}");
+        let q = Self::query_as::<(i64,)>(sqlx::AssertSqlSafe(sql));
+        let (n,) = crate::problems::bind_args(q, args)
+            .fetch_one(self)
+            .await
+            .map_err(crate::error::map("problem"))?;
+        Ok(n)
+    }
+
     async fn problem_reviews(
         &self,
         id: custos_core::ProblemId,

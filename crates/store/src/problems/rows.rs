@@ -173,6 +173,11 @@ pub(crate) fn filter_clause(
         let n = next(&mut args, Arg::Uuid(s.0));
         conds.push(format!("p.service_id = ${n}"));
     }
+    if f.awaiting_review {
+        conds.push(
+            "(p.workaround_state = 'pending_review' OR p.solution_state = 'pending_review')".into(),
+        );
+    }
     if let Some(i) = f.incident {
         let n = next(&mut args, Arg::Uuid(i.0));
         conds.push(format!(

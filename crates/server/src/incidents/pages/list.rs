@@ -58,8 +58,18 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The list's filter keys, in the order of the canonical query string.
-const KEYS: [&str; 10] = [
-    "open", "status", "priority", "group", "assignee", "reporter", "service", "security", "major",
+const KEYS: [&str; 12] = [
+    "open",
+    "status",
+    "priority",
+    "group",
+    "assignee",
+    "reporter",
+    "service",
+    "security",
+    "major",
+    "breached",
+    "awaiting_approval",
     "q",
 ];
 
@@ -114,6 +124,8 @@ fn parse_filter(query: &str, me: UserId) -> custos_core::Outcome<IncidentFilter>
         service: id("service")?,
         security: flag("security")?,
         major: flag("major")?,
+        breached: flag("breached")?,
+        awaiting_approval: flag("awaiting_approval")?,
         q: m.get("q").cloned(),
         ..Default::default()
     }

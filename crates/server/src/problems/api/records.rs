@@ -105,6 +105,8 @@ pub struct ProblemParams {
     pub known_error: Option<bool>,
     /// Only problems of this service.
     pub service: Option<Uuid>,
+    /// true: only problems with a workaround or solution waiting for a security review.
+    pub awaiting_review: Option<bool>,
     /// Only problems linked to this incident (id or reference; an incident the caller may
     /// not see is not found).
     #[param(value_type = Option<crate::http::doc::IncidentKey>)]
@@ -125,6 +127,7 @@ impl ProblemParams {
                 .transpose()?,
             known_error: self.known_error,
             service: self.service.map(CiId),
+            awaiting_review: self.awaiting_review.unwrap_or(false),
             incident: None,
             text: IncidentFilter::terms(self.q.as_deref().unwrap_or("")),
         })

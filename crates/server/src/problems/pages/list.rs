@@ -205,6 +205,7 @@ async fn list(
         },
         known_error: known_error.then_some(true),
         service: service.parse().ok(),
+        awaiting_review: get("awaiting_review") == "true",
         incident: None,
         text: IncidentFilter::terms(&text),
     };
