@@ -1,5 +1,5 @@
-//! The audit log: appending (inside the caller's transaction), sealing, listing, reading
-//! the chain. See `custos_core::audit` for the design.
+//! The audit log: sealing, listing, reading the chain (entries are appended by
+//! `sql::AuditedTx::commit`, in the writer's transaction). See `custos_core::audit` for the design.
 
 pub(crate) use crate::sql::AUDIT_INSERT;
 

@@ -1,9 +1,9 @@
 //! Background jobs every instance runs. They coordinate through the database only: the
 //! sealer through the chain-head row lock, the purge through idempotent deletes, the SLA
 //! report scheduler through a lease row (one instance per interval) and the kept reports'
-//! unique key, the SLA clock job through a lease row and optimistic saves.
-//! unique key, the notification dispatcher (its own task, so slow receivers never hold up
-//! sealing) through claims under a lease and the deliveries' unique key.
+//! unique key, the SLA clock job through a lease row and optimistic saves, the
+//! notification dispatcher (its own task, so slow receivers never hold up sealing) through
+//! claims under a lease and the deliveries' unique key.
 
 use crate::http::state::AppState;
 use custos_core::Timestamp;

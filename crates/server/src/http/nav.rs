@@ -37,7 +37,7 @@ const fn entry(
 }
 
 /// Every group and its pages, in the order the bar shows them. A new domain adds its pages
-/// here (one line each).
+/// here (one `entry(..)` each).
 pub const SECTIONS: &[Section] = &[
     Section {
         href: "/service-desk",

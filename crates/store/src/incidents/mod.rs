@@ -1,7 +1,8 @@
 //! `IncidentStore`: support groups, incidents (batched creation for group commit,
 //! optimistic saves), need-to-know reads, the communications log, attachments and
 //! evidence, procedure steps, links, saved filters, report aggregates and the notification
-//! outbox. Row shapes and the need-to-know predicate are in `incident_rows.rs`.
+//! outbox. Row shapes and the need-to-know predicate are in `rows.rs`; the trait's methods
+//! are implemented here and in the files beside it.
 
 mod access;
 mod comms;

@@ -1,6 +1,6 @@
 //! `ProblemStore`: problems (numbered on creation, optimistic saves), their affected CIs,
 //! the history of security reviews (only ever added to), links to incidents and the
-//! need-to-know read of linked incidents. Row shapes are in `problem_rows.rs`.
+//! need-to-know read of linked incidents. Row shapes are in `rows.rs`.
 
 pub(crate) mod rows;
 

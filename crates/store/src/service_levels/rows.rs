@@ -1,6 +1,5 @@
-//! Service level management, part one: customers (with representatives), suppliers, the
-//! service catalogue, OLAs and underpinning contracts, and job leases. SLAs and reports are
-//! in `slas.rs`.
+//! Row shapes of service level management: customers (with representatives), suppliers, the
+//! service catalogue, the terms of OLAs and contracts; the helpers that map their errors.
 
 use custos_core::service::{Customer, CustomerKind, RiskTier, Service, Supplier};
 use custos_core::sla::{Contract, ContractTerms, Ola, OlaTerms};

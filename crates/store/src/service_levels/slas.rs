@@ -1,5 +1,6 @@
 //! SLAs: drafts, versions, two-sided agreement (which raises the service's classification
-//! and makes the requirements' controls required), expiry; kept reports; job leases.
+//! and makes the requirements' controls required), expiry; the row shapes of kept reports
+//! (which `reports.rs` writes and reads).
 
 use custos_core::sla::{Agreement, Sla, SlaStatus, SlaTerms};
 use custos_core::{SlaId, StoreError, Timestamp, UserId};
