@@ -34,9 +34,9 @@ impl<B: crate::sql::Backend> custos_core::store::AuditStore for crate::sql::SqlS
              AND ($4 IS NULL OR action = $4) AND ($5 IS NULL OR at >= $5) \
              AND ($6 IS NULL OR at < $6) AND ($7 IS NULL OR id < $7) \
              ORDER BY id DESC LIMIT $8",
-            crate::rows::AUDIT_COLS
+            crate::accounts::rows::AUDIT_COLS
         );
-        let rows: Vec<crate::rows::AuditRow> = Self::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<crate::accounts::rows::AuditRow> = Self::query_as(sqlx::AssertSqlSafe(sql))
             .bind(f.entity_type.as_deref())
             .bind(f.entity_id.as_deref())
             .bind(f.actor.as_deref())
@@ -67,10 +67,10 @@ impl<B: crate::sql::Backend> custos_core::store::AuditStore for crate::sql::SqlS
             .map_err(&map)?;
         let sql = format!(
             "SELECT {} FROM audit_log WHERE seq IS NULL ORDER BY id {}",
-            crate::rows::AUDIT_COLS,
+            crate::accounts::rows::AUDIT_COLS,
             crate::rows::limit(i64::from(max))
         );
-        let rows: Vec<crate::rows::AuditRow> = Self::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<crate::accounts::rows::AuditRow> = Self::query_as(sqlx::AssertSqlSafe(sql))
             .fetch_all(&mut *tx)
             .await
             .map_err(&map)?;
@@ -127,10 +127,10 @@ impl<B: crate::sql::Backend> custos_core::store::AuditStore for crate::sql::SqlS
     ) -> custos_core::error::StoreResult<Vec<custos_core::audit::AuditEntry>> {
         let sql = format!(
             "SELECT {} FROM audit_log WHERE seq > $1 ORDER BY seq {}",
-            crate::rows::AUDIT_COLS,
+            crate::accounts::rows::AUDIT_COLS,
             crate::rows::limit(i64::from(limit))
         );
-        let rows: Vec<crate::rows::AuditRow> = Self::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<crate::accounts::rows::AuditRow> = Self::query_as(sqlx::AssertSqlSafe(sql))
             .bind(after_seq)
             .fetch_all(self)
             .await

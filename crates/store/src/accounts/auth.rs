@@ -348,10 +348,10 @@ impl<B: crate::sql::Backend> custos_core::store::AuthStore for crate::sql::SqlSt
             "SELECT s.id AS session_id, s.stage, s.csrf_token, s.user_agent, s.created_at AS session_created_at, \
              s.last_seen_at, {}, {} FROM sessions s JOIN users u ON u.id = s.user_id \
              LEFT JOIN departments d ON d.id = u.department_id WHERE s.token_hash = $1",
-            crate::rows::USER_COLS,
-            crate::rows::PROFILE_COLS
+            crate::accounts::rows::USER_COLS,
+            crate::accounts::rows::PROFILE_COLS
         );
-        Self::query_as::<crate::rows::SessionRow>(sqlx::AssertSqlSafe(sql))
+        Self::query_as::<crate::accounts::rows::SessionRow>(sqlx::AssertSqlSafe(sql))
             .bind(token_hash)
             .fetch_one(self)
             .await
@@ -510,9 +510,9 @@ impl<B: crate::sql::Backend> custos_core::store::AuthStore for crate::sql::SqlSt
              t.revoked_at, {} FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) \
              AND NOT u.disabled",
-            crate::rows::USER_COLS
+            crate::accounts::rows::USER_COLS
         );
-        Self::query_as::<crate::rows::TokenOwnerRow>(sqlx::AssertSqlSafe(sql))
+        Self::query_as::<crate::accounts::rows::TokenOwnerRow>(sqlx::AssertSqlSafe(sql))
             .bind(token_hash)
             .bind(now.0)
             .fetch_one(self)
@@ -543,9 +543,9 @@ impl<B: crate::sql::Backend> custos_core::store::AuthStore for crate::sql::SqlSt
     {
         let sql = format!(
             "SELECT {} FROM api_tokens t WHERE t.user_id = $1 AND ($2 IS NULL OR t.id > $2) ORDER BY t.id LIMIT $3",
-            crate::rows::TOKEN_COLS
+            crate::accounts::rows::TOKEN_COLS
         );
-        let rows: Vec<crate::rows::TokenRow> = Self::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<crate::accounts::rows::TokenRow> = Self::query_as(sqlx::AssertSqlSafe(sql))
             .bind(user.0)
             .bind(page.after)
             .bind(page.fetch())

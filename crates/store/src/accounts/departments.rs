@@ -1,6 +1,6 @@
 //! Departments and their security profiles.
 
-use crate::rows::{DepartmentRow, department_view};
+use crate::accounts::rows::{DepartmentRow, department_view};
 use crate::sql::{Backend, SqlStore};
 use custos_core::account::{Department, NewDepartment};
 use custos_core::audit::{AuditRecord, diff};

@@ -3,4 +3,5 @@
 
 mod auth;
 mod departments;
+pub(crate) mod rows;
 mod users;

@@ -10,9 +10,9 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
         let suffix = if lock { Self::FOR_UPDATE } else { "" };
         let sql = format!(
             "SELECT {} FROM users u WHERE u.id = $1{suffix}",
-            crate::rows::USER_COLS
+            crate::accounts::rows::USER_COLS
         );
-        Self::query_as::<crate::rows::UserRow>(sqlx::AssertSqlSafe(sql))
+        Self::query_as::<crate::accounts::rows::UserRow>(sqlx::AssertSqlSafe(sql))
             .bind(id.0)
             .fetch_one(ex)
             .await
@@ -24,8 +24,8 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
         format!(
             "SELECT {}, {}, u.password_hash, u.totp_secret FROM users u \
              LEFT JOIN departments d ON d.id = u.department_id WHERE {clause}",
-            crate::rows::USER_COLS,
-            crate::rows::PROFILE_COLS
+            crate::accounts::rows::USER_COLS,
+            crate::accounts::rows::PROFILE_COLS
         )
     }
 }
@@ -71,7 +71,8 @@ impl<B: crate::sql::Backend> custos_core::store::UserStore for crate::sql::SqlSt
             }
             other => other,
         })?;
-        let changes = custos_core::audit::diff(None, Some(&crate::rows::user_view(&user)));
+        let changes =
+            custos_core::audit::diff(None, Some(&crate::accounts::rows::user_view(&user)));
         tx.record(
             actor,
             custos_core::audit::AuditRecord::new("user.create", "user", user.id, changes),
@@ -130,8 +131,8 @@ impl<B: crate::sql::Backend> custos_core::store::UserStore for crate::sql::SqlSt
                 .map_err(&map)?;
         }
         let changes = custos_core::audit::diff(
-            Some(&crate::rows::user_view(&before)),
-            Some(&crate::rows::user_view(&after)),
+            Some(&crate::accounts::rows::user_view(&before)),
+            Some(&crate::accounts::rows::user_view(&after)),
         );
         let action = if before.roles != after.roles {
             "user.roles_change"
@@ -196,9 +197,9 @@ impl<B: crate::sql::Backend> custos_core::store::UserStore for crate::sql::SqlSt
     ) -> custos_core::error::StoreResult<custos_core::page::Page<custos_core::account::User>> {
         let sql = format!(
             "SELECT {} FROM users u WHERE ($1 IS NULL OR u.id > $1) ORDER BY u.id LIMIT $2",
-            crate::rows::USER_COLS
+            crate::accounts::rows::USER_COLS
         );
-        let rows: Vec<crate::rows::UserRow> = Self::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<crate::accounts::rows::UserRow> = Self::query_as(sqlx::AssertSqlSafe(sql))
             .bind(page.after)
             .bind(page.fetch())
             .fetch_all(self)
@@ -219,9 +220,9 @@ impl<B: crate::sql::Backend> custos_core::store::UserStore for crate::sql::SqlSt
         &self,
         email: &str,
     ) -> custos_core::error::StoreResult<custos_core::account::Credentials> {
-        Self::query_as::<crate::rows::CredentialsRow>(sqlx::AssertSqlSafe(Self::credentials_sql(
-            "u.email = $1",
-        )))
+        Self::query_as::<crate::accounts::rows::CredentialsRow>(sqlx::AssertSqlSafe(
+            Self::credentials_sql("u.email = $1"),
+        ))
         .bind(email.trim().to_lowercase())
         .fetch_one(self)
         .await
@@ -233,9 +234,9 @@ impl<B: crate::sql::Backend> custos_core::store::UserStore for crate::sql::SqlSt
         &self,
         id: custos_core::UserId,
     ) -> custos_core::error::StoreResult<custos_core::account::Credentials> {
-        Self::query_as::<crate::rows::CredentialsRow>(sqlx::AssertSqlSafe(Self::credentials_sql(
-            "u.id = $1",
-        )))
+        Self::query_as::<crate::accounts::rows::CredentialsRow>(sqlx::AssertSqlSafe(
+            Self::credentials_sql("u.id = $1"),
+        ))
         .bind(id.0)
         .fetch_one(self)
         .await

@@ -22,10 +22,10 @@ pub(crate) async fn bulk_upsert_cis<B: Backend>(
         }
         let sql = format!(
             "{} WHERE c.external_key IN ({})",
-            crate::rows::CI_SELECT,
+            crate::cmdb::rows::CI_SELECT,
             crate::rows::placeholders(1, keys.len())
         );
-        let mut q = SqlStore::<B>::query_as::<crate::rows::CiRow>(sqlx::AssertSqlSafe(sql));
+        let mut q = SqlStore::<B>::query_as::<crate::cmdb::rows::CiRow>(sqlx::AssertSqlSafe(sql));
         for k in &keys {
             q = q.bind(*k);
         }
@@ -227,8 +227,9 @@ pub(crate) async fn recompute_classification<B: Backend>(
         std::collections::HashMap::new();
     {
         let sql = format!("SELECT {} FROM ci_levels", crate::cmdb::LEVEL_COLS);
-        let mut rows = SqlStore::<B>::query_as::<crate::rows::ClsRow>(sqlx::AssertSqlSafe(sql))
-            .fetch(&mut *tx);
+        let mut rows =
+            SqlStore::<B>::query_as::<crate::cmdb::rows::ClsRow>(sqlx::AssertSqlSafe(sql))
+                .fetch(&mut *tx);
         while let Some(r) = rows.try_next().await.map_err(&map)? {
             if let Some(i) = scan.index.get(&r.id) {
                 let e = r.eff.effective()?;

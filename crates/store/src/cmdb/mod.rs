@@ -3,6 +3,7 @@
 
 mod import;
 mod queries;
+pub(crate) mod rows;
 pub(crate) mod scan;
 mod spread;
 
@@ -90,7 +91,7 @@ impl<B: crate::sql::Backend> custos_core::store::CmdbStore for crate::sql::SqlSt
         .await
         .map_err(Self::map_ci_conflict)?;
         let rec = Self::ci_in(&mut tx, id.0).await?;
-        let changes = custos_core::audit::diff(None, Some(&crate::rows::ci_view(&rec.ci)));
+        let changes = custos_core::audit::diff(None, Some(&crate::cmdb::rows::ci_view(&rec.ci)));
         tx.record(
             actor,
             custos_core::audit::AuditRecord::new("ci.create", "ci", id, changes),
@@ -127,8 +128,8 @@ impl<B: crate::sql::Backend> custos_core::store::CmdbStore for crate::sql::SqlSt
         .map_err(Self::map_ci_conflict)?;
         let after = Self::ci_in(&mut tx, id.0).await?;
         let changes = custos_core::audit::diff(
-            Some(&crate::rows::ci_view(&before.ci)),
-            Some(&crate::rows::ci_view(&after.ci)),
+            Some(&crate::cmdb::rows::ci_view(&before.ci)),
+            Some(&crate::cmdb::rows::ci_view(&after.ci)),
         );
         tx.record(
             actor,
@@ -169,7 +170,8 @@ impl<B: crate::sql::Backend> custos_core::store::CmdbStore for crate::sql::SqlSt
             .await
             .map_err(&map)?;
         let reclassified = Self::reclassify(&mut tx, children).await?;
-        let mut changes = custos_core::audit::diff(Some(&crate::rows::ci_view(&before.ci)), None);
+        let mut changes =
+            custos_core::audit::diff(Some(&crate::cmdb::rows::ci_view(&before.ci)), None);
         changes["reclassified_cis"] = serde_json::json!(reclassified);
         tx.record(
             actor,
@@ -184,8 +186,8 @@ impl<B: crate::sql::Backend> custos_core::store::CmdbStore for crate::sql::SqlSt
         &self,
         id: custos_core::CiId,
     ) -> custos_core::error::StoreResult<custos_core::store::CiRecord> {
-        let sql = format!("{} WHERE c.id = $1", crate::rows::CI_SELECT);
-        Self::query_as::<crate::rows::CiRow>(sqlx::AssertSqlSafe(sql))
+        let sql = format!("{} WHERE c.id = $1", crate::cmdb::rows::CI_SELECT);
+        Self::query_as::<crate::cmdb::rows::CiRow>(sqlx::AssertSqlSafe(sql))
             .bind(id.0)
             .fetch_one(self)
             .await
@@ -197,8 +199,8 @@ impl<B: crate::sql::Backend> custos_core::store::CmdbStore for crate::sql::SqlSt
         &self,
         key: &str,
     ) -> custos_core::error::StoreResult<custos_core::store::CiRecord> {
-        let sql = format!("{} WHERE c.external_key = $1", crate::rows::CI_SELECT);
-        Self::query_as::<crate::rows::CiRow>(sqlx::AssertSqlSafe(sql))
+        let sql = format!("{} WHERE c.external_key = $1", crate::cmdb::rows::CI_SELECT);
+        Self::query_as::<crate::cmdb::rows::CiRow>(sqlx::AssertSqlSafe(sql))
             .bind(key)
             .fetch_one(self)
             .await
@@ -214,10 +216,10 @@ impl<B: crate::sql::Backend> custos_core::store::CmdbStore for crate::sql::SqlSt
         for chunk in ids.chunks(crate::cmdb::CHUNK) {
             let sql = format!(
                 "{} WHERE c.id IN ({})",
-                crate::rows::CI_SELECT,
+                crate::cmdb::rows::CI_SELECT,
                 crate::rows::placeholders(1, chunk.len())
             );
-            let mut q = Self::query_as::<crate::rows::CiRow>(sqlx::AssertSqlSafe(sql));
+            let mut q = Self::query_as::<crate::cmdb::rows::CiRow>(sqlx::AssertSqlSafe(sql));
             for id in chunk {
                 q = q.bind(id.0);
             }
@@ -250,9 +252,9 @@ impl<B: crate::sql::Backend> custos_core::store::CmdbStore for crate::sql::SqlSt
         let sql = format!(
             "{} WHERE ($1 IS NULL OR c.ci_type = $1) AND ($2 IS NULL OR c.status = $2) \
              AND ($3 IS NULL OR c.id > $3) AND {search} ORDER BY c.id LIMIT $4",
-            crate::rows::CI_SELECT
+            crate::cmdb::rows::CI_SELECT
         );
-        let mut q = Self::query_as::<crate::rows::CiRow>(sqlx::AssertSqlSafe(sql))
+        let mut q = Self::query_as::<crate::cmdb::rows::CiRow>(sqlx::AssertSqlSafe(sql))
             .bind(f.ci_type.as_deref())
             .bind(f.status.map(|s| s.as_str()))
             .bind(page.after)
@@ -432,7 +434,7 @@ impl<B: crate::sql::Backend> custos_core::store::CmdbStore for crate::sql::SqlSt
             .await
             .map_err(&map)?;
         let rel: custos_core::cmdb::Relationship =
-            Self::query_as::<crate::rows::RelRow>("SELECT id, source_id, target_id, rel_type, created_at FROM relationships WHERE id = $1")
+            Self::query_as::<crate::cmdb::rows::RelRow>("SELECT id, source_id, target_id, rel_type, created_at FROM relationships WHERE id = $1")
                 .bind(id.0)
                 .fetch_one(&mut *tx)
                 .await
@@ -474,8 +476,8 @@ impl<B: crate::sql::Backend> custos_core::store::CmdbStore for crate::sql::SqlSt
         &self,
         id: custos_core::RelationshipId,
     ) -> custos_core::error::StoreResult<custos_core::store::RelationshipView> {
-        let sql = format!("{} WHERE r.id = $1", crate::rows::REL_VIEW_SQL);
-        Self::query_as::<crate::rows::RelViewRow>(sqlx::AssertSqlSafe(sql))
+        let sql = format!("{} WHERE r.id = $1", crate::cmdb::rows::REL_VIEW_SQL);
+        Self::query_as::<crate::cmdb::rows::RelViewRow>(sqlx::AssertSqlSafe(sql))
             .bind(id.0)
             .fetch_one(self)
             .await
@@ -492,9 +494,9 @@ impl<B: crate::sql::Backend> custos_core::store::CmdbStore for crate::sql::SqlSt
     > {
         let sql = format!(
             "{} WHERE ($1 IS NULL OR r.source_id = $1 OR r.target_id = $1) AND ($2 IS NULL OR r.id > $2) ORDER BY r.id LIMIT $3",
-            crate::rows::REL_VIEW_SQL
+            crate::cmdb::rows::REL_VIEW_SQL
         );
-        let rows: Vec<crate::rows::RelViewRow> = Self::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<crate::cmdb::rows::RelViewRow> = Self::query_as(sqlx::AssertSqlSafe(sql))
             .bind(ci.map(|c| c.0))
             .bind(page.after)
             .bind(page.fetch())
@@ -523,7 +525,7 @@ impl<B: crate::sql::Backend> custos_core::store::CmdbStore for crate::sql::SqlSt
                 "SELECT id, source_id, target_id, rel_type, created_at FROM relationships WHERE source_id IN ({ph}) \
                  UNION SELECT id, source_id, target_id, rel_type, created_at FROM relationships WHERE target_id IN ({ph})"
             );
-            let mut q = Self::query_as::<crate::rows::RelRow>(sqlx::AssertSqlSafe(sql));
+            let mut q = Self::query_as::<crate::cmdb::rows::RelRow>(sqlx::AssertSqlSafe(sql));
             for id in chunk {
                 q = q.bind(id.0);
             }

@@ -8,7 +8,7 @@ use crate::sql::IdList;
 pub(crate) fn cls_rows_sql(ids: IdList) -> String {
     format!(
         "SELECT c.id, c.cls_c, c.cls_i, c.cls_a{} FROM cis c LEFT JOIN ci_levels l ON l.id = c.id WHERE {}",
-        crate::rows::STORED_LEVELS,
+        crate::cmdb::rows::STORED_LEVELS,
         ids.has("c.id")
     )
 }

@@ -73,7 +73,7 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
     pub(crate) async fn cls_rows(
         tx: &mut <B::Db as sqlx::Database>::Connection,
         ids: &[uuid::Uuid],
-    ) -> custos_core::error::StoreResult<Vec<crate::rows::ClsRow>> {
+    ) -> custos_core::error::StoreResult<Vec<crate::cmdb::rows::ClsRow>> {
         Self::id_rows(tx, ids, crate::cmdb::cls_rows_sql).await
     }
 
@@ -81,7 +81,7 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
     pub(crate) async fn level_rows(
         tx: &mut <B::Db as sqlx::Database>::Connection,
         ids: &[uuid::Uuid],
-    ) -> custos_core::error::StoreResult<Vec<crate::rows::ClsRow>> {
+    ) -> custos_core::error::StoreResult<Vec<crate::cmdb::rows::ClsRow>> {
         Self::id_rows(tx, ids, crate::cmdb::level_rows_sql).await
     }
 
@@ -90,7 +90,7 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
         tx: &mut <B::Db as sqlx::Database>::Connection,
         ids: &[uuid::Uuid],
         sql: fn(crate::cmdb::IdList) -> String,
-    ) -> custos_core::error::StoreResult<Vec<crate::rows::ClsRow>> {
+    ) -> custos_core::error::StoreResult<Vec<crate::cmdb::rows::ClsRow>> {
         Self::id_query(tx, ids, "configuration item", |l| vec![sql(l)]).await
     }
 
@@ -148,9 +148,9 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
     pub(crate) async fn flow_children_levels(
         tx: &mut <B::Db as sqlx::Database>::Connection,
         ids: &[uuid::Uuid],
-    ) -> custos_core::error::StoreResult<Vec<crate::rows::ChildLevels>> {
+    ) -> custos_core::error::StoreResult<Vec<crate::cmdb::rows::ChildLevels>> {
         Self::edge_rows(tx, ids, |l| {
-            crate::cmdb::flow_children_with(crate::rows::STORED_LEVELS, l)
+            crate::cmdb::flow_children_with(crate::cmdb::rows::STORED_LEVELS, l)
         })
         .await
     }
@@ -278,7 +278,7 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
     /// edges from other parents are not read at all. Returns how many CIs changed.
     pub(crate) async fn repropagate(
         tx: &mut <B::Db as sqlx::Database>::Connection,
-        mut inside: Vec<crate::rows::ClsRow>,
+        mut inside: Vec<crate::cmdb::rows::ClsRow>,
         all_carry_levels: bool,
     ) -> custos_core::error::StoreResult<u64> {
         use std::collections::{HashMap, HashSet};
@@ -346,7 +346,7 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
         parent: uuid::Uuid,
         child: uuid::Uuid,
     ) -> custos_core::error::StoreResult<u64> {
-        let inside = Self::query_as::<crate::rows::ClsRow>(sqlx::AssertSqlSafe(
+        let inside = Self::query_as::<crate::cmdb::rows::ClsRow>(sqlx::AssertSqlSafe(
             crate::cmdb::via_region_sql(),
         ))
         .bind(parent)
@@ -387,8 +387,8 @@ impl<B: crate::sql::Backend> crate::sql::SqlStore<B> {
         } else {
             " FOR UPDATE OF c"
         };
-        let sql = format!("{} WHERE c.id = $1{lock}", crate::rows::CI_SELECT);
-        Self::query_as::<crate::rows::CiRow>(sqlx::AssertSqlSafe(sql))
+        let sql = format!("{} WHERE c.id = $1{lock}", crate::cmdb::rows::CI_SELECT);
+        Self::query_as::<crate::cmdb::rows::CiRow>(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_one(&mut *tx)
             .await

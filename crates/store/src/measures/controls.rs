@@ -77,10 +77,10 @@ impl<B: crate::sql::Backend> custos_core::store::ControlStore for crate::sql::Sq
         };
         let sql = format!(
             "SELECT {} FROM controls k WHERE k.catalog_id = $1",
-            crate::rows::CONTROL_COLS
+            crate::measures::rows::CONTROL_COLS
         );
-        let existing: HashMap<String, crate::rows::ControlRow> =
-            Self::query_as::<crate::rows::ControlRow>(sqlx::AssertSqlSafe(sql))
+        let existing: HashMap<String, crate::measures::rows::ControlRow> =
+            Self::query_as::<crate::measures::rows::ControlRow>(sqlx::AssertSqlSafe(sql))
                 .bind(catalog_id)
                 .fetch_all(&mut *tx)
                 .await
@@ -383,9 +383,9 @@ impl<B: crate::sql::Backend> custos_core::store::ControlStore for crate::sql::Sq
             "SELECT {} FROM controls k WHERE ($1 IS NULL OR k.catalog_id = $1) AND ($2 IS NULL OR k.family = $2) \
              AND ($3 IS NULL OR k.id IN (SELECT control_ref FROM baseline_controls WHERE baseline_id = $3)) \
              AND ($4 IS NULL OR k.id > $4){search} ORDER BY k.id LIMIT $5",
-            crate::rows::CONTROL_COLS
+            crate::measures::rows::CONTROL_COLS
         );
-        let mut q = Self::query_as::<crate::rows::ControlRow>(sqlx::AssertSqlSafe(sql))
+        let mut q = Self::query_as::<crate::measures::rows::ControlRow>(sqlx::AssertSqlSafe(sql))
             .bind(f.catalog.map(|c| c.0))
             .bind(f.family.as_deref())
             .bind(f.baseline.map(|b| b.0))
@@ -415,9 +415,9 @@ impl<B: crate::sql::Backend> custos_core::store::ControlStore for crate::sql::Sq
     ) -> custos_core::error::StoreResult<custos_core::controls::Control> {
         let sql = format!(
             "SELECT {} FROM controls k WHERE k.id = $1",
-            crate::rows::CONTROL_COLS
+            crate::measures::rows::CONTROL_COLS
         );
-        Self::query_as::<crate::rows::ControlRow>(sqlx::AssertSqlSafe(sql))
+        Self::query_as::<crate::measures::rows::ControlRow>(sqlx::AssertSqlSafe(sql))
             .bind(id.0)
             .fetch_one(self)
             .await
@@ -433,10 +433,11 @@ impl<B: crate::sql::Backend> custos_core::store::ControlStore for crate::sql::Sq
         for chunk in ids.chunks(crate::cmdb::CHUNK) {
             let sql = format!(
                 "SELECT {} FROM controls k WHERE k.id IN ({})",
-                crate::rows::CONTROL_COLS,
+                crate::measures::rows::CONTROL_COLS,
                 crate::rows::placeholders(1, chunk.len())
             );
-            let mut q = Self::query_as::<crate::rows::ControlRow>(sqlx::AssertSqlSafe(sql));
+            let mut q =
+                Self::query_as::<crate::measures::rows::ControlRow>(sqlx::AssertSqlSafe(sql));
             for id in chunk {
                 q = q.bind(id.0);
             }
@@ -502,11 +503,11 @@ impl<B: crate::sql::Backend> custos_core::store::ControlStore for crate::sql::Sq
         let mut tx = self.audited().await?;
         let sql = format!(
             "SELECT {} FROM controls k WHERE k.id = $1{}",
-            crate::rows::CONTROL_COLS,
+            crate::measures::rows::CONTROL_COLS,
             Self::FOR_UPDATE
         );
         let before: custos_core::controls::Control =
-            Self::query_as::<crate::rows::ControlRow>(sqlx::AssertSqlSafe(sql))
+            Self::query_as::<crate::measures::rows::ControlRow>(sqlx::AssertSqlSafe(sql))
                 .bind(id.0)
                 .fetch_one(&mut *tx)
                 .await

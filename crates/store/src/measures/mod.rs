@@ -2,6 +2,7 @@
 //! and the data a gap computation needs.
 
 mod controls;
+pub(crate) mod rows;
 
 #[async_trait::async_trait]
 impl<B: crate::sql::Backend> custos_core::store::MeasureStore for crate::sql::SqlStore<B> {
@@ -137,11 +138,11 @@ impl<B: crate::sql::Backend> custos_core::store::MeasureStore for crate::sql::Sq
         let mut tx = self.audited().await?;
         let sql = format!(
             "SELECT {} FROM implementations i WHERE i.ci_id = $1 AND i.control_ref = $2{}",
-            crate::rows::IMPL_COLS,
+            crate::measures::rows::IMPL_COLS,
             Self::FOR_UPDATE
         );
         let before: Option<custos_core::measures::Implementation> =
-            Self::query_as::<crate::rows::ImplRow>(sqlx::AssertSqlSafe(sql))
+            Self::query_as::<crate::measures::rows::ImplRow>(sqlx::AssertSqlSafe(sql))
                 .bind(imp.ci_id.0)
                 .bind(imp.control_id.0)
                 .fetch_optional(&mut *tx)
@@ -181,8 +182,11 @@ impl<B: crate::sql::Backend> custos_core::store::MeasureStore for crate::sql::Sq
             other => other,
         })?;
         let changes = custos_core::audit::diff(
-            before.as_ref().map(crate::rows::impl_view).as_ref(),
-            Some(&crate::rows::impl_view(&after)),
+            before
+                .as_ref()
+                .map(crate::measures::rows::impl_view)
+                .as_ref(),
+            Some(&crate::measures::rows::impl_view(&after)),
         );
         let rec = custos_core::audit::AuditRecord::new(
             "implementation.set",
@@ -239,9 +243,9 @@ impl<B: crate::sql::Backend> custos_core::store::MeasureStore for crate::sql::Sq
             let sql = format!(
                 "SELECT {} FROM implementations i JOIN cis c ON c.id = i.ci_id WHERE i.inheritable \
                  AND c.ci_type = 'business_service' AND i.ci_id IN ({ph})",
-                crate::rows::IMPL_COLS
+                crate::measures::rows::IMPL_COLS
             );
-            let mut q = Self::query_as::<crate::rows::ImplRow>(sqlx::AssertSqlSafe(sql));
+            let mut q = Self::query_as::<crate::measures::rows::ImplRow>(sqlx::AssertSqlSafe(sql));
             for id in chunk {
                 q = q.bind(*id);
             }
@@ -255,10 +259,10 @@ impl<B: crate::sql::Backend> custos_core::store::MeasureStore for crate::sql::Sq
         for chunk in scope.chunks(crate::cmdb::CHUNK) {
             let sql = format!(
                 "SELECT {} FROM implementations i WHERE i.ci_id IN ({})",
-                crate::rows::IMPL_COLS,
+                crate::measures::rows::IMPL_COLS,
                 crate::rows::placeholders(1, chunk.len())
             );
-            let mut q = Self::query_as::<crate::rows::ImplRow>(sqlx::AssertSqlSafe(sql));
+            let mut q = Self::query_as::<crate::measures::rows::ImplRow>(sqlx::AssertSqlSafe(sql));
             for id in chunk {
                 q = q.bind(*id);
             }
@@ -405,14 +409,15 @@ impl<B: crate::sql::Backend> custos_core::store::MeasureStore for crate::sql::Sq
     ) -> custos_core::error::StoreResult<Vec<custos_core::measures::EvidenceFile>> {
         let sql = format!(
             "SELECT {} FROM evidence_files WHERE ci_id = $1 AND control_ref = $2 ORDER BY id",
-            crate::rows::EVIDENCE_COLS
+            crate::measures::rows::EVIDENCE_COLS
         );
-        let rows: Vec<crate::rows::EvidenceRow> = Self::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(ci.0)
-            .bind(control.0)
-            .fetch_all(self)
-            .await
-            .map_err(crate::error::map("evidence"))?;
+        let rows: Vec<crate::measures::rows::EvidenceRow> =
+            Self::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(ci.0)
+                .bind(control.0)
+                .fetch_all(self)
+                .await
+                .map_err(crate::error::map("evidence"))?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
@@ -422,9 +427,9 @@ impl<B: crate::sql::Backend> custos_core::store::MeasureStore for crate::sql::Sq
     ) -> custos_core::error::StoreResult<(custos_core::measures::EvidenceFile, Vec<u8>)> {
         let sql = format!(
             "SELECT {} FROM evidence_files WHERE id = $1",
-            crate::rows::EVIDENCE_COLS
+            crate::measures::rows::EVIDENCE_COLS
         );
-        let meta: crate::rows::EvidenceRow = Self::query_as(sqlx::AssertSqlSafe(sql))
+        let meta: crate::measures::rows::EvidenceRow = Self::query_as(sqlx::AssertSqlSafe(sql))
             .bind(id.0)
             .fetch_one(self)
             .await
