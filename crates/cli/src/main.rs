@@ -5,6 +5,7 @@ mod bench;
 mod bench_incidents;
 mod config;
 mod demo;
+mod demo_announcements;
 mod demo_cmdb;
 mod demo_incidents;
 mod demo_problems;

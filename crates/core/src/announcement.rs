@@ -216,7 +216,12 @@ mod tests {
 
     const H: i64 = 3_600_000;
 
-    fn input(title: &str, body: &str, starts: i64, ends: i64) -> Result<AnnouncementInput, DomainError> {
+    fn input(
+        title: &str,
+        body: &str,
+        starts: i64,
+        ends: i64,
+    ) -> Result<AnnouncementInput, DomainError> {
         AnnouncementInput::new(
             title,
             body,
@@ -297,9 +302,21 @@ mod tests {
         for (at, all, req, agent) in cases {
             let now = Timestamp(at);
             assert_eq!(everyone.shown_to(false, now), all, "everyone at {at}");
-            assert_eq!(everyone.shown_to(true, now), all, "everyone to an agent at {at}");
-            assert_eq!(agents.shown_to(false, now), req, "agents-only to a requester at {at}");
-            assert_eq!(agents.shown_to(true, now), agent, "agents-only to an agent at {at}");
+            assert_eq!(
+                everyone.shown_to(true, now),
+                all,
+                "everyone to an agent at {at}"
+            );
+            assert_eq!(
+                agents.shown_to(false, now),
+                req,
+                "agents-only to a requester at {at}"
+            );
+            assert_eq!(
+                agents.shown_to(true, now),
+                agent,
+                "agents-only to an agent at {at}"
+            );
         }
         assert_eq!(everyone.phase(Timestamp(0)), Phase::Upcoming);
         assert_eq!(everyone.phase(Timestamp(12 * H)), Phase::Past);

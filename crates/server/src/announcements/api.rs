@@ -209,11 +209,6 @@ async fn delete_announcement(
     Need { actor, .. }: Need<perm::ManageAnnouncements>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    super::delete(
-        state.store.as_ref(),
-        &actor,
-        AnnouncementId(parse_id(&id)?),
-    )
-    .await?;
+    super::delete(state.store.as_ref(), &actor, AnnouncementId(parse_id(&id)?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

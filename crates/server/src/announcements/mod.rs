@@ -112,6 +112,11 @@ pub async fn shown(store: &dyn Store, p: &Principal, now: Timestamp) -> Outcome<
         .list_announcements(&filter, PageRequest::first(SHOWN_MAX))
         .await?
         .items;
-    items.sort_by_key(|a| (std::cmp::Reverse(a.severity), std::cmp::Reverse(a.starts_at)));
+    items.sort_by_key(|a| {
+        (
+            std::cmp::Reverse(a.severity),
+            std::cmp::Reverse(a.starts_at),
+        )
+    });
     Ok(items)
 }

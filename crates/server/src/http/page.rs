@@ -466,8 +466,12 @@ async fn dashboard(
             .map(|s| (s, s.entries_for(&w.principal).collect::<Vec<_>>()))
             .filter(|(_, e)| !e.is_empty())
             .collect(),
-        notices: crate::announcements::pages::notices::notices(&state, &w.principal, Timestamp::now())
-            .await?,
+        notices: crate::announcements::pages::notices::notices(
+            &state,
+            &w.principal,
+            Timestamp::now(),
+        )
+        .await?,
         nav: Some(Nav::new(&w, "/")),
     }
     .into_response())

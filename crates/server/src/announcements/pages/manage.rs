@@ -195,7 +195,10 @@ async fn form_page(
     let now = Timestamp::now();
     let severity = pick(
         "severity",
-        a.map(|a| a.severity).unwrap_or(Severity::Info).as_str().into(),
+        a.map(|a| a.severity)
+            .unwrap_or(Severity::Info)
+            .as_str()
+            .into(),
     );
     let audience = pick(
         "audience",

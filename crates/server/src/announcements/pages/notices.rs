@@ -31,7 +31,12 @@ pub async fn notices(state: &AppState, p: &Principal, now: Timestamp) -> Outcome
     for a in shown {
         let service = match a.service_id {
             // A service deleted since is simply not named.
-            Some(s) => state.store.ci(s).await.map(|r| r.ci.name).unwrap_or_default(),
+            Some(s) => state
+                .store
+                .ci(s)
+                .await
+                .map(|r| r.ci.name)
+                .unwrap_or_default(),
             None => String::new(),
         };
         out.push(Notice {

@@ -167,8 +167,12 @@ async fn portal_page(
             .collect(),
         flash: None,
         problem,
-        notices: crate::announcements::pages::notices::notices(state, &w.principal, custos_core::Timestamp::now())
-            .await?,
+        notices: crate::announcements::pages::notices::notices(
+            state,
+            &w.principal,
+            custos_core::Timestamp::now(),
+        )
+        .await?,
     })
 }
 
