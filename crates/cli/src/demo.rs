@@ -198,6 +198,7 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<()> {
                 .map_err(err)?,
         );
         crate::demo_problems::seed(store, &agent, &sm).await?;
+        crate::demo_announcements::seed(store, &agent, &owner).await?;
         while store.seal_audit(1000).await.map_err(err)? == 1000 {}
         while store.index_search(1000).await.map_err(err)? == 1000 {}
     }

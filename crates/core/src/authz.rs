@@ -106,6 +106,9 @@ permissions! {
     ManageProblems => "manage_problems",
     /// Read and retry notification deliveries (e-mail and webhooks).
     ManageNotifications => "manage_notifications",
+    /// Write, change and withdraw announcements (service notices), and list past and
+    /// upcoming ones.
+    ManageAnnouncements => "manage_announcements",
 }
 
 /// The role → permission table. Least privilege: an admin manages accounts and
@@ -156,6 +159,9 @@ pub fn role_grants(role: Role, p: Permission) -> bool {
         ReadProblems => matches!(role, Agent | SecurityManager | ServiceOwner | Auditor),
         ManageProblems => matches!(role, Agent | SecurityManager),
         ManageNotifications => matches!(role, Admin),
+        // The service desk tells people about outages; service owners announce the
+        // maintenance of their services.
+        ManageAnnouncements => matches!(role, Agent | ServiceOwner),
     }
 }
 

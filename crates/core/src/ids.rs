@@ -93,4 +93,6 @@ id_type!(
     EventId,
     /// One delivery of a notification event: one e-mail to one address, or one webhook.
     DeliveryId,
+    /// A service notice shown on the portal and the dashboard.
+    AnnouncementId,
 );

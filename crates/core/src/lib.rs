@@ -4,6 +4,7 @@
 //! driver. Rules here are pure functions of their inputs — time is passed in, never read.
 
 pub mod account;
+pub mod announcement;
 pub mod audit;
 pub mod authz;
 pub mod calendar;

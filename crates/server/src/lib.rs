@@ -5,6 +5,7 @@
 //! OpenAPI document, metrics and the background jobs.
 
 pub mod accounts;
+pub mod announcements;
 pub mod audit;
 pub mod cmdb;
 pub mod http;

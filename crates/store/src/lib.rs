@@ -7,6 +7,7 @@
 //! Architecture invariant: driver errors become `StoreError` in `error.rs` and nowhere else.
 
 mod accounts;
+mod announcements;
 mod audit;
 mod cmdb;
 mod error;

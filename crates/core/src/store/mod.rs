@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 mod accounts;
+mod announcements;
 mod audit;
 mod cmdb;
 mod incidents;
@@ -19,6 +20,7 @@ mod service_levels;
 
 pub use crate::ticket_stats::{Breach, IncidentStats};
 pub use accounts::*;
+pub use announcements::*;
 pub use audit::*;
 pub use cmdb::*;
 pub use incidents::*;
@@ -47,6 +49,7 @@ pub trait Store:
     + IncidentStore
     + NotificationStore
     + ProblemStore
+    + AnnouncementStore
     + Send
     + Sync
     + 'static

@@ -62,6 +62,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::incidents::api::router())
         .merge(crate::notifications::api::router())
         .merge(crate::problems::api::router())
+        .merge(crate::announcements::api::router())
 }
 
 /// The OpenAPI document as served and committed (`docs/openapi.json`).

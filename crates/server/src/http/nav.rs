@@ -42,7 +42,7 @@ pub const SECTIONS: &[Section] = &[
     Section {
         href: "/service-desk",
         label: "Service desk",
-        about: "Incidents, the requester portal, problems and known errors.",
+        about: "Incidents, the requester portal, problems, known errors and announcements.",
         entries: &[
             entry(
                 "/incidents",
@@ -73,6 +73,12 @@ pub const SECTIONS: &[Section] = &[
                 "Known errors",
                 Permission::ReadProblems,
                 "Problems with a published workaround, to apply to incidents.",
+            ),
+            entry(
+                "/announcements",
+                "Announcements",
+                Permission::ManageAnnouncements,
+                "Service notices on the portal and the dashboard: maintenance, outages, news.",
             ),
         ],
     },

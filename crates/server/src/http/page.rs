@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::service_levels::pages::router())
         .merge(crate::problems::pages::router())
         .merge(crate::incidents::pages::router())
+        .merge(crate::announcements::pages::router())
 }
 
 async fn css() -> Response {
@@ -429,6 +430,7 @@ struct Dashboard {
     waiting: Vec<crate::http::home::Waiting>,
     /// The groups the user has pages in, with those pages.
     sections: Vec<(&'static Section, Vec<&'static Entry>)>,
+    notices: Vec<crate::announcements::pages::notices::Notice>,
 }
 
 async fn dashboard(
@@ -464,6 +466,12 @@ async fn dashboard(
             .map(|s| (s, s.entries_for(&w.principal).collect::<Vec<_>>()))
             .filter(|(_, e)| !e.is_empty())
             .collect(),
+        notices: crate::announcements::pages::notices::notices(
+            &state,
+            &w.principal,
+            Timestamp::now(),
+        )
+        .await?,
         nav: Some(Nav::new(&w, "/")),
     }
     .into_response())

@@ -88,6 +88,11 @@ impl Rng {
                     "cis",
                     "service",
                     "introduces_security_risk",
+                    "severity",
+                    "starts_at",
+                    "ends_at",
+                    "service_id",
+                    "audience",
                 ];
                 let mut m = serde_json::Map::new();
                 for _ in 0..self.next() % 6 {
@@ -237,6 +242,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/problems/{id}/incidents/{id}"),
     ("POST", "/api/v1/problems/{id}/apply"),
     ("GET", "/api/v1/known-errors"),
+    ("GET", "/api/v1/announcements"),
+    ("POST", "/api/v1/announcements"),
+    ("GET", "/api/v1/announcements/{id}"),
+    ("PUT", "/api/v1/announcements/{id}"),
+    ("DELETE", "/api/v1/announcements/{id}"),
 ];
 
 /// The fuzzer's route list is the OpenAPI document's, so a new route cannot be forgotten.
@@ -290,6 +300,7 @@ async fn no_body_query_or_path_yields_a_server_error() {
         let dept = app.department("Fuzz", false).await;
         let sl = service_level_fixture(&app).await;
         let prb = crate::problems::problem_record(&app, "Fuzz problem").await;
+        let ann = crate::matrix::announcement_fixture(&app, "fuzz").await;
         let mut rng = Rng(0x5eed_1234_abcd_9876);
         let ids = [
             prb.to_string(),
@@ -312,6 +323,7 @@ async fn no_body_query_or_path_yields_a_server_error() {
             inc[3].clone(),
             inc[4].clone(),
             "INC-000001".into(),
+            ann,
         ];
         let queries = [
             "",
@@ -461,6 +473,9 @@ async fn no_body_query_or_path_yields_a_server_error() {
             "/groups/{id}/delete",
             "/portal",
             "/portal/{id}/comments",
+            "/announcements",
+            "/announcements/{id}",
+            "/announcements/{id}/delete",
         ];
         let fields = [
             "name",
@@ -543,6 +558,9 @@ async fn no_body_query_or_path_yields_a_server_error() {
             "user",
             "query",
             "members",
+            "severity",
+            "starts_at",
+            "ends_at",
         ];
         for _round in 0..6 {
             for p in posts {

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod accounts;
+mod announcements;
 mod cmdb;
 mod controls;
 mod fuzz;

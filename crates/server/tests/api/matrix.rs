@@ -288,7 +288,46 @@ const API: &[(&str, &str, Permission)] = &[
     ),
     ("POST", "/problems/{id}/apply", Permission::ManageProblems),
     ("GET", "/known-errors", Permission::ReadProblems),
+    ("GET", "/announcements", Permission::SelfService),
+    ("POST", "/announcements", Permission::ManageAnnouncements),
+    ("GET", "/announcements/{id}", Permission::SelfService),
+    (
+        "PUT",
+        "/announcements/{id}",
+        Permission::ManageAnnouncements,
+    ),
+    (
+        "DELETE",
+        "/announcements/{id}",
+        Permission::ManageAnnouncements,
+    ),
 ];
+
+/// An announcement shown to everyone now, and the body that writes one.
+pub(crate) async fn announcement_fixture(app: &TestApp, role: &str) -> String {
+    let now = custos_core::Timestamp::now();
+    let input = custos_core::announcement::AnnouncementInput::new(
+        &format!("Matrix notice {role}"),
+        "",
+        custos_core::announcement::Severity::Info,
+        None,
+        now.minus_secs(60),
+        now.plus_secs(3600),
+        custos_core::announcement::Audience::Everyone,
+    )
+    .unwrap();
+    app.store
+        .create_announcement(&custos_core::authz::Actor::System("test"), input)
+        .await
+        .unwrap()
+        .id
+        .to_string()
+}
+
+fn announcement_body() -> serde_json::Value {
+    json!({"title": "Matrix notice", "severity": "info", "starts_at": "2030-01-01T00:00:00Z",
+        "ends_at": "2030-01-02T00:00:00Z", "audience": "everyone"})
+}
 
 /// Two incidents reported by and assigned to `me` (one with a note and a file), a support
 /// group and a saved filter, for the incident routes.
@@ -540,6 +579,7 @@ async fn api_routes_by_role() {
             let [inc, inc2, note, file, group, filter] =
                 incident_fixture(&app, me_id, &role.to_string()).await;
             let prb = crate::problems::problem_record(&app, &format!("Matrix {role}")).await;
+            let ann = announcement_fixture(&app, &role.to_string()).await;
             for (method, template, perm) in API {
                 let path = template
                     .replace("/incidents/{id}", &format!("/incidents/{inc}"))
@@ -553,6 +593,7 @@ async fn api_routes_by_role() {
                         &format!("/incident-filters/{filter}"),
                     )
                     .replace("/problems/{id}", &format!("/problems/{prb}"))
+                    .replace("/announcements/{id}", &format!("/announcements/{ann}"))
                     .replace("{incident_id}", &uuid::Uuid::now_v7().to_string())
                     .replace("/customers/{id}", &format!("/customers/{cust}"))
                     .replace("/suppliers/{id}", &format!("/suppliers/{sup}"))
@@ -598,6 +639,9 @@ async fn api_routes_by_role() {
                     }
                     ("PATCH", "/incidents/{id}") => json!({"urgency": "medium"}),
                     ("PATCH", "/problems/{id}") => json!({"title": "Matrix problem"}),
+                    ("POST", "/announcements") | ("PUT", "/announcements/{id}") => {
+                        announcement_body()
+                    }
                     ("POST", "/problems") => json!({"title": format!("New problem {role}")}),
                     ("PUT", "/problems/{id}/workaround") | ("PUT", "/problems/{id}/solution") => {
                         json!({"text": "Restart the service."})
@@ -829,6 +873,13 @@ const PAGES: &[(&str, Permission)] = &[
     ("/groups/{group}", Permission::ManageGroups),
     ("/portal", Permission::ReportIncidents),
     ("/portal/{inc}", Permission::ReportIncidents),
+    ("/announcements", Permission::ManageAnnouncements),
+    (
+        "/announcements?active=false",
+        Permission::ManageAnnouncements,
+    ),
+    ("/announcements/new", Permission::ManageAnnouncements),
+    ("/announcements/{ann}", Permission::ManageAnnouncements),
 ];
 
 /// Pages that only send the browser on (303 when allowed).
@@ -924,6 +975,8 @@ const POSTS: &[(&str, Permission)] = &[
     ("/groups/{group}", Permission::ManageGroups),
     ("/portal", Permission::ReportIncidents),
     ("/portal/{inc}/comments", Permission::ReportIncidents),
+    ("/announcements", Permission::ManageAnnouncements),
+    ("/announcements/{ann}", Permission::ManageAnnouncements),
     // Deletions last: they remove this role's fixture.
     ("/olas/{ola}/delete", Permission::ManageServiceLevels),
     (
@@ -938,6 +991,10 @@ const POSTS: &[(&str, Permission)] = &[
         "/incident-filters/{filter}/delete",
         Permission::ReadIncidents,
     ),
+    (
+        "/announcements/{ann}/delete",
+        Permission::ManageAnnouncements,
+    ),
 ];
 
 #[tokio::test]
@@ -950,8 +1007,9 @@ async fn pages_by_role() {
         let (ci, _, _) = app.ci_pair("pages").await;
         let ctl = app.control("pages").await;
         let prb = crate::problems::problem_record(&app, "Pages").await;
-        let fill = |p: &str, fx: &[String; 6], ix: &[String; 6]| {
+        let fill = |p: &str, fx: &[String; 6], ix: &[String; 6], ann: &str| {
             p.replace("{prb}", &prb.to_string())
+                .replace("{ann}", ann)
                 .replace("{inc2}", &ix[1])
                 .replace("{inc}", &ix[0])
                 .replace("{note}", &ix[2])
@@ -971,9 +1029,10 @@ async fn pages_by_role() {
         };
         let anon_fx = service_level_fixture_for(&app, target.id, "anon").await;
         let anon_ix = incident_fixture(&app, target.id, "anon").await;
+        let anon_ann = announcement_fixture(&app, "anon").await;
         let mut anon = app.browser();
         for (page, _) in PAGES.iter().chain(REDIRECTS) {
-            let (status, loc, _) = anon.get(&fill(page, &anon_fx, &anon_ix)).await;
+            let (status, loc, _) = anon.get(&fill(page, &anon_fx, &anon_ix, &anon_ann)).await;
             assert_eq!(
                 (status, loc.as_deref()),
                 (StatusCode::SEE_OTHER, Some("/login")),
@@ -987,6 +1046,7 @@ async fn pages_by_role() {
             let fx = service_level_fixture_for(&app, user.id, &role.to_string()).await;
             // The role's user reported the fixture's incidents and is their assignee.
             let ix = incident_fixture(&app, user.id, &format!("page {role}")).await;
+            let ann = announcement_fixture(&app, &format!("page {role}")).await;
             let mut b = app.browser();
             let (status, loc, _) = b.login(&email, PASSWORD).await;
             assert_eq!(
@@ -997,7 +1057,7 @@ async fn pages_by_role() {
             let (_, _, home) = b.get("/").await;
             let csrf = crate::helpers::Browser::csrf(&home);
             for (page, perm) in PAGES {
-                let (status, _, body) = b.get(&fill(page, &fx, &ix)).await;
+                let (status, _, body) = b.get(&fill(page, &fx, &ix, &ann)).await;
                 let expected = if role_grants(role, *perm) {
                     StatusCode::OK
                 } else {
@@ -1010,7 +1070,7 @@ async fn pages_by_role() {
                 );
             }
             for (page, perm) in REDIRECTS {
-                let (status, _, body) = b.get(&fill(page, &fx, &ix)).await;
+                let (status, _, body) = b.get(&fill(page, &fx, &ix, &ann)).await;
                 let expected = if role_grants(role, *perm) {
                     StatusCode::SEE_OTHER
                 } else {
@@ -1023,7 +1083,9 @@ async fn pages_by_role() {
                 );
             }
             for (page, perm) in POSTS {
-                let (status, _, body) = b.post(&fill(page, &fx, &ix), &[("csrf", &csrf)]).await;
+                let (status, _, body) = b
+                    .post(&fill(page, &fx, &ix, &ann), &[("csrf", &csrf)])
+                    .await;
                 assert!(
                     !status.is_server_error(),
                     "{} {role} POST {page}: {status} {body}",

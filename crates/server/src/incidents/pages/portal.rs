@@ -92,6 +92,7 @@ struct PortalPage {
     shared: Vec<ReportRow>,
     flash: Option<&'static str>,
     problem: Option<FormProblem>,
+    notices: Vec<crate::announcements::pages::notices::Notice>,
 }
 
 impl PortalPage {
@@ -166,6 +167,12 @@ async fn portal_page(
             .collect(),
         flash: None,
         problem,
+        notices: crate::announcements::pages::notices::notices(
+            state,
+            &w.principal,
+            custos_core::Timestamp::now(),
+        )
+        .await?,
     })
 }
 
