@@ -411,6 +411,8 @@ async fn service_level_pages_fit_a_phone() {
         "/".to_string(),
         "/service-levels".into(),
         "/security".into(),
+        "/announcements".into(),
+        "/announcements/new".into(),
         "/services".into(),
         "/customers".into(),
         "/suppliers".into(),
