@@ -21,6 +21,7 @@ pub const BODY_MAX: usize = 10_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = AnnouncementSeverity))]
 pub enum Severity {
     /// Something people should know (a new service, a changed opening time).
     Info,
@@ -67,6 +68,7 @@ impl Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = AnnouncementAudience))]
 pub enum Audience {
     /// Everyone signed in.
     Everyone,
